@@ -1,0 +1,77 @@
+"""Checks of document ids and index names, made before any request is sent.
+
+The HTTP layer normalises dot segments: ``DELETE /posts/_doc/..`` reaches the
+server as ``DELETE /posts/`` and deletes the index. So ids and names are checked here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .errors import InvalidIdError, InvalidIndexNameError
+
+__all__ = ["check_id", "check_index_name", "check_index_pattern"]
+
+_MAX_ID_BYTES = 512
+_MAX_INDEX_BYTES = 255
+_FORBIDDEN_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:A-Z]')
+# ":" stays allowed in patterns: it names a remote cluster (``other:posts``).
+_FORBIDDEN_PATTERN_CHARS = re.compile(r'[\\/"<>| #A-Z]')
+
+
+def check_id(id: object) -> str:
+    """Return ``id`` as a string if it is safe to put in a request path.
+
+    Raises:
+        InvalidIdError: empty, ``.``/``..``, over 512 bytes, or not a str/int.
+    """
+    if isinstance(id, bool) or not isinstance(id, (str, int)):
+        raise InvalidIdError(f"a document id must be a str or int, not {type(id).__name__}")
+    text = str(id)
+    if text in ("", ".", ".."):
+        raise InvalidIdError(f"document id {text!r} is not allowed: it would change the request path")
+    if len(text.encode()) > _MAX_ID_BYTES:
+        raise InvalidIdError(f"document id is {len(text.encode())} bytes; Elasticsearch allows 512")
+    return text
+
+
+def check_index_name(name: str) -> str:
+    """Return ``name`` if it names one concrete index by Elasticsearch's rules.
+
+    Raises:
+        InvalidIndexNameError: empty, ``.``/``..``, upper case, a wildcard, comma, or another
+            forbidden character, a leading ``-``/``_``/``+``, or over 255 bytes.
+    """
+    return _check(name, _FORBIDDEN_INDEX_CHARS, "an index name")
+
+
+def check_index_pattern(names: str | Sequence[str]) -> list[str]:
+    """Check names where several indices are meant (search): wildcards and commas allowed."""
+    parts = names.split(",") if isinstance(names, str) else list(names)
+    if not parts:
+        raise InvalidIndexNameError("no index given")
+    checked = []
+    for part in parts:
+        if part == "_all":
+            checked.append(part)
+            continue
+        bare = part[1:] if part.startswith("-") and len(parts) > 1 else part
+        _check(bare, _FORBIDDEN_PATTERN_CHARS, "an index pattern")
+        checked.append(part)
+    return checked
+
+
+def _check(name: object, forbidden: re.Pattern[str], what: str) -> str:
+    if not isinstance(name, str):
+        raise InvalidIndexNameError(f"{what} must be a str, not {type(name).__name__}")
+    if name in ("", ".", ".."):
+        raise InvalidIndexNameError(f"{name!r} is not allowed as {what}")
+    if name[0] in "-_+":
+        raise InvalidIndexNameError(f"{what} must not start with '-', '_' or '+': {name!r}")
+    bad = forbidden.search(name)
+    if bad:
+        raise InvalidIndexNameError(f"{what} must not contain {bad.group()!r}: {name!r}")
+    if len(name.encode()) > _MAX_INDEX_BYTES:
+        raise InvalidIndexNameError(f"{what} is over 255 bytes: {name[:40]!r}...")
+    return name

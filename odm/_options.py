@@ -1,0 +1,75 @@
+"""What a document class knows about its index, resolved once at class definition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch.dsl import AsyncMapping
+from pydantic import BaseModel
+
+from .connections import UsingType
+from .errors import MappingError
+from .mapping import es_field_name, mapping_for
+
+__all__ = ["DocumentOptions"]
+
+_INDEX_KEYS = frozenset({"name", "settings", "aliases", "analyzers", "using"})
+
+
+@dataclass(frozen=True)
+class DocumentOptions:
+    """The merged ``class Index`` of a document class and its derived mapping.
+
+    A subclass inherits its parents' ``Index`` and may override any key; ``settings``
+    and ``aliases`` are merged key by key, the subclass winning.
+    """
+
+    name: str | None
+    settings: Mapping[str, Any]
+    aliases: Mapping[str, Any]
+    analyzers: tuple[Any, ...]
+    using: UsingType
+    mapping: AsyncMapping = field(repr=False)
+
+    @property
+    def index_patterns(self) -> tuple[str, ...]:
+        """Names a hit's ``_index`` is matched against when a search has several models."""
+        if self.name is None:
+            return ()
+        return (self.name, *self.aliases, f"{self.name}-*", f"{self.name}_*")
+
+    @classmethod
+    def for_class(cls, document: type[BaseModel]) -> DocumentOptions:
+        """Merge the ``Index`` classes along the MRO and map the fields.
+
+        Raises:
+            MappingError: an unknown ``Index`` key, a field named ``meta``, or an unmappable type.
+        """
+        merged: dict[str, Any] = {"settings": {}, "aliases": {}}
+        for klass in reversed(document.__mro__):
+            index = klass.__dict__.get("Index")
+            if index is None:
+                continue
+            options = {k: v for k, v in vars(index).items() if not k.startswith("_")}
+            unknown = set(options) - _INDEX_KEYS
+            if unknown:
+                raise MappingError(
+                    f"{document.__qualname__}.Index: unknown option(s) {sorted(unknown)}; "
+                    f"allowed: {sorted(_INDEX_KEYS)}"
+                )
+            for key in ("settings", "aliases"):
+                merged[key] = {**merged[key], **dict(options.pop(key, {}))}
+            merged.update(options)
+        for name, info in document.model_fields.items():
+            if name != "meta" and es_field_name(name, info) == "meta":
+                raise MappingError(f"{document.__qualname__}.{name}: 'meta' is reserved for Meta")
+        return cls(
+            name=merged.get("name"),
+            settings=merged["settings"],
+            aliases=merged["aliases"],
+            analyzers=tuple(merged.get("analyzers", ())),
+            using=merged.get("using", "default"),
+            mapping=mapping_for(document),
+        )

@@ -1,0 +1,195 @@
+"""Type hints -> ``elasticsearch.dsl`` field objects -> the mapping sent to Elasticsearch.
+
+The Python type of a field picks its Elasticsearch type through one ordered table
+(:data:`TYPE_TABLE`); ``Annotated[T, <elasticsearch.dsl field>]`` overrides it. The
+result is an ``elasticsearch.dsl`` ``Mapping``, so analyzers used by fields are
+collected into the index settings the way elasticsearch.dsl does it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import enum
+import ipaddress
+import types
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, TypeGuard, Union, get_args, get_origin
+
+from elasticsearch.dsl import AsyncMapping, field
+from pydantic import AnyUrl, BaseModel
+from pydantic.fields import FieldInfo
+
+from .errors import MappingError
+
+__all__ = ["TYPE_TABLE", "es_field_name", "field_for", "mapping_for", "properties_for"]
+
+#: Python type -> field factory, checked in order with ``issubclass``: the first match wins.
+#: ``bool`` comes before ``int`` (bool subclasses int) and ``datetime`` before ``date``
+#: (datetime subclasses date); enums come before ``str``/``int`` (``class E(str, Enum)``).
+TYPE_TABLE: tuple[tuple[type, Callable[[], field.Field]], ...] = (
+    (bool, field.Boolean),
+    (enum.Enum, field.Keyword),
+    (int, field.Long),
+    (float, field.Double),
+    (decimal.Decimal, field.Double),
+    (str, field.Text),
+    (bytes, field.Binary),
+    (datetime.datetime, field.Date),
+    (datetime.date, field.Date),
+    (datetime.time, field.Keyword),
+    (uuid.UUID, field.Keyword),
+    (ipaddress.IPv4Address, field.Ip),
+    (ipaddress.IPv6Address, field.Ip),
+    (AnyUrl, field.Keyword),
+)
+
+_LIST_ORIGINS = (list, set, frozenset, tuple, Sequence)
+_NUMERIC = ("long", "double")
+
+
+def es_field_name(name: str, info: FieldInfo) -> str:
+    """The Elasticsearch name of a pydantic field: its serialization alias, alias, or name."""
+    return info.serialization_alias or info.alias or name
+
+
+def mapping_for(model: type[BaseModel]) -> AsyncMapping:
+    """Build the ``elasticsearch.dsl`` mapping of ``model``'s fields (``meta`` excluded).
+
+    Raises:
+        MappingError: a field whose type cannot be mapped, naming the class and field.
+    """
+    mapping = AsyncMapping()
+    for name, es_field in properties_for(model).items():
+        mapping.field(name, es_field)
+    return mapping
+
+
+def properties_for(model: type[BaseModel]) -> dict[str, field.Field]:
+    """The field objects of ``model``, keyed by their Elasticsearch names."""
+    properties: dict[str, field.Field] = {}
+    for name, info in model.model_fields.items():
+        if name == "meta" and _is_document(model):
+            continue
+        where = f"{model.__qualname__}.{name}"
+        properties[es_field_name(name, info)] = field_for(info.annotation, info.metadata, where)
+    return properties
+
+
+def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field") -> field.Field:
+    """The ``elasticsearch.dsl`` field for one annotation, with its ``Annotated`` metadata.
+
+    Raises:
+        MappingError: the type is not in :data:`TYPE_TABLE` and has no field annotation.
+    """
+    annotation, metadata = _unwrap_annotated(annotation, list(metadata))
+    override = next((m for m in reversed(metadata) if isinstance(m, field.Field)), None)
+    origin = get_origin(annotation)
+
+    if origin in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if override is not None:
+            return _fill_object(override, members[0] if len(members) == 1 else None, where)
+        return _union_field(members, where)
+    if origin is not None and _is_subclass(origin, _LIST_ORIGINS):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        if any(arg != args[0] for arg in args):
+            raise MappingError(f"{where}: a tuple of mixed types {annotation!r} cannot be mapped")
+        item = args[0] if args else Any
+        if override is not None:
+            return _fill_object(override, _model_of(item), where)
+        if _is_model(item):
+            return field.Nested(properties=properties_for(item))
+        return field_for(item, (), where)
+    if override is not None:
+        return _fill_object(override, annotation, where)
+    if origin is Literal:
+        return _values_field(get_args(annotation), annotation, where)
+    if origin is not None and _is_subclass(origin, (dict, Mapping)) or annotation in (dict, Mapping):
+        return field.Object()
+    if _is_model(annotation):
+        return field.Object(properties=properties_for(annotation))
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return _values_field([m.value for m in annotation], annotation, where)
+        for python_type, factory in TYPE_TABLE:
+            if issubclass(annotation, python_type):
+                return factory()
+    raise MappingError(
+        f"{where}: cannot map type {annotation!r} to an Elasticsearch field; "
+        "annotate it with a field, e.g. Annotated[T, Keyword()]"
+    )
+
+
+def _unwrap_annotated(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:
+    while get_origin(annotation) is Annotated:
+        inner, *extra = get_args(annotation)
+        annotation, metadata = inner, [*metadata, *extra]
+    return annotation, metadata
+
+
+def _union_field(members: list[Any], where: str) -> field.Field:
+    if len(members) == 1:
+        return field_for(members[0], (), where)
+    fields = [field_for(member, (), where) for member in members]
+    kinds = {f.name for f in fields}
+    if kinds <= set(_NUMERIC):
+        return field.Double() if "double" in kinds else field.Long()
+    if all(f.to_dict() == fields[0].to_dict() for f in fields):
+        return fields[0]
+    raise MappingError(
+        f"{where}: the union of {' | '.join(sorted(kinds))} has no single Elasticsearch type; "
+        "annotate it with a field, e.g. Annotated[int | str, Keyword()]"
+    )
+
+
+def _values_field(values: Sequence[Any], annotation: Any, where: str) -> field.Field:
+    """The field of a Literal or Enum: keyword for strings, long/boolean/double for numbers."""
+    kinds = {type(value) for value in values}
+    if kinds <= {str}:
+        return field.Keyword()
+    if kinds <= {bool}:
+        return field.Boolean()
+    if kinds <= {int}:
+        return field.Long()
+    if kinds <= {int, float}:
+        return field.Double()
+    raise MappingError(f"{where}: {annotation!r} mixes value types {sorted(k.__name__ for k in kinds)}")
+
+
+def _fill_object(override: field.Field, annotation: Any, where: str) -> field.Field:
+    """Give an ``Object()``/``Nested()`` annotation the properties of its model."""
+    model = _model_of(annotation)
+    if isinstance(override, field.Object) and model is not None and not list(override._mapping):
+        filled = copy.deepcopy(override)
+        for name, es_field in properties_for(model).items():
+            filled._mapping.field(name, es_field)
+        return filled
+    return override
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    annotation, _ = _unwrap_annotated(annotation, [])
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+    if get_origin(annotation) is not None and _is_subclass(get_origin(annotation), _LIST_ORIGINS):
+        return _model_of(get_args(annotation)[0])
+    return annotation if _is_model(annotation) else None
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_document(model: type[BaseModel]) -> bool:
+    # Imported lazily: document.py imports this module.
+    from .document import AsyncDocument
+
+    return issubclass(model, AsyncDocument)
+
+
+def _is_subclass(candidate: Any, bases: tuple[type, ...]) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, bases)
