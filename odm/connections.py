@@ -32,7 +32,7 @@ class AsyncConnections(Connections[AsyncElasticsearch]):
         Example: ``async_connections.configure(default={"hosts": [url]}, logs={"hosts": [url2]})``
         """
         before = dict(self._conns)
-        super().configure(**kwargs)
+        super().configure(**{alias: _client_kwargs(options) for alias, options in kwargs.items()})
         self._replaced.extend(c for a, c in before.items() if self._conns.get(a) is not c)
 
     def create_connection(self, alias: str = "default", **kwargs: Any) -> AsyncElasticsearch:
@@ -40,7 +40,7 @@ class AsyncConnections(Connections[AsyncElasticsearch]):
         previous = self._conns.get(alias)
         if previous is not None:
             self._replaced.append(previous)
-        return super().create_connection(alias, **kwargs)
+        return super().create_connection(alias, **_client_kwargs(kwargs))
 
     def add_connection(self, alias: str, conn: AsyncElasticsearch) -> None:
         """Register an existing client under ``alias``; :meth:`close` will close it."""
@@ -78,6 +78,14 @@ class AsyncConnections(Connections[AsyncElasticsearch]):
             clients = [self._conns.pop(alias)] if alias in self._conns else []
         for client in clients:
             await client.close()
+
+
+def _client_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Accept ``timeout=`` as on the elasticsearch-dsl page; the 9.x client calls it ``request_timeout``."""
+    if "timeout" in kwargs and "request_timeout" not in kwargs:
+        kwargs = {**kwargs, "request_timeout": kwargs["timeout"]}
+    kwargs.pop("timeout", None)
+    return kwargs
 
 
 async_connections = AsyncConnections()

@@ -1,0 +1,1 @@
+"""Canonical example documents shared by the tests, one small module per domain."""
