@@ -1,0 +1,108 @@
+"""AsyncDocument without a server: meta, schema, inheritance, aliases, validation before sending."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import pytest
+from pydantic import Field
+
+from odm import AsyncDocument, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
+from tests.models.blog import Post
+
+WHEN = datetime(2026, 11, 24, 12, 0, 0)
+
+
+def test_meta_is_accepted_by_the_constructor_and_kept_out_of_source_dump_and_schema() -> None:
+    post = Post(title="Hello", created_at=WHEN, meta={"id": "p1", "routing": "ann"})
+    assert post.meta.id == "p1" and post.meta.routing == "ann"
+    assert "meta" not in post.model_dump()
+    assert b"meta" not in post.to_source()
+    schema = Post.model_json_schema()
+    assert "meta" not in schema["properties"]
+    assert "Meta" not in str(schema)
+    assert "meta" not in repr(post)
+
+
+def test_meta_defaults_to_unknown_not_zero() -> None:
+    meta = Post(title="x", created_at=WHEN).meta
+    assert meta == Meta()
+    assert meta.seq_no is None and meta.primary_term is None and meta.version is None
+
+
+def test_to_source_is_the_json_of_the_validated_document_by_alias() -> None:
+    class Person(AsyncDocument):
+        first_name: str = Field(alias="firstName")
+        born: datetime
+
+    person = Person(first_name="Ann", born=WHEN)
+    assert person.to_source() == b'{"firstName":"Ann","born":"2026-11-24T12:00:00"}'
+    assert Person.model_validate_json(person.to_source()) == person
+
+
+def test_a_document_mutated_into_an_invalid_state_is_refused_before_sending() -> None:
+    post = Post(title="Hello", created_at=WHEN, meta={"id": "p1"})
+    post.tags.append(3)  # type: ignore[arg-type]  # in-place mutation escapes validate_assignment
+    with pytest.raises(DocumentValidationError) as caught:
+        post.to_source("posts")
+    message = str(caught.value)
+    assert "'posts'" in message and "'p1'" in message and "tags.0" in message
+
+
+def test_assignment_is_validated() -> None:
+    post = Post(title="Hello", created_at=WHEN)
+    with pytest.raises(ValueError, match="views"):
+        post.views = "many"  # type: ignore[assignment]
+
+
+def test_subclass_keeps_parent_fields_and_index_settings_and_can_override() -> None:
+    class Base(AsyncDocument):
+        title: str
+
+        class Index:
+            name = "base"
+            settings = {"number_of_shards": 1, "refresh_interval": "1s"}
+
+    class Child(Base):
+        extra: Annotated[str, Keyword()] = ""
+
+        class Index:
+            name = "child"
+            settings = {"refresh_interval": "5s"}
+
+    class GrandChild(Child):
+        pass
+
+    assert Child.__odm__.name == "child"
+    assert Child.__odm__.settings == {"number_of_shards": 1, "refresh_interval": "5s"}
+    assert GrandChild.__odm__.name == "child"
+    assert Child.mapping_dict() == {"properties": {"title": {"type": "text"}, "extra": {"type": "keyword"}}}
+    assert Base.mapping_dict() == {"properties": {"title": {"type": "text"}}}
+
+
+def test_index_name_is_checked_and_required() -> None:
+    class Loose(AsyncDocument):
+        title: str
+
+    with pytest.raises(LookupError, match="Loose has no Index.name"):
+        Loose.index_name()
+    assert Loose.index_name("logs-2026-11") == "logs-2026-11"
+    with pytest.raises(InvalidIndexNameError):
+        Loose.index_name("Logs")
+
+
+def test_search_is_bound_to_the_index_and_model() -> None:
+    s = Post.search()
+    assert s._index == ["posts"] and s._doc_type == [Post]
+    assert Post.search(index="posts-read")._index == ["posts-read"]
+    assert s.query("match", title="hello").to_dict() == {"query": {"match": {"title": "hello"}}}
+
+
+def test_validation_error_lists_every_field() -> None:
+    with pytest.raises(ValueError) as caught:
+        Post.model_validate({"title": 1, "views": "x"})
+    text = str(caught.value)
+    assert "title" in text and "views" in text and "created_at" in text
+
+

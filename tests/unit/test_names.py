@@ -1,0 +1,57 @@
+"""Ids and index names are checked before any request: dot segments would change the path."""
+
+from __future__ import annotations
+
+import pytest
+
+from odm import InvalidIdError, InvalidIndexNameError
+from odm._names import check_id, check_index_name, check_index_pattern
+
+
+@pytest.mark.parametrize("bad", ["", ".", "..", "x" * 513, "é" * 257])
+def test_unsafe_ids_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidIdError):
+        check_id(bad)
+
+
+@pytest.mark.parametrize("bad", [None, 1.5, True, b"id"])
+def test_ids_must_be_str_or_int(bad: object) -> None:
+    with pytest.raises(InvalidIdError, match="must be a str or int"):
+        check_id(bad)
+
+
+@pytest.mark.parametrize("good", ["p1", "...", "a/b", "x" * 512, 42, "a..b"])
+def test_ordinary_ids_pass_as_strings(good: object) -> None:
+    assert check_id(good) == str(good)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("", "not allowed"),
+        (".", "not allowed"),
+        ("..", "not allowed"),
+        ("Posts", "'P'"),
+        ("posts*", "'*'"),
+        ("a,b", "','"),
+        ("a b", "' '"),
+        ("a:b", "':'"),
+        ("-posts", "must not start"),
+        ("_posts", "must not start"),
+        ("+posts", "must not start"),
+        ("x" * 256, "over 255 bytes"),
+    ],
+)
+def test_bad_index_names_are_refused(bad: str, reason: str) -> None:
+    with pytest.raises(InvalidIndexNameError, match=reason.replace("*", r"\*").replace("+", r"\+")):
+        check_index_name(bad)
+
+
+def test_patterns_allow_wildcards_commas_exclusions_and_all() -> None:
+    assert check_index_pattern("posts-*,logs") == ["posts-*", "logs"]
+    assert check_index_pattern(["posts-*", "-posts-old"]) == ["posts-*", "-posts-old"]
+    assert check_index_pattern("_all") == ["_all"]
+    with pytest.raises(InvalidIndexNameError):
+        check_index_pattern("..")
+    with pytest.raises(InvalidIndexNameError):
+        check_index_pattern([])
