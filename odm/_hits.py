@@ -55,7 +55,7 @@ class HitReader(Generic[D]):
         try:
             return self._one.validate_python(hit)
         except ValidationError as errors:
-            raise HitValidationError(hit.get("_index"), hit.get("_id"), errors) from errors
+            raise HitValidationError(hit.get("_index"), hit.get("_id"), errors, self.model.__name__) from errors
 
     def read_many(self, hits: Sequence[Mapping[str, Any]], partial: bool = False) -> list[D]:
         """Validate a page of hits in one pydantic-core call (per hit when ``partial``)."""
@@ -87,7 +87,7 @@ class HitReader(Generic[D]):
                 )
         if line_errors:
             combined = ValidationError.from_exception_data(self.model.__name__, line_errors)
-            raise HitValidationError(hit.get("_index"), hit.get("_id"), combined) from combined
+            raise HitValidationError(hit.get("_index"), hit.get("_id"), combined, self.model.__name__) from combined
         meta = Meta.model_validate(hit)
         return self.model.model_construct(_fields_set=set(values), meta=meta, **values)
 

@@ -78,13 +78,11 @@ class HitValidationError(OdmError, ValueError):
         errors: pydantic's ``ValidationError`` (also the ``__cause__``).
     """
 
-    def __init__(self, index: str | None, id: str | None, errors: ValidationError) -> None:
+    def __init__(self, index: str | None, id: str | None, errors: ValidationError, model: str) -> None:
         self.index = index
         self.id = id
         self.errors = errors
-        super().__init__(
-            f"hit {id!r} in index {index!r} is not a valid {errors.title}: {_describe(errors)}"
-        )
+        super().__init__(f"hit {id!r} in index {index!r} is not a valid {model}: {_describe(errors)}")
 
 
 class MappingConflictError(OdmError):
