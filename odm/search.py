@@ -122,6 +122,13 @@ class AsyncSearch(SearchBase[T], Generic[T]):
             )
         return cast(T, reader_for(model).read(hit, partial))
 
+    def _body(self) -> dict[str, Any]:
+        """The request body; typed searches also ask for concurrency tokens, for ``if_unchanged``."""
+        body = self.to_dict()
+        if self._models():
+            body.setdefault("seq_no_primary_term", True)
+        return body
+
     def _index_param(self) -> list[str] | None:
         return check_index_pattern(self._index) if self._index else None
 
@@ -137,7 +144,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         if cached is not None and not ignore_cache:
             return cached
         client = get_client(self._using)
-        raw = await client.search(index=self._index_param(), body=self.to_dict(), **self._params)
+        raw = await client.search(index=self._index_param(), body=self._body(), **self._params)
         body = raw.body
         response = Response(self, body, self._read_hits(body["hits"]["hits"]))
         self._odm_response = response
@@ -168,7 +175,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         """
         client = get_client(self._using)
         models, partial = self._models(), self._is_partial()
-        async for hit in async_scan(client, query=self.to_dict(), index=self._index_param(), **self._params):
+        async for hit in async_scan(client, query=self._body(), index=self._index_param(), **self._params):
             yield self._read_hit(hit, models, partial)
 
     @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.dsl.response import Hit
 
-from odm import AsyncDocument, AsyncSearch, DenseVector, HitValidationError, Keyword, Q
+from odm import AsyncDocument, AsyncSearch, DenseVector, HitValidationError, Keyword, Q, VersionConflictError
 from odm.testing.isolation import isolated
 from tests.models.blog import Author, Comment, Post
 
@@ -165,3 +165,15 @@ async def test_delete_by_query(posts: type[Post]) -> None:
     result = await posts.search().filter("range", views={"lt": 5}).params(refresh=True).delete()
     assert result["deleted"] == 5
     assert await posts.search().count() == 20
+
+
+async def test_hits_carry_concurrency_tokens_for_a_safe_save_back(posts: type[Post]) -> None:
+    [first] = [p async for p in posts.search().filter("term", views=0)]
+    [again] = [p async for p in posts.search().filter("term", views=0)]
+    assert first.meta.seq_no is not None and first.meta.primary_term is not None
+    first.views = 100
+    await first.save(if_unchanged=True, refresh=True)
+    again.views = 200
+    with pytest.raises(VersionConflictError):
+        await again.save(if_unchanged=True)
+    assert (await posts.get(first.meta.id or "")).views == 100
