@@ -79,6 +79,7 @@ class Inner(BaseModel):
         (Annotated[list[Inner], Object()], {"type": "object", "properties": {"label": {"type": "text"}}}),
         (Annotated[Inner, Nested()], {"type": "nested", "properties": {"label": {"type": "text"}}}),
         (Annotated[int | str, Keyword()], {"type": "keyword"}),
+        (Annotated[str | None, Keyword()], {"type": "keyword"}),
         (Annotated[list[float], DenseVector(dims=3)], {"type": "dense_vector", "dims": 3}),
         (Annotated[tuple[float, float], GeoPoint()], {"type": "geo_point"}),
         (Annotated[str, Completion()], {"type": "completion"}),
