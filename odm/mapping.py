@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 
 from .errors import MappingError
 
-__all__ = ["TYPE_TABLE", "es_field_name", "field_for", "mapping_for", "properties_for"]
+__all__ = ["TYPE_TABLE", "field_for", "mapping_for"]
 
 #: Python type -> field factory, checked in order with ``issubclass``: the first match wins.
 #: ``bool`` comes before ``int`` (bool subclasses int) and ``datetime`` before ``date``
