@@ -81,11 +81,26 @@ class AsyncConnections(Connections[AsyncElasticsearch]):
 
 
 def _client_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Accept ``timeout=`` as on the elasticsearch-dsl page; the 9.x client calls it ``request_timeout``."""
-    if "timeout" in kwargs and "request_timeout" not in kwargs:
-        kwargs = {**kwargs, "request_timeout": kwargs["timeout"]}
-    kwargs.pop("timeout", None)
+    """Accept what the elasticsearch-dsl page shows: ``timeout=``, and bare hosts like ``"localhost"``.
+
+    The 9.x client calls the timeout ``request_timeout`` and wants a URL with a scheme and port.
+    """
+    kwargs = dict(kwargs)
+    if "timeout" in kwargs:
+        kwargs.setdefault("request_timeout", kwargs["timeout"])
+        del kwargs["timeout"]
+    hosts = kwargs.get("hosts")
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if isinstance(hosts, list):
+        kwargs["hosts"] = [_host_url(host) if isinstance(host, str) else host for host in hosts]
     return kwargs
+
+
+def _host_url(host: str) -> str:
+    if "://" in host:
+        return host
+    return f"http://{host}" if ":" in host else f"http://{host}:9200"
 
 
 async_connections = AsyncConnections()
