@@ -106,3 +106,13 @@ def test_validation_error_lists_every_field() -> None:
     assert "title" in text and "views" in text and "created_at" in text
 
 
+
+
+def test_a_response_model_can_opt_in_to_meta() -> None:
+    class PostWithMeta(Post):
+        meta: Meta  # redeclared without exclude: part of dumps and the schema
+
+    post = PostWithMeta(title="Hello", created_at=WHEN, meta={"id": "p1"})
+    assert post.model_dump(mode="json", include={"title", "meta"})["meta"]["id"] == "p1"
+    assert "meta" in PostWithMeta.model_json_schema()["properties"]
+    assert "meta" not in Post.model_json_schema()["properties"]
