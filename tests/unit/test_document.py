@@ -116,3 +116,5 @@ def test_a_response_model_can_opt_in_to_meta() -> None:
     assert post.model_dump(mode="json", include={"title", "meta"})["meta"]["id"] == "p1"
     assert "meta" in PostWithMeta.model_json_schema()["properties"]
     assert "meta" not in Post.model_json_schema()["properties"]
+    loaded = Post(title="Hello", created_at=WHEN, meta={"id": "p2"})
+    assert PostWithMeta.model_validate(loaded, from_attributes=True).meta.id == "p2"
