@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -36,3 +37,16 @@ class Meta(BaseModel):
     inner_hits: dict[str, Any] | None = None
     sort: list[Any] | None = None
     matched_queries: list[str] | dict[str, float] | None = None
+
+
+if TYPE_CHECKING:
+
+    class MetaField:
+        """How type checkers see ``AsyncDocument.meta`` (a descriptor, PEP 681 style)."""
+
+        @overload
+        def __get__(self, instance: None, owner: Any) -> MetaField: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Meta: ...
+        def __get__(self, instance: object | None, owner: Any) -> Meta | MetaField: ...
+        def __set__(self, instance: object, value: Meta | Mapping[str, Any]) -> None: ...

@@ -1,0 +1,186 @@
+"""``AsyncFacetedSearch[T]``: faceted navigation over documents, with typed hits and facets.
+
+The query, filters, aggregations and facets are elasticsearch.dsl's
+``FacetedSearchBase`` and its facet classes; this module runs them through
+``odm.AsyncSearch`` (so hits are ``T`` models) and reads every facet into a list of
+:class:`FacetValue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
+from typing import Any, Generic, NamedTuple, cast
+
+from elasticsearch.dsl.faceted_search_base import (
+    DateHistogramFacet,
+    Facet,
+    FacetedSearchBase,
+    HistogramFacet,
+    NestedFacet,
+    RangeFacet,
+    TermsFacet,
+)
+from elasticsearch.dsl.query import Query
+from typing_extensions import TypeVar
+
+from .connections import UsingType
+from .response import Response
+from .search import AsyncSearch
+
+__all__ = [
+    "AsyncFacetedSearch",
+    "DateHistogramFacet",
+    "FacetValue",
+    "FacetedResponse",
+    "Facets",
+    "HistogramFacet",
+    "NestedFacet",
+    "RangeFacet",
+    "TermsFacet",
+]
+
+T = TypeVar("T", default=Any)
+
+FilterValue = str | int | float | bool | date
+"""A facet value to filter on: a term, a histogram or date-histogram bucket key, a range's key."""
+
+
+class FacetValue(NamedTuple):
+    """One bucket of a facet; unpacks as ``value, count, selected`` like elasticsearch-dsl's tuples.
+
+    Attributes:
+        value: the bucket's key: a ``str`` for a terms facet on a keyword, a number for a
+            histogram, a naive UTC ``datetime`` for a date histogram (filter on it with a
+            ``date``, a naive UTC or an aware ``datetime``), a range's own key.
+        count: the number of matching documents in the bucket (also for a facet declared
+            with ``metric=``, whose metric only orders the buckets).
+        selected: whether the search filters on this value.
+    """
+
+    value: Any
+    count: int  # type: ignore[assignment]  # a field, as in dsl's tuples; it shadows tuple.count()
+    selected: bool
+
+
+class Facets(dict[str, list[FacetValue]]):
+    """The facets of a response by name, also as attributes: ``response.facets.tags``."""
+
+    def __getattr__(self, name: str) -> list[FacetValue]:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no facet named {name!r}; the search declares {sorted(self)}") from None
+
+
+class FacetedResponse(Response[T]):
+    """A search response with ``facets``: every declared facet's values, in bucket order."""
+
+    def __init__(
+        self, response: Response[T], facets: Facets, query_string: str | Query | None
+    ) -> None:
+        super().__init__(response.search, response.body, list(response.hits))
+        self.facets = facets
+        self.query_string = query_string
+
+
+class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
+    """A faceted search: declare the documents, the fields to search and the facets.
+
+    ``index`` defaults to the documents' ``Index.name``. A subclass without a type
+    argument, as in elasticsearch-dsl, is an ``AsyncFacetedSearch[Any]``. Example::
+
+        class PostSearch(AsyncFacetedSearch[Post]):
+            doc_types = [Post]
+            fields = ["title^3", "body"]
+            facets = {"tags": TermsFacet(field="tags")}
+
+        response = await PostSearch("python", filters={"tags": "asyncio"}).execute()
+        for post in response:  # Post
+            ...
+        for tag, count, selected in response.facets.tags:
+            ...
+    """
+
+    doc_types: Sequence[type[T]] | None = None  # type: ignore[assignment]  # models, not dsl Documents
+    using: UsingType = "default"  # type: ignore[assignment]  # an odm alias or a client
+    _s: AsyncSearch[T]
+
+    def __init__(
+        self,
+        query: str | Query | None = None,
+        filters: Mapping[str, FilterValue | Sequence[FilterValue]] | None = None,
+        sort: Sequence[str] = (),
+    ) -> None:
+        """Build the search; nothing is sent until :meth:`execute`.
+
+        Args:
+            query: the text to search for in ``fields`` (all fields when none are declared),
+                or a query object.
+            filters: facet name -> the value (or values) the hits must have; the other
+                facets count within these filters, a facet's own filter does not narrow it.
+            sort: sort keys, as ``AsyncSearch.sort()`` takes them (``"-created_at"``).
+
+        Raises:
+            ValueError: ``filters`` names a facet the class does not declare.
+        """
+        unknown = sorted(set(filters or {}) - set(self.facets))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no facet {unknown[0]!r}; its facets are {sorted(self.facets)}")
+        keys = {
+            name: [_as_key(v) for v in value] if isinstance(value, (list, tuple)) else _as_key(value)
+            for name, value in (filters or {}).items()
+        }
+        super().__init__(query, cast(Any, keys), list(sort))
+
+    def _index_names(self) -> list[str] | None:
+        if self.index is not None:
+            return [self.index]
+        names = [getattr(getattr(d, "__odm__", None), "name", None) for d in self.doc_types or ()]
+        found = list(dict.fromkeys(name for name in names if name is not None))
+        return found or None
+
+    def search(self) -> AsyncSearch[T]:
+        """The search the facets are added to; override it to add filters of your own."""
+        doc_types = list(self.doc_types) if self.doc_types else None
+        return cast("AsyncSearch[T]", AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types))
+
+    async def count(self) -> int:
+        """The number of matching documents, filters included."""
+        return await self._s.count()
+
+    async def execute(self) -> FacetedResponse[T]:
+        """Send the search: hits are ``T`` models, ``facets`` the values of every facet.
+
+        Raises:
+            HitValidationError: a hit does not validate as its model.
+        """
+        response = await self._s.execute()
+        facets = Facets()
+        for name, facet in self.facets.items():
+            data = getattr(getattr(response.aggregations, f"_filter_{name}"), name)
+            facets[name] = _values_of(facet, data, self.filter_values.get(name, []))
+        return FacetedResponse(response, facets, self._query)
+
+
+def _as_key(value: Any) -> Any:
+    """A date or an aware datetime as the naive UTC datetime a date-histogram bucket's key is.
+
+    So ``filters={"month": date(2026, 11, 1)}`` marks the November bucket ``selected``.
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _values_of(facet: Facet[Any], data: Any, selected: Sequence[Any]) -> list[FacetValue]:
+    """A facet's buckets as values; a nested facet's buckets are its inner facet's."""
+    if isinstance(facet, NestedFacet):
+        return _values_of(facet._inner, data.inner, selected)
+    values = []
+    for bucket in data.buckets:
+        value = facet.get_value(bucket)
+        values.append(FacetValue(value, int(bucket["doc_count"]), facet.is_filtered(value, list(selected))))
+    return values

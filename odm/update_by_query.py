@@ -1,0 +1,153 @@
+"""``AsyncUpdateByQuery[T]``: update every document a query matches, with a typed result.
+
+The request (``query``, ``filter``, ``exclude``, ``script``, ``params``, ``extra``) is
+elasticsearch.dsl's ``UpdateByQueryBase``; this class sends it through
+``odm.async_connections`` and reads the answer into :class:`UpdateByQueryResult`.
+Elasticsearch runs it in its ``reindex`` module; scripts need ``lang-painless``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, overload
+
+from elasticsearch.dsl.response import Hit
+from elasticsearch.dsl.update_by_query_base import UpdateByQueryBase
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from typing_extensions import TypeVar
+
+from ._names import check_index_pattern
+from .connections import UsingType, get_client
+
+__all__ = ["AsyncUpdateByQuery", "UpdateByQueryFailure", "UpdateByQueryResult", "UpdateByQueryRetries"]
+
+T = TypeVar("T", default=Hit)
+
+
+class UpdateByQueryRetries(BaseModel):
+    """How often Elasticsearch retried a bulk write or a search while updating."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bulk: int = 0
+    search: int = 0
+
+
+class UpdateByQueryFailure(BaseModel):
+    """One document (or shard) that could not be updated; other keys stay as extra attributes.
+
+    Attributes:
+        cause: Elasticsearch's error object (``type``, ``reason``, ...); a shard failure's
+            ``reason`` is read into it too.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    index: str | None = None
+    id: str | None = None
+    status: int | None = None
+    cause: dict[str, Any] = Field(default_factory=dict, validation_alias=AliasChoices("cause", "reason"))
+
+
+class UpdateByQueryResult(BaseModel):
+    """What an update by query did: the counts Elasticsearch reports, and its failures.
+
+    With ``params(wait_for_completion=False)`` Elasticsearch only answers with ``task``
+    (follow it with the tasks API) and every count is 0.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    took: int = 0
+    timed_out: bool = False
+    total: int = 0
+    updated: int = 0
+    deleted: int = 0
+    batches: int = 0
+    version_conflicts: int = 0
+    noops: int = 0
+    retries: UpdateByQueryRetries = UpdateByQueryRetries()
+    throttled_millis: int = 0
+    requests_per_second: float = -1
+    throttled_until_millis: int = 0
+    failures: list[UpdateByQueryFailure] = []
+    task: str | None = None
+
+    def success(self) -> bool:
+        """True when nothing failed and nothing timed out, as elasticsearch-dsl's ``success()``.
+
+        Version conflicts under ``conflicts="proceed"`` are counted, not failures.
+        """
+        return not self.failures and not self.timed_out
+
+
+class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
+    """An update by query over the indices of ``index`` (or of the document class).
+
+    Example::
+
+        ubq = (
+            Post.update_by_query()
+            .filter("term", tags="python")
+            .script(source="ctx._source.views += params.n", params={"n": 1})
+            .params(conflicts="proceed", refresh=True)
+        )
+        result = await ubq.execute()  # UpdateByQueryResult: result.updated, result.success()
+    """
+
+    _using: UsingType
+
+    @overload
+    def __init__(
+        self: AsyncUpdateByQuery[Hit],
+        using: UsingType = "default",
+        index: str | Sequence[str] | None = None,
+        doc_type: None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        using: UsingType = "default",
+        index: str | Sequence[str] | None = None,
+        doc_type: type[T] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        using: UsingType = "default",
+        index: str | Sequence[str] | None = None,
+        doc_type: Any = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Build the request; nothing is sent until :meth:`execute`.
+
+        Args:
+            using: connection alias or client.
+            index: index names, patterns or aliases; by default the document class's index.
+            doc_type: the document class the query is about.
+            extra: raw body keys (``max_docs``, ``slice``, ...).
+        """
+        if index is None and doc_type is not None:
+            index = getattr(getattr(doc_type, "__odm__", None), "name", None)
+        if isinstance(index, Sequence) and not isinstance(index, str):
+            index = list(index)
+        super().__init__(using=using, index=index, doc_type=doc_type, extra=extra)
+
+    async def execute(self) -> UpdateByQueryResult:
+        """Run the update and wait for it (unless ``params(wait_for_completion=False)``).
+
+        Raises:
+            ValueError: no index was given; an update over every index is never implied.
+            InvalidIndexNameError: an index name is invalid; nothing was sent.
+            elasticsearch.ApiError: the client's own error, unwrapped: ``BadRequestError``
+                when the node lacks the ``reindex`` module, ``ConflictError`` on a version
+                conflict without ``conflicts="proceed"``, ...
+        """
+        if not self._index:
+            raise ValueError("update by query needs an index: pass index=... or a document class with Index.name")
+        index = check_index_pattern(self._index)
+        # Body keys as keyword arguments, as elasticsearch.dsl sends them: the client then places
+        # ``conflicts`` and ``max_docs`` itself, whether they came from params() or extra().
+        raw = await get_client(self._using).update_by_query(index=index, **self.to_dict(), **self._params)
+        return UpdateByQueryResult.model_validate(raw.body)

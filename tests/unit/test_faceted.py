@@ -1,0 +1,160 @@
+"""AsyncFacetedSearch without a server: the request it builds and how buckets become values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, cast
+
+import pytest
+from elasticsearch.dsl.response import AggResponse
+
+from odm import (
+    A,
+    AsyncFacetedSearch,
+    DateHistogramFacet,
+    Facets,
+    FacetValue,
+    HistogramFacet,
+    NestedFacet,
+    RangeFacet,
+    TermsFacet,
+)
+from odm.faceted import _values_of
+from tests.models.blog import Post
+
+
+class PostSearch(AsyncFacetedSearch[Post]):
+    doc_types = [Post]
+    fields = ["title^3", "body"]
+    facets = {
+        "tags": TermsFacet(field="tags"),
+        "month": DateHistogramFacet(field="created_at", calendar_interval="month"),
+    }
+
+
+NOVEMBER = datetime(2026, 11, 1)
+TAGS_FILTER = {"terms": {"tags": ["python", "java"]}}
+MONTH_FILTER = {"range": {"created_at": {"gte": NOVEMBER, "lt": datetime(2026, 12, 1)}}}
+
+
+def test_query_filters_and_sort_build_the_body() -> None:
+    fs = PostSearch("hello", filters={"tags": ["python", "java"], "month": NOVEMBER}, sort=["-views"])
+    assert fs._s._index == ["posts"]  # from the document's Index.name
+    assert fs._s.to_dict() == {
+        "query": {"multi_match": {"query": "hello", "fields": ["title^3", "body"]}},
+        # the hits are narrowed by every filter ...
+        "post_filter": {"bool": {"must": [TAGS_FILTER, MONTH_FILTER]}},
+        # ... each facet is counted under the other facets' filters, not its own
+        "aggs": {
+            "_filter_tags": {"filter": MONTH_FILTER, "aggs": {"tags": {"terms": {"field": "tags"}}}},
+            "_filter_month": {
+                "filter": TAGS_FILTER,
+                "aggs": {
+                    "month": {
+                        "date_histogram": {"calendar_interval": "month", "field": "created_at", "min_doc_count": 0}
+                    }
+                },
+            },
+        },
+        "sort": [{"views": {"order": "desc"}}],
+        "highlight": {"fields": {"title": {}, "body": {}}},
+    }
+
+
+def test_no_query_and_no_filter_count_over_everything() -> None:
+    body = PostSearch()._s.to_dict()
+    assert "query" not in body and "post_filter" not in body
+    assert body["aggs"]["_filter_tags"]["filter"] == {"match_all": {}}
+
+
+def test_slicing_pages_and_an_explicit_index_wins() -> None:
+    class Elsewhere(PostSearch):
+        index = "posts-archive"
+
+    fs = Elsewhere()[10:20]
+    assert (fs._s.to_dict()["from"], fs._s.to_dict()["size"]) == (10, 10)
+    assert fs._s._index == ["posts-archive"]
+
+
+def test_filtering_on_an_undeclared_facet_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"PostSearch has no facet 'tag'; its facets are \['month', 'tags'\]"):
+        PostSearch(filters={"tag": "python"})
+
+
+@pytest.mark.parametrize(
+    "given",
+    [date(2026, 11, 1), NOVEMBER, datetime(2026, 11, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))],
+    ids=["date", "naive_utc", "aware"],
+)
+def test_a_date_filter_is_read_as_the_naive_utc_bucket_key(given: date) -> None:
+    fs = PostSearch(filters={"month": given})
+    assert fs.filter_values == {"month": [NOVEMBER]}  # what `selected` compares bucket keys with
+    assert fs._s.to_dict()["post_filter"] == MONTH_FILTER
+
+
+def test_facet_values_unpack_like_elasticsearch_dsl_tuples() -> None:
+    value, count, selected = FacetValue("python", 3, True)
+    assert (value, count, selected) == ("python", 3, True)
+    assert FacetValue("python", 3, True).count == 3
+
+
+def test_facets_are_attributes_and_an_unknown_name_says_what_exists() -> None:
+    facets = Facets(tags=[FacetValue("python", 3, False)])
+    assert facets.tags is facets["tags"]
+    with pytest.raises(AttributeError, match=r"no facet named 'tag'; the search declares \['tags'\]"):
+        facets.tag  # noqa: B018
+
+
+def aggregation(name: str, facet: Any, data: dict[str, Any]) -> Any:
+    """The bucket data of one facet, as elasticsearch.dsl hands it over."""
+    search = PostSearch()._s
+    search.aggs.bucket(name, facet.get_aggregation())
+    return getattr(AggResponse(cast(Any, search.aggs), search, {name: data}), name)
+
+
+@pytest.mark.parametrize(
+    ("facet", "data", "selected", "expected"),
+    [
+        (
+            TermsFacet(field="tags"),
+            {"buckets": [{"key": "python", "doc_count": 5}, {"key": "java", "doc_count": 2}]},
+            ["java"],
+            [FacetValue("python", 5, False), FacetValue("java", 2, True)],
+        ),
+        (
+            HistogramFacet(field="views", interval=10),
+            {"buckets": [{"key": 0.0, "doc_count": 10}, {"key": 10.0, "doc_count": 4}]},
+            [10],
+            [FacetValue(0.0, 10, False), FacetValue(10.0, 4, True)],
+        ),
+        (
+            RangeFacet(field="views", ranges=[("few", (None, 5)), ("many", (5, None))]),
+            {"buckets": [{"key": "few", "to": 5.0, "doc_count": 5}, {"key": "many", "from": 5.0, "doc_count": 9}]},
+            [],
+            [FacetValue("few", 5, False), FacetValue("many", 9, False)],
+        ),
+        (
+            DateHistogramFacet(field="created_at", calendar_interval="month"),
+            {"buckets": [{"key_as_string": "2026-11-01T00:00:00.000Z", "key": 1793491200000, "doc_count": 7}]},
+            [NOVEMBER],
+            [FacetValue(NOVEMBER, 7, True)],
+        ),
+        (
+            NestedFacet("comments", TermsFacet(field="comments.author")),
+            {"doc_count": 9, "inner": {"buckets": [{"key": "ann", "doc_count": 2}]}},
+            ["ann"],
+            [FacetValue("ann", 2, True)],
+        ),
+        (
+            TermsFacet(field="tags", metric=A("max", field="views")),
+            {"buckets": [{"key": "python", "doc_count": 5, "metric": {"value": 23.0}}]},
+            [],
+            [FacetValue("python", 5, False)],  # the count stays the number of documents
+        ),
+    ],
+    ids=["terms", "histogram", "range", "date_histogram", "nested", "terms_with_metric"],
+)
+def test_buckets_become_values_counts_and_selection(
+    facet: Any, data: dict[str, Any], selected: list[Any], expected: list[FacetValue]
+) -> None:
+    assert _values_of(facet, aggregation("facet", facet, data), selected) == expected
