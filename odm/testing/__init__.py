@@ -1,0 +1,28 @@
+"""A throwaway, real Elasticsearch node for tests, started and stopped by odm itself.
+
+``ensure_node()`` gives the process one node (or the cluster at ``$ODM_ES_URL``);
+``ElasticsearchNode`` starts and stops nodes explicitly; ``python -m odm.testing``
+runs one in the foreground; the ``odm.testing.pytest_plugin`` pytest plugin offers the
+``es_node``, ``es_url``, ``index_prefix`` and ``odm_client`` fixtures. How it works,
+its environment variables and what the node lacks: docs/test-node.md.
+
+Only the standard library talks HTTP here, so this package does not depend on the
+async client.
+"""
+
+from odm.testing._distribution import KNOWN_VERSIONS
+from odm.testing._errors import DistributionError, JavaNotFoundError, NodeError, NodeStartError
+from odm.testing._node import ElasticsearchNode, NodeInfo, describe_node, ensure_node, node_url_from_env
+
+__all__ = [
+    "KNOWN_VERSIONS",
+    "DistributionError",
+    "ElasticsearchNode",
+    "JavaNotFoundError",
+    "NodeError",
+    "NodeInfo",
+    "NodeStartError",
+    "describe_node",
+    "ensure_node",
+    "node_url_from_env",
+]
