@@ -17,7 +17,8 @@ from typing import Annotated
 
 from pydantic import BaseModel
 
-from odm import AsyncDocument, AsyncIndex, Keyword, Q, Text, async_connections
+from odm import AsyncDocument, AsyncIndex, Keyword, Q, Text
+from odm.testing import ensure_node, run_example
 
 INDEX = os.environ.get("ODM_INDEX_PREFIX", "") + "demo-packages"
 
@@ -80,6 +81,8 @@ def installed_packages() -> Iterator[Package]:
 
 async def main() -> None:
     """Create the index, load the packages, and show a few typed searches."""
+    node = ensure_node()  # the node run_example connected to
+    print(f"Elasticsearch {node.version} at {node.url}\n")
     await AsyncIndex(INDEX).delete(ignore_unavailable=True)
     await Package.init()
     packages = list(installed_packages())
@@ -117,18 +120,5 @@ async def main() -> None:
     print(f"get('pydantic') -> {type(pydantic).__name__} {pydantic.version}: {pydantic.summary}")
 
 
-async def run() -> None:
-    """Connect to $ODM_ES_URL, or start a local node for the length of the demo."""
-    from odm.testing import ensure_node
-
-    node = ensure_node()
-    print(f"Elasticsearch {node.version} at {node.url}\n")
-    async_connections.create_connection(hosts=[node.url], timeout=30)
-    try:
-        await main()
-    finally:
-        await async_connections.close()
-
-
 if __name__ == "__main__":
-    asyncio.run(run())
+    asyncio.run(run_example(main))  # $ODM_ES_URL, or a local node started and stopped here

@@ -13,6 +13,8 @@ async client.
 from odm.testing._distribution import KNOWN_VERSIONS
 from odm.testing._errors import DistributionError, JavaNotFoundError, NodeError, NodeStartError
 from odm.testing._node import ElasticsearchNode, NodeInfo, describe_node, ensure_node, node_url_from_env
+from odm.testing.examples import run_example
+from odm.testing.isolation import isolated
 
 __all__ = [
     "KNOWN_VERSIONS",
@@ -24,5 +26,7 @@ __all__ = [
     "NodeStartError",
     "describe_node",
     "ensure_node",
+    "isolated",
     "node_url_from_env",
+    "run_example",
 ]
