@@ -16,11 +16,20 @@ from ._options import DocumentOptions
 from ._sentinel import NOT_GIVEN, NotGiven, given
 from .connections import UsingType, get_client
 from .errors import DocumentNotFoundError, DocumentValidationError, VersionConflictError
+from .expressions import install_field_expressions
 from .meta import Meta
 from .search import AsyncSearch
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterable
+
+    from typing_extensions import Unpack
+
+    from .bulk import BulkInput, BulkOptions, BulkResult
     from .index import AsyncIndex
+    from .meta import MetaField
+    from .templates import AsyncComposableIndexTemplate
+    from .update_by_query import AsyncUpdateByQuery
 
 __all__ = ["AsyncDocument"]
 
@@ -47,7 +56,12 @@ class AsyncDocument(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, validate_assignment=True)
 
-    meta: SkipJsonSchema[Meta] = Field(default_factory=Meta, exclude=True, repr=False)
+    if TYPE_CHECKING:
+        # What pydantic does at run time, told to type checkers: the constructor (and
+        # assignment) take a Meta or a mapping such as {"id": "p1"}; reading gives a Meta.
+        meta: MetaField = MetaField()
+    else:
+        meta: SkipJsonSchema[Meta] = Field(default_factory=Meta, exclude=True, repr=False)
 
     __odm__: ClassVar[DocumentOptions]
 
@@ -55,6 +69,7 @@ class AsyncDocument(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls.__odm__ = DocumentOptions.for_class(cls)
+        install_field_expressions(cls)  # Post.views is a FieldExpr at class level
 
     # -- index and mapping ----------------------------------------------------------
 
@@ -317,3 +332,47 @@ class AsyncDocument(BaseModel):
             raise VersionConflictError(name, doc_id, error) from error
         except NotFoundError as error:
             raise DocumentNotFoundError(name, doc_id, error.meta, error.body) from error
+
+    @classmethod
+    async def bulk(
+        cls,
+        documents: Iterable[BulkInput[Self]] | AsyncIterable[BulkInput[Self]],
+        using: UsingType | None = None,
+        **options: Unpack[BulkOptions],
+    ) -> BulkResult[Self]:
+        """Write many documents (or bulk actions) in chunks; every one is accounted for.
+
+        Example: ``result = await Post.bulk(posts, refresh=True)``, then ``result.failed``.
+        Updates and deletes by id use this class. See :func:`odm.bulk` and ``docs/bulk.md``.
+        """
+        from .bulk import bulk
+
+        client = using if using is not None else cls.__odm__.using
+        return await bulk(documents, using=client, document_class=cls, **options)
+
+    @classmethod
+    def update_by_query(
+        cls, using: UsingType | None = None, index: str | list[str] | None = None
+    ) -> AsyncUpdateByQuery[Self]:
+        """An update by query over this class's index (or ``index``); needs the ``reindex`` module."""
+        from .update_by_query import AsyncUpdateByQuery
+
+        return AsyncUpdateByQuery(
+            using=using if using is not None else cls.__odm__.using, index=index, doc_type=cls
+        )
+
+    @classmethod
+    def as_template(
+        cls, name: str, pattern: str | None = None, priority: int | None = None
+    ) -> AsyncComposableIndexTemplate:
+        """A composable index template giving new indices this class's mapping, settings and aliases.
+
+        Example: ``await Post.as_template("posts").save()``, then
+        ``await post.save(index="posts-2026-11")`` creates that index already mapped.
+
+        Args:
+            pattern: by default ``Index.name`` if it is a pattern, else ``<Index.name>-*``.
+        """
+        from .templates import template_for
+
+        return template_for(cls, name, pattern=pattern, priority=priority)

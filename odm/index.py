@@ -2,58 +2,84 @@
 
 Settings, aliases, analysis and the API calls (``refresh``, ``put_settings``, ...)
 are elasticsearch.dsl's; this class adds documents as the source of the mapping,
-typed search, client lookup through ``odm.async_connections``, and a ``save()``
-that refuses incompatible mapping changes before it sends anything.
+typed search, client lookup through ``odm.async_connections`` with the index name
+checked before every request, and a ``save()`` that refuses incompatible mapping
+changes before it sends anything.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, cast
 
+from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch, BadRequestError
 from elasticsearch.dsl import AsyncIndex as DslAsyncIndex
+from typing_extensions import TypeVar
 
-from ._mapping_diff import diff_mappings
+from ._mapping_diff import Defaults, diff_mappings
+from ._names import check_index_name, check_index_pattern
+from ._settings_diff import diff_settings
 from .connections import UsingType, get_client
 from .document import AsyncDocument
 from .errors import MappingConflictError
+from .live_mapping import AsyncMapping
 from .search import AsyncSearch
+from .update_by_query import AsyncUpdateByQuery
+
+if TYPE_CHECKING:
+    from .templates import AsyncComposableIndexTemplate, AsyncIndexTemplate
 
 __all__ = ["AsyncIndex"]
 
-D = TypeVar("D", bound=AsyncDocument)
+T = TypeVar("T", default=Any)
+D = TypeVar("D", bound=type)
 
-_STATIC_SETTINGS = frozenset({"number_of_shards", "index.number_of_shards", "codec", "routing_partition_size"})
 
-
-class AsyncIndex(DslAsyncIndex):
+class AsyncIndex(DslAsyncIndex, Generic[T]):
     """An index definition: name, settings, aliases, analysis and the documents it holds.
 
-    Example::
+    ``T`` is what its :meth:`search` yields; name it when the index holds documents::
 
-        blog = AsyncIndex("blog").settings(number_of_shards=1)
+        blog = AsyncIndex[Post]("blog").settings(number_of_shards=1)
         blog.document(Post)
         await blog.save()
+        async for post in blog.search():  # post: Post
+            ...
     """
 
     def __init__(self, name: str, using: UsingType = "default") -> None:
+        """Define an index; nothing is sent until an async call.
+
+        Args:
+            name: the index (or, for the API calls, an alias of one index); checked
+                against Elasticsearch's naming rules before every request.
+            using: connection alias or client.
+        """
         super().__init__(name, using=using)
+        self._mapping_class = AsyncMapping
         self._documents: list[type[AsyncDocument]] = []
+
+    if TYPE_CHECKING:
+
+        def get_or_create_mapping(self) -> AsyncMapping: ...
 
     def _get_connection(self, using: UsingType | None = None) -> AsyncElasticsearch:
         if self._name is None:
             raise ValueError("You cannot perform API calls on the default index.")
+        check_index_name(self._name)
         return get_client(using or self._using)
 
     connection = property(_get_connection)
 
-    def document(self, document: Any) -> Any:
+    def document(self, document: D) -> D:
         """Register a document class: its mapping, ``Index`` settings, aliases and analyzers.
 
+        Settings and aliases given to the index itself win over the document's.
         Usable as a class decorator; elasticsearch.dsl ``Document`` classes work too.
         """
         if not (isinstance(document, type) and issubclass(document, AsyncDocument)):
-            return super().document(document)
+            return cast(D, super().document(cast(Any, document)))
         options = document.__odm__
         self._documents.append(document)
         self.mapping(options.mapping)
@@ -63,27 +89,138 @@ class AsyncIndex(DslAsyncIndex):
             self.analyzer(analyzer)
         return document
 
-    def clone(self, name: str | None = None, using: UsingType | None = None) -> AsyncIndex:
+    def clone(self, name: str | None = None, using: UsingType | None = None) -> AsyncIndex[T]:
         """A copy with another name or connection, keeping settings, mapping and documents."""
         copy = super().clone(name, using)
         copy._documents = self._documents[:]
         return copy
 
-    def search(self, using: UsingType | None = None) -> AsyncSearch[Any]:  # type: ignore[override]
-        """A search over this index whose hits are its registered documents."""
-        return AsyncSearch(using=using or self._using, index=self._name, doc_type=self._documents or None)
+    def to_dict(self) -> dict[str, Any]:
+        """The body of the create-index request: settings with analysis, aliases, mappings.
+
+        Analysis given in ``settings`` is merged with the analyzers the fields use.
+
+        Raises:
+            ValueError: one analyzer name defined two different ways.
+        """
+        settings, self._settings = self._settings, dict(self._settings)
+        explicit = self._settings.pop("analysis", None)
+        try:
+            body = super().to_dict()  # it writes "analysis" into the settings dict it is given
+        finally:
+            self._settings = settings
+        if explicit:
+            collected = body.setdefault("settings", {}).setdefault("analysis", {})
+            for section, entries in explicit.items():
+                known = collected.setdefault(section, {})
+                for name, definition in entries.items():
+                    if known.setdefault(name, definition) != definition:
+                        raise ValueError(
+                            f"index {self._name!r}: analysis.{section}.{name} is defined as {definition!r} "
+                            f"in the settings and as {known[name]!r} by a field or analyzer()"
+                        )
+        return body
+
+    def search(self, using: UsingType | None = None) -> AsyncSearch[T]:  # type: ignore[override]
+        """A search over this index whose hits are its registered documents (``T``)."""
+        documents: Any = self._documents or None
+        return AsyncSearch(using=using or self._using, index=self._name, doc_type=documents)
+
+    def updateByQuery(self, using: UsingType | None = None) -> AsyncUpdateByQuery[T]:  # type: ignore[override]  # noqa: N802
+        """An update by query over this index, typed by its registered document."""
+        doc_type: Any = self._documents[0] if len(self._documents) == 1 else None
+        return AsyncUpdateByQuery(using=using or self._using, index=self._name, doc_type=doc_type)
+
+    def as_template(
+        self, template_name: str, pattern: str | None = None, order: int | None = None
+    ) -> AsyncIndexTemplate:
+        """A legacy index template with this definition, for ``pattern`` (default: the name).
+
+        Elasticsearch deprecates legacy templates; prefer :meth:`as_composable_template`.
+        """
+        from .templates import AsyncIndexTemplate
+
+        return AsyncIndexTemplate(template_name, pattern or self._name, index=self, order=order)
+
+    def as_composable_template(
+        self, template_name: str, pattern: str | None = None, priority: int | None = None
+    ) -> AsyncComposableIndexTemplate:
+        """A composable index template with this definition, for ``pattern`` (default: the name).
+
+        Every new index whose name matches gets these settings, aliases and mappings.
+        """
+        from .templates import AsyncComposableIndexTemplate
+
+        return AsyncComposableIndexTemplate(template_name, pattern or self._name, index=self, priority=priority)
+
+    async def is_closed(self, using: UsingType | None = None) -> bool:
+        """Whether the index (or an index behind the alias) is closed."""
+        state = await self._get_connection(using).cluster.state(index=self._name, metric="metadata")
+        return any(index["state"] == "close" for index in state["metadata"]["indices"].values())
+
+    # -- alias and target names go into the request path, so they are checked too --
+
+    async def put_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Add the alias ``name=`` to this index (``filter=``, ``is_write_index=``, ... as the client takes them)."""
+        _check_argument(kwargs, "name", check_index_name)
+        return await super().put_alias(using, **kwargs)
+
+    async def exists_alias(self, using: UsingType | None = None, **kwargs: Any) -> bool:
+        """Whether the alias (or any of the aliases) ``name=`` points to this index."""
+        _check_argument(kwargs, "name", check_index_pattern)
+        return await super().exists_alias(using, **kwargs)
+
+    async def get_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """The aliases of this index, or those matching ``name=``."""
+        _check_argument(kwargs, "name", check_index_pattern)
+        return await super().get_alias(using, **kwargs)
+
+    async def delete_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Remove the alias (or aliases, patterns allowed) ``name=`` from this index."""
+        _check_argument(kwargs, "name", check_index_pattern)
+        return await super().delete_alias(using, **kwargs)
+
+    async def shrink(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Shrink this (write-blocked) index into the new index ``target=`` with fewer shards."""
+        _check_argument(kwargs, "target", check_index_name)
+        return await super().shrink(using, **kwargs)
+
+    async def update_aliases(
+        self, actions: Sequence[Mapping[str, Mapping[str, Any]]], using: UsingType | None = None
+    ) -> ObjectApiResponse[Any]:
+        """Apply alias actions atomically; an action without ``index`` is about this index.
+
+        Example: move ``posts-read`` here from ``posts-v1`` in one step::
+
+            await posts_v2.update_aliases([
+                {"remove": {"index": "posts-v1", "alias": "posts-read"}},
+                {"add": {"alias": "posts-read"}},
+            ])
+        """
+        client = self._get_connection(using)
+        return await client.indices.update_aliases(actions=_alias_actions(self._name, actions))
+
+    # -- save --------------------------------------------------------------------
 
     async def save(self, using: UsingType | None = None) -> None:
         """Create the index, or bring an existing one up to date with compatible changes.
 
         New fields are added with ``put_mapping`` and changed dynamic settings with
-        ``put_settings``. A changed field type or fixed parameter, a changed static
-        setting or analysis on an open index is a conflict: nothing is sent.
+        ``put_settings``; changed analysis is applied only while the index is closed.
+        A changed field type or fixed parameter, a changed static setting or analysis on
+        an open index is a conflict: nothing is sent. For a data stream
+        (``data_stream(True)``) its composable template ``<name>-template`` is saved
+        and the data stream created if it does not exist.
 
         Raises:
             MappingConflictError: listing every conflicting field and setting.
         """
         client = self._get_connection(using)
+        if self._data_stream:
+            await self.as_composable_template(f"{self._name}-template", self._name).save(using=using or self._using)
+            if not await self.exists(using=using):
+                await self.create(using=using)
+            return
         body = self.to_dict()
         if not await client.indices.exists(index=self._name):
             try:
@@ -92,12 +229,15 @@ class AsyncIndex(DslAsyncIndex):
             except BadRequestError as error:
                 if error.error != "resource_already_exists_exception":
                     raise
-        live = (await client.indices.get(index=self._name)).body
-        live_index = next(iter(live.values()))
-        wanted_mapping = body.get("mappings", {})
-        diff = diff_mappings(wanted_mapping, live_index.get("mappings", {}))
-        settings_update, setting_conflicts = _diff_settings(
-            body.get("settings", {}), live_index.get("settings", {}).get("index", {})
+        live = next(iter((await client.indices.get(index=self._name)).body.values()))
+        wanted_mapping, live_mapping = body.get("mappings", {}), live.get("mappings", {})
+        diff = diff_mappings(wanted_mapping, live_mapping)
+        if diff.unchecked:
+            defaults = await self._field_defaults(client, diff.unchecked)
+            diff = diff_mappings(wanted_mapping, live_mapping, defaults)
+        closed = "analysis" in body.get("settings", {}) and await self.is_closed(using=using)
+        settings_update, setting_conflicts = diff_settings(
+            body.get("settings", {}), live.get("settings", {}).get("index", {}), closed=closed
         )
         conflicts = diff.conflicts + setting_conflicts
         if conflicts:
@@ -107,39 +247,23 @@ class AsyncIndex(DslAsyncIndex):
         if diff.needs_update:
             await client.indices.put_mapping(index=self._name, **wanted_mapping)
 
-
-def _diff_settings(wanted: dict[str, Any], live: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Split wanted settings into dynamic ones to apply and conflicts that cannot be applied."""
-    update: dict[str, Any] = {}
-    conflicts: list[str] = []
-    for key, value in wanted.items():
-        bare = key.removeprefix("index.")
-        if bare == "analysis":
-            live_analysis = live.get("analysis", {})
-            changed = [
-                f"{section}.{name}"
-                for section, entries in value.items()
-                for name, definition in entries.items()
-                if _normalise(live_analysis.get(section, {}).get(name)) != _normalise(definition)
-            ]
-            conflicts.extend(f"settings.analysis.{name}: differs from the open index" for name in changed)
-            continue
-        if _normalise(live.get(bare)) == _normalise(value):
-            continue
-        if key in _STATIC_SETTINGS or bare in _STATIC_SETTINGS:
-            conflicts.append(f"settings.{bare}: the index has {live.get(bare)!r}, the model wants {value!r}")
-        else:
-            update[bare] = value
-    return update, conflicts
+    async def _field_defaults(self, client: AsyncElasticsearch, unchecked: list[str]) -> Defaults:
+        """Every parameter, defaults included, of the live fields named in ``path.param`` entries."""
+        paths = sorted({entry.rpartition(".")[0] for entry in unchecked})
+        raw = await client.indices.get_field_mapping(index=self._name, fields=paths, include_defaults=True)
+        fields = next(iter(raw.body.values()))["mappings"]
+        return {path: next(iter(entry["mapping"].values())) for path, entry in fields.items() if entry["mapping"]}
 
 
-def _normalise(value: Any) -> Any:
-    """Live settings come back as strings: compare ``1`` with ``"1"`` and ``True`` with ``"true"``."""
-    if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_normalise(v) for v in value]
-    if isinstance(value, bool):
-        return str(value).lower()
-    return None if value is None else str(value)
+def _check_argument(kwargs: Mapping[str, Any], key: str, check: Callable[[str], object]) -> None:
+    if key in kwargs and kwargs[key] is not None:
+        check(kwargs[key])
 
+
+def _alias_actions(index: str, actions: Sequence[Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """The ``actions`` body: ``index`` filled in where an action names neither ``index`` nor ``indices``."""
+    return [
+        {verb: dict(spec) if "index" in spec or "indices" in spec else {"index": index, **spec}}
+        for action in actions
+        for verb, spec in action.items()
+    ]

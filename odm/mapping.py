@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeGuard, Union, get_args, get_origin
 
-from elasticsearch.dsl import AsyncMapping, field
+from elasticsearch.dsl import field
 from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 
 from .errors import MappingError
+from .live_mapping import AsyncMapping
 
 __all__ = ["TYPE_TABLE", "field_for", "mapping_for"]
 

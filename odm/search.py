@@ -22,6 +22,7 @@ from typing_extensions import Self, TypeVar
 
 from ._hits import reader_for
 from ._names import check_index_pattern
+from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .connections import UsingType, get_client
 from .response import Response
 
@@ -144,9 +145,18 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         if cached is not None and not ignore_cache:
             return cached
         client = get_client(self._using)
-        raw = await client.search(index=self._index_param(), body=self._body(), **self._params)
-        body = raw.body
-        response = Response(self, body, self._read_hits(body["hits"]["hits"]))
+        models = self._models()
+        # One model and whole sources: validate straight from the response bytes.
+        from_bytes = len(models) == 1 and not self._is_partial() and accepts_raw_json(client)
+        with raw_json_responses() if from_bytes else contextlib.nullcontext():
+            raw = await client.search(index=self._index_param(), body=self._body(), **self._params)
+        if isinstance(raw.body, RawJson):
+            body, models_read = reader_for(models[0]).read_response(raw.body)
+            hits = cast(list[T], models_read)
+        else:
+            body = raw.body
+            hits = self._read_hits(body["hits"]["hits"])
+        response = Response(self, body, hits)
         self._odm_response = response
         return response
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from odm._mapping_diff import diff_mappings
-from odm.index import _diff_settings
+from odm._settings_diff import diff_settings
 
 
 def test_identical_mappings_need_nothing() -> None:
@@ -64,7 +64,7 @@ def test_fields_only_in_the_live_index_are_left_alone() -> None:
 
 def test_settings_diff_applies_dynamic_and_refuses_static_changes() -> None:
     live = {"number_of_shards": "1", "number_of_replicas": "1", "refresh_interval": "1s"}
-    update, conflicts = _diff_settings(
+    update, conflicts = diff_settings(
         {"number_of_shards": 2, "number_of_replicas": 0, "refresh_interval": "1s"}, live
     )
     assert update == {"number_of_replicas": 0}
@@ -74,5 +74,5 @@ def test_settings_diff_applies_dynamic_and_refuses_static_changes() -> None:
 def test_changed_analysis_on_an_open_index_is_a_conflict() -> None:
     live = {"analysis": {"analyzer": {"mine": {"type": "custom", "tokenizer": "standard"}}}}
     wanted = {"analysis": {"analyzer": {"mine": {"type": "custom", "tokenizer": "whitespace"}}}}
-    assert _diff_settings(wanted, live) == ({}, ["settings.analysis.analyzer.mine: differs from the open index"])
-    assert _diff_settings(live, live) == ({}, [])
+    assert diff_settings(wanted, live) == ({}, ["settings.analysis.analyzer.mine: differs from the open index"])
+    assert diff_settings(live, live) == ({}, [])

@@ -1,0 +1,150 @@
+"""What a bulk write did with each input: succeeded, failed, or not attempted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
+
+from ._bulk_actions import BulkAction, document_of
+from .document import AsyncDocument
+from .errors import OdmError
+
+__all__ = ["BulkError", "BulkFailure", "BulkItemError", "BulkNotAttempted", "BulkResult", "BulkSuccess"]
+
+D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSuccess(Generic[D]):
+    """An input Elasticsearch applied.
+
+    Attributes:
+        position: its place in the input, from 0.
+        result: ``"created"``, ``"updated"``, ``"deleted"`` or ``"noop"``.
+    """
+
+    position: int
+    action: BulkAction[D]
+    index: str
+    id: str
+    result: str
+    version: int | None = None
+    seq_no: int | None = None
+    primary_term: int | None = None
+
+    @property
+    def document(self) -> D | None:
+        """The document instance of the action, if it was given one (its ``meta`` is updated)."""
+        return document_of(self.action)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFailure(Generic[D]):
+    """An input that was not applied, and why.
+
+    Attributes:
+        error: :class:`~odm.DocumentValidationError` (never sent), :class:`BulkItemError`
+            (Elasticsearch refused the item), or the exception that ended its request
+            (a connection error after the retries, a cancellation: the outcome is unknown).
+    """
+
+    position: int
+    action: BulkAction[D]
+    error: BaseException
+
+    @property
+    def document(self) -> D | None:
+        """The document instance of the action, if it was given one."""
+        return document_of(self.action)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkNotAttempted(Generic[D]):
+    """An input that was never sent, because the bulk stopped before it."""
+
+    position: int
+    action: BulkAction[D]
+
+    @property
+    def document(self) -> D | None:
+        """The document instance of the action, if it was given one."""
+        return document_of(self.action)  # type: ignore[return-value]
+
+
+@dataclass(eq=False)
+class BulkResult(Generic[D]):
+    """Every input of one bulk write, in exactly one of three lists, each in input order.
+
+    ``len(succeeded) + len(failed) + len(not_attempted)`` is the number of inputs read.
+    """
+
+    succeeded: list[BulkSuccess[D]] = field(default_factory=list)
+    failed: list[BulkFailure[D]] = field(default_factory=list)
+    not_attempted: list[BulkNotAttempted[D]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many inputs are accounted for."""
+        return len(self.succeeded) + len(self.failed) + len(self.not_attempted)
+
+    @property
+    def ok(self) -> bool:
+        """True when every input succeeded."""
+        return not self.failed and not self.not_attempted
+
+    def sort(self) -> None:
+        """Put each list in input order (chunks finish in any order)."""
+        for entries in (self.succeeded, self.failed, self.not_attempted):
+            entries.sort(key=_position)
+
+    def __repr__(self) -> str:
+        return (
+            f"<BulkResult: {len(self.succeeded)} succeeded, {len(self.failed)} failed, "
+            f"{len(self.not_attempted)} not attempted>"
+        )
+
+
+def _position(entry: BulkSuccess[Any] | BulkFailure[Any] | BulkNotAttempted[Any]) -> int:
+    return entry.position
+
+
+class BulkItemError(OdmError):
+    """Elasticsearch refused one item of a bulk request.
+
+    Attributes:
+        status: the item's HTTP status (409 conflict, 400 mapping error, 429 rejected, ...).
+        type: Elasticsearch's error type, e.g. ``"version_conflict_engine_exception"``.
+        reason: its explanation.
+        index: the item's index.
+        id: the item's id (None if Elasticsearch was to generate it).
+        body: the item's ``error`` object as sent.
+    """
+
+    def __init__(self, status: int, index: str | None, id: str | None, body: Mapping[str, Any]) -> None:
+        self.status = status
+        self.index = index
+        self.id = id
+        self.body = dict(body)
+        self.type = str(body.get("type", "unknown"))
+        self.reason = str(body.get("reason", ""))
+        super().__init__(f"{self.type} ({status}) for document {id!r} in index {index!r}: {self.reason}")
+
+
+class BulkError(OdmError):
+    """``raise_on_error=True`` and some inputs failed or were not attempted.
+
+    Attributes:
+        result: the whole :class:`BulkResult`, as it would have been returned.
+    """
+
+    def __init__(self, result: BulkResult[Any]) -> None:
+        self.result = result
+        first = result.failed[0].error if result.failed else None
+        detail = f"; first error: {first}" if first is not None else ""
+        super().__init__(
+            f"bulk write incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+            f"{len(result.not_attempted)} not attempted{detail}"
+        )

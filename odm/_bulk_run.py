@@ -1,0 +1,290 @@
+"""One bulk write: read inputs, encode them, send chunks a few at a time, account for all.
+
+The inputs are read only as fast as chunks complete (at most
+``max_concurrent_chunks`` requests in flight), so an endless generator streams in
+bounded memory. Every input read ends in exactly one list of the result; a fatal
+error or a cancellation stops the reading and what was not sent is "not attempted".
+Requests in flight when the bulk is cancelled are awaited, so their outcome is
+known, unless it is cancelled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any, Generic, Literal, Union, cast
+
+from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
+from typing_extensions import TypeAlias, TypedDict, TypeVar
+
+from ._bulk_actions import (
+    BulkAction,
+    CreateAction,
+    Defaults,
+    DeleteAction,
+    Encoded,
+    IndexAction,
+    UpdateAction,
+    encode,
+    record_success,
+)
+from ._bulk_result import BulkError, BulkFailure, BulkItemError, BulkNotAttempted, BulkResult, BulkSuccess
+from .document import AsyncDocument
+from .errors import OdmError
+
+__all__ = ["DEFAULTS", "BulkInput", "BulkOptions", "BulkRun"]
+
+D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+
+BulkInput: TypeAlias = Union[D, BulkAction[D]]
+
+
+class BulkOptions(TypedDict, total=False):
+    """How :func:`odm.bulk` and ``Document.bulk`` run; every key is optional.
+
+    Attributes:
+        index: the index for inputs that name none (before ``meta.index`` and ``Index.name``).
+        chunk_size: the most actions in one request (500).
+        max_chunk_bytes: the most bytes in one request (10 MiB); a larger document goes alone.
+        max_concurrent_chunks: requests in flight at once (2).
+        max_retries: retries of a 429-rejected item or of a chunk that hit a connection error (3).
+        initial_backoff: seconds before the first retry, doubled each time (0.5).
+        max_backoff: the longest wait between retries, in seconds (30).
+        refresh: ``True`` or ``"wait_for"``: refresh the written indices once, at the end.
+        revalidate: validate each document again from the very bytes to be sent, catching
+            values changed in place since it was built (True). False trusts the instances:
+            pydantic validated them when they were built and on each assignment.
+        stop_on_invalid: stop at the first input that fails validation (False: report it, go on).
+        raise_on_error: raise :class:`~odm.BulkError` unless every input succeeded (False).
+        progress: called with the live :class:`~odm.BulkResult` after each chunk and at the end.
+    """
+
+    index: str
+    chunk_size: int
+    max_chunk_bytes: int
+    max_concurrent_chunks: int
+    max_retries: int
+    initial_backoff: float
+    max_backoff: float
+    refresh: bool | Literal["wait_for", "true", "false"]
+    revalidate: bool
+    stop_on_invalid: bool
+    raise_on_error: bool
+    progress: Callable[[BulkResult[Any]], object]
+
+
+DEFAULTS: BulkOptions = {
+    "chunk_size": 500,
+    "max_chunk_bytes": 10 * 2**20,
+    "max_concurrent_chunks": 2,
+    "max_retries": 3,
+    "initial_backoff": 0.5,
+    "max_backoff": 30.0,
+    "refresh": False,
+    "revalidate": True,
+    "stop_on_invalid": False,
+    "raise_on_error": False,
+}
+
+_ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
+# What an input itself can be wrong about: reported as its failure while the others go on.
+_INVALID_INPUT = (OdmError, ValueError, TypeError, LookupError)
+_RETRIED_STATUS = 429
+
+
+async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+    if isinstance(items, AsyncIterable):
+        position = 0
+        async for item in items:
+            yield position, item
+            position += 1
+    else:
+        for pair in enumerate(items):
+            yield pair
+
+
+class BulkRun(Generic[D]):
+    """The state of one :func:`odm.bulk` call."""
+
+    def __init__(self, client: AsyncElasticsearch, options: BulkOptions, document_class: type[D] | None) -> None:
+        self.client = client
+        self.options = options
+        self.defaults = Defaults(options.get("index"), document_class, options["revalidate"])
+        self.result: BulkResult[D] = BulkResult()
+        self.read = 0  # inputs read so far
+        self.unsent: list[Encoded] = []  # encoded, not yet in a request
+        self.unsent_bytes = 0
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.stopped = False
+        self.written: set[str] = set()
+
+    async def run(self, inputs: Iterable[BulkInput[D]] | AsyncIterable[BulkInput[D]]) -> BulkResult[D]:
+        """Write every input and return the result (see :func:`odm.bulk`)."""
+        try:
+            async for position, item in _enumerate(inputs):
+                self.read = position + 1
+                await self._take(position, _as_action(item))
+            await self._dispatch()
+            while self.in_flight:
+                await self._wait_for_one()
+        except asyncio.CancelledError:
+            self._give_up()
+            if isinstance(inputs, Sequence):
+                for position in range(self.read, len(inputs)):
+                    self._not_attempted(position, _as_action(inputs[position]))
+            await self._settle()
+            self._finish()
+            raise
+        except BaseException:  # the inputs or the progress callback raised
+            self._give_up()
+            await self._settle()
+            raise
+        if self.options.get("refresh") in (True, "true", "wait_for") and self.written:
+            await self.client.indices.refresh(index=sorted(self.written))
+        self._finish()
+        if self.options.get("raise_on_error") and not self.result.ok:
+            raise BulkError(self.result)
+        return self.result
+
+    async def _take(self, position: int, action: BulkAction[D]) -> None:
+        if self.stopped:
+            self._give_up()
+            self._not_attempted(position, action)
+            return
+        try:
+            encoded = encode(action, position, self.defaults)
+        except _INVALID_INPUT as error:
+            self.result.failed.append(BulkFailure(position, action, error))
+            if self.options.get("stop_on_invalid"):
+                self.stopped = True
+                self._give_up()
+            return
+        full = len(self.unsent) >= self.options["chunk_size"]
+        if self.unsent and (full or self.unsent_bytes + len(encoded.lines) > self.options["max_chunk_bytes"]):
+            # Keep the new input with the unsent ones, so a cancellation here accounts for it.
+            chunk, self.unsent, self.unsent_bytes = self.unsent, [encoded], len(encoded.lines)
+            await self._dispatch(chunk)
+        else:
+            self.unsent.append(encoded)
+            self.unsent_bytes += len(encoded.lines)
+
+    async def _dispatch(self, chunk: list[Encoded] | None = None) -> None:
+        """Send ``chunk`` (by default all unsent inputs) once fewer requests are in flight."""
+        if chunk is None:
+            chunk, self.unsent, self.unsent_bytes = self.unsent, [], 0
+        if not chunk:
+            return
+        try:
+            while len(self.in_flight) >= self.options["max_concurrent_chunks"]:
+                await self._wait_for_one()
+        except BaseException:
+            self.unsent[:0] = chunk
+            raise
+        if self.stopped:
+            for encoded in chunk:
+                self._not_attempted(encoded.position, encoded.action)
+            return
+        self.in_flight.add(asyncio.create_task(self._send(chunk)))
+
+    async def _wait_for_one(self) -> None:
+        done, _ = await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+        self.in_flight -= done
+        self._report()
+
+    async def _send(self, chunk: list[Encoded]) -> None:
+        """One request, plus its retries; every item ends in the result, whatever happens."""
+        pending, attempt = chunk, 0
+        try:
+            while pending:
+                try:
+                    payload = b"".join(encoded.lines for encoded in pending)
+                    response = await self.client.bulk(operations=cast(Any, payload))
+                except (ConnectionError, ConnectionTimeout, ApiError) as error:
+                    retried = not isinstance(error, ApiError) or error.status_code == _RETRIED_STATUS
+                    if not retried or attempt >= self.options["max_retries"]:
+                        raise
+                else:
+                    pending = self._record(pending, response["items"], attempt >= self.options["max_retries"])
+                    if not pending:
+                        return
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+        except Exception as error:  # the request failed for good: its items failed, stop
+            self._fail(pending, error)
+        except asyncio.CancelledError as error:
+            self._fail(pending, error)
+            raise
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.options["max_backoff"], self.options["initial_backoff"] * 2**attempt))
+
+    def _record(self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool) -> list[Encoded]:
+        """File each item's outcome; return the items rejected with 429, to retry."""
+        outcomes = []
+        for encoded, item in zip(pending, items, strict=True):
+            [info] = item.values()
+            outcomes.append((encoded, info, int(info.get("status", 500))))
+        retry = []
+        for encoded, info, status in outcomes:
+            if status < 300:
+                record_success(encoded, info)
+                self.written.add(info["_index"])
+                self.result.succeeded.append(
+                    BulkSuccess(
+                        encoded.position,
+                        encoded.action,
+                        info["_index"],
+                        info["_id"],
+                        str(info.get("result", "")),
+                        info.get("_version"),
+                        info.get("_seq_no"),
+                        info.get("_primary_term"),
+                    )
+                )
+            elif status == _RETRIED_STATUS and not last:
+                retry.append(encoded)
+            else:
+                error = BulkItemError(status, info.get("_index"), info.get("_id"), info.get("error") or {})
+                self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
+        return retry
+
+    def _fail(self, pending: list[Encoded], error: BaseException) -> None:
+        self.stopped = True
+        for encoded in pending:
+            self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
+
+    def _not_attempted(self, position: int, action: BulkAction[D]) -> None:
+        self.result.not_attempted.append(BulkNotAttempted(position, action))
+
+    def _give_up(self) -> None:
+        """What is encoded but not sent will not be: it is not attempted."""
+        for encoded in self.unsent:
+            self._not_attempted(encoded.position, encoded.action)
+        self.unsent, self.unsent_bytes = [], 0
+
+    async def _settle(self) -> None:
+        """Wait for the requests in flight; cancelled again, cancel them (each records its items)."""
+        if not self.in_flight:
+            return
+        try:
+            await asyncio.shield(asyncio.wait(self.in_flight))
+        except asyncio.CancelledError:
+            for task in self.in_flight:
+                task.cancel()
+            await asyncio.wait(self.in_flight)
+            raise
+        finally:
+            self.in_flight.clear()
+
+    def _report(self) -> None:
+        progress = self.options.get("progress")
+        if progress is not None:
+            progress(self.result)
+
+    def _finish(self) -> None:
+        self.result.sort()
+        self._report()
+
+
+def _as_action(item: Any) -> BulkAction[Any]:
+    return item if isinstance(item, _ACTIONS) else IndexAction(item)
