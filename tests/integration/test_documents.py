@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import elasticsearch
 import pytest
@@ -21,6 +21,7 @@ from odm import (
     VersionConflictError,
 )
 from odm.testing.isolation import isolated
+from tests.integration.live_mappings import without_object_type
 from tests.models.blog import Author, Comment, Post
 
 WHEN = datetime(2026, 11, 24, 12, 0, 0)
@@ -31,15 +32,6 @@ async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Post]
     bound = isolated(Post, index_prefix)
     await bound.init()
     return bound
-
-
-def without_object_type(mapping: dict[str, Any]) -> dict[str, Any]:
-    """Elasticsearch leaves the implicit ``"type": "object"`` out of the mappings it returns."""
-    return {
-        key: without_object_type(value) if isinstance(value, dict) else value
-        for key, value in mapping.items()
-        if not (key == "type" and value == "object")
-    }
 
 
 async def count(client: AsyncElasticsearch, index: str) -> int:
