@@ -27,7 +27,7 @@ from .errors import HitValidationError
 from .mapping import es_field_name
 from .meta import Meta
 
-__all__ = ["HitReader", "fill_meta", "gc_paused", "reader_for"]
+__all__ = ["HitReader", "gc_paused", "reader_for"]
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -41,6 +41,9 @@ _META_KEYS = [
     (_hit_key(name, info.validation_alias), name, info.rebuild_annotation())
     for name, info in Meta.model_fields.items()
 ]
+
+# Raw hit key -> Meta field name, for the keys a hit actually has.
+_META_NAME_OF = {key: name for key, name, _ in _META_KEYS}
 
 # A functional TypedDict built at run time: mypy only accepts literal ones.
 _typed_dict: Any = TypedDict
@@ -80,12 +83,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def fill_meta(meta: Meta, values: Mapping[str, Any]) -> None:
-    """Set ``values``, already validated with Meta's annotations, without validating them again."""
-    meta.__dict__.update(values)
-    meta.__pydantic_fields_set__.update(values)
 
 
 def _hit_to_input(hit: Any) -> Any:
@@ -141,7 +138,8 @@ class HitReader(Generic[D]):
 
         Returns:
             The response body and its hits as models with ``meta`` filled. In the body,
-            each hit keeps every key but ``_source``, which became the model.
+            each hit keeps its keys, but its ``_source`` is the model: the source was
+            validated straight into it, never built as a dict.
 
         Raises:
             HitValidationError: a hit does not validate, naming its index, id and fields.
@@ -155,16 +153,21 @@ class HitReader(Generic[D]):
             # Name the failing hit the way read_many() does, from the decoded page.
             self.read_many(from_json(data).get("hits", {}).get("hits", []))
             raise
-        hits = body.get("hits", {}).get("hits", [])
-        return body, [self._model_of(hit) for hit in hits]
+        return body, [self._model_of(hit) for hit in body.get("hits", {}).get("hits", [])]
 
     def _model_of(self, hit: dict[str, Any]) -> D:
-        model = hit.pop("_source", None)
+        model = hit.get("_source")
         if model is None:  # no _source at all (disabled, or stored_fields only)
             return self.read(hit)
         meta = model.__dict__.get("meta")
         if isinstance(meta, Meta):
-            fill_meta(meta, {name: hit[key] for key, name, _ in _META_KEYS if key in hit})
+            # Set in place: Meta's annotations validated these keys already (see _response_type).
+            values, fields_set, name_of = meta.__dict__, meta.__pydantic_fields_set__, _META_NAME_OF.get
+            for key, value in hit.items():
+                name = name_of(key)
+                if name is not None:
+                    values[name] = value
+                    fields_set.add(name)
         return model  # type: ignore[no-any-return]
 
     def _read_partial(self, hit: Mapping[str, Any]) -> D:

@@ -121,6 +121,7 @@ class FieldExpr(InstrumentedField, Generic[T]):
         Args:
             options: further keys of the match body (``operator``, ``fuzziness``, ...).
         """
+        self._require_values()
         dumped = self._dump(value)
         return self._wrap(query.Match(self._expr, {"query": dumped, **options} if options else dumped))
 
@@ -179,10 +180,7 @@ class FieldExpr(InstrumentedField, Generic[T]):
 
     def _term_level(self, operation: str) -> FieldExpr[Any]:
         """The field a term-level query runs on: a text field's keyword sub-field."""
-        if _model_of(self._value_type) is not None:
-            raise FieldQueryError(
-                f"{self._label} is an object; compare one of its fields, e.g. {self._label}.<field> {operation} ..."
-            )
+        self._require_values()
         if self._field is None or self._field.name not in _TEXT_TYPES:
             return self
         for name, kind in _subfields(self._field).items():
@@ -193,6 +191,10 @@ class FieldExpr(InstrumentedField, Generic[T]):
             f"compare whole values; use {self._label}.match(...), or map it as "
             'Annotated[str, Text(fields={"raw": Keyword()})]'
         )
+
+    def _require_values(self) -> None:
+        if _model_of(self._value_type) is not None:
+            raise FieldQueryError(f"{self._label} is an object; compare one of its fields, e.g. {self._label}.<field>")
 
     def _range(self, operator: str, value: Any) -> query.Query:
         target = self._term_level(f"{operator} range")

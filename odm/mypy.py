@@ -34,6 +34,7 @@ from mypy.nodes import MypyFile, SymbolTableNode, TypeAlias, TypeInfo, Var
 from mypy.plugin import AttributeContext, CheckerPluginInterface, ClassDefContext, MethodContext, Plugin
 from mypy.types import (
     AnyType,
+    CallableType,
     ExtraAttrs,
     Instance,
     LiteralType,
@@ -41,6 +42,7 @@ from mypy.types import (
     TupleType,
     Type,
     TypeOfAny,
+    TypeType,
     UnionType,
     get_proper_type,
 )
@@ -72,7 +74,7 @@ _SEQUENCES = frozenset(
 )
 _MAPPINGS = frozenset({"builtins.dict", "typing.Mapping", "typing.MutableMapping"})
 _EQUALITY = {"__eq__": "==", "__ne__": "!="}
-_COMPARISONS = frozenset({"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "between", "in_"})
+_COMPARISONS = frozenset({"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "between", "in_", "match"})
 _MAX_ALIAS_DEPTH = 5
 #: What :func:`_alias_source` gives for a type alias whose source it cannot read.
 _UNREADABLE = ast.Name(id="<unreadable alias>")
@@ -93,9 +95,11 @@ class OdmPlugin(Plugin):
         return _record_subfields
 
     def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
+        # ``fullname`` names the class that declares the field, maybe a plain model mixed
+        # into a document; the callback checks the class it is read on.
         owner, _, name = fullname.rpartition(".")
         info = self._class_info(owner)
-        if info is not None and info.has_base(DOCUMENT) and _model_field(info, name) is not None:
+        if info is not None and _model_field(info, name) is not None:
             return partial(self._class_field, info, name)
         return None
 
@@ -115,10 +119,13 @@ class OdmPlugin(Plugin):
 
     def _class_field(self, info: TypeInfo, name: str, ctx: AttributeContext) -> Type:
         var = _model_field(info, name)
+        receiver = _class_of(ctx.type)
         expr_info = self._class_info(FIELD_EXPR)
         if ctx.is_lvalue or var is None or var.type is None or expr_info is None:
             return ctx.default_attr_type
-        return _Paths(ctx.api, expr_info).field(var, var.type, f"{info.name}.{name}")
+        if receiver is None or not receiver.has_base(DOCUMENT):
+            return ctx.default_attr_type  # a plain pydantic model keeps mypy's view
+        return _Paths(ctx.api, expr_info).field(var, var.type, f"{receiver.name}.{name}")
 
     def _class_info(self, fullname: str) -> TypeInfo | None:
         symbol = self.lookup_fully_qualified(fullname)
@@ -126,6 +133,17 @@ class OdmPlugin(Plugin):
 
 
 # -- class level: Post.views -----------------------------------------------------------
+
+
+def _class_of(receiver: Type) -> TypeInfo | None:
+    """The class in ``Post.views``, ``cls.views`` (``type[Post]``)."""
+    proper = get_proper_type(receiver)
+    if isinstance(proper, CallableType) and proper.is_type_obj():
+        return proper.type_object()
+    if isinstance(proper, TypeType):
+        item = get_proper_type(proper.item)
+        return item.type if isinstance(item, Instance) else None
+    return None
 
 
 def _model_field(info: TypeInfo, name: str) -> Var | None:

@@ -126,9 +126,17 @@ class TestObjectsAndNested:
     def test_dict_fields_take_any_key(self) -> None:
         assert body(Product.counts.red > 1) == {"range": {"counts.red": {"gt": 1}}}
 
-    def test_an_object_cannot_be_compared(self) -> None:
-        with pytest.raises(FieldQueryError, match=r"Post.author is an object; compare one of its fields"):
-            Post.author == Author(name="a", email="b")  # type: ignore[operator]  # noqa: B015
+    @pytest.mark.parametrize(
+        "built",
+        [
+            lambda: Post.author == Author(name="a", email="b"),  # type: ignore[operator]
+            lambda: Post.comments.in_([]),  # type: ignore[operator]
+            lambda: Post.author.match(Author(name="a", email="b")),  # type: ignore[operator]
+        ],
+    )
+    def test_an_object_cannot_be_compared(self, built: Any) -> None:
+        with pytest.raises(FieldQueryError, match=r"is an object; compare one of its fields, e.g. Post.(author|comments).<field>"):
+            built()
 
     def test_an_unknown_path_names_what_exists(self) -> None:
         with pytest.raises(AttributeError, match=r"Post.author has no field or sub-field 'nope'; it has: name, email"):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from odm import A, FieldExpr, Q
+from pydantic import BaseModel
+
+from odm import A, AsyncDocument, FieldExpr, Q
 from tests.models.blog import Author, Post
 from tests.models.catalog import Product, Status
 
@@ -22,6 +24,21 @@ def class_level_is_an_expression_instance_level_the_value(post: Post) -> None:
     reveal_type(Product.sku)  # R: odm.expressions.FieldExpr[uuid.UUID]
     reveal_type(Product.released)  # R: odm.expressions.FieldExpr[datetime.datetime]
     reveal_type(Product.code)  # R: odm.expressions.FieldExpr[str]
+
+
+class Stamped(BaseModel):  # a plain model mixed into a document
+    stamp: int = 0
+
+
+class Note(AsyncDocument, Stamped):
+    text: str
+
+
+def on_classes_and_class_objects(cls: type[Post]) -> None:
+    reveal_type(cls.views)  # R: odm.expressions.FieldExpr[int]
+    reveal_type(Note.stamp)  # R: odm.expressions.FieldExpr[int]
+    reveal_type(Stamped.stamp)  # R: int
+    reveal_type(Author.name)  # R: str
 
 
 def paths_into_objects_nested_models_and_multi_fields() -> None:
@@ -97,6 +114,7 @@ def wrong_operations_are_errors() -> None:
     Post.views.prefix("1")  # E: Invalid self argument "FieldExpr[int]" to attribute function "prefix" with type "Callable[[FieldExpr[str], str], Query]"  [misc]
     Post.author == Author(name="a", email="b")  # E: Post.author is an object: compare one of its fields  [operator]
     Post.comments.in_([])  # E: Post.comments is an object: compare one of its fields  [operator]
+    Post.author.match(Author(name="a", email="b"))  # E: Post.author is an object: compare one of its fields  [operator]
     ~Post.views  # E: Unsupported operand type for ~ ("FieldExpr[int]")  [operator]
     Post.views & Post.views  # E: Unsupported left operand type for & ("FieldExpr[int]")  [operator]
     Post.search().sort(Post.views > 1)  # E: Argument 1 to "sort" of "SearchBase" has incompatible type "Query"; expected "str | InstrumentedField | dict[str, dict[str, str]]"  [arg-type]
