@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 from typing_extensions import TypeAlias, TypeVar
 
-from ._hits import fill_meta, reader_for
+from ._hits import reader_for
 from ._names import check_id
 from .document import AsyncDocument
 from .errors import DocumentValidationError, HitValidationError
@@ -146,12 +146,16 @@ class Defaults:
     revalidate: bool = True
     _checked: dict[tuple[type[AsyncDocument], str | None], str] = field(default_factory=dict, repr=False)
 
-    def index_for(self, cls: type[AsyncDocument], *choices: str | None) -> str:
-        """The first of ``choices`` given, else ``bulk(index=...)``, else ``Index.name``; checked once."""
-        name = next((choice for choice in (*choices, self.index) if choice is not None), None)
-        checked = self._checked.get((cls, name))
+    def index_for(self, cls: type[AsyncDocument], given: str | None, stored: str | None = None) -> str:
+        """The action's index, else ``bulk(index=...)``, else ``meta.index``, else ``Index.name``.
+
+        Each name is checked once per bulk.
+        """
+        name = given if given is not None else self.index if self.index is not None else stored
+        key = (cls, name)
+        checked = self._checked.get(key)
         if checked is None:
-            checked = self._checked[cls, name] = cls.index_name(name)
+            checked = self._checked[key] = cls.index_name(name)
         return checked
 
 
@@ -191,7 +195,7 @@ def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, d
     unchanged = isinstance(action, IndexAction) and action.if_unchanged
     routing = _routing(action, document)
     header = _header(op, name, doc_id, routing, unchanged, document, pipeline=action.pipeline)
-    return Encoded(position, action, header + source + b"\n", document, routing)
+    return Encoded(position, action, b"".join((header, source, b"\n")), document, routing)
 
 
 def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults) -> Encoded:
@@ -209,7 +213,7 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
     extra = {"retry_on_conflict": action.retry_on_conflict} if action.retry_on_conflict is not None else {}
     header = _header("update", name, doc_id, _routing(action, document), action.if_unchanged, document, **extra)
-    updates = {key: valid.__dict__[key] for key in fields}
+    updates = {key: valid.__dict__[key] for key in fields} if document is not None else None
     return Encoded(position, action, header + to_json({"doc": partial}) + b"\n", document, updates=updates)
 
 
@@ -283,7 +287,9 @@ def _header(
                 "load the document from the index (get, search) first"
             )
         fields["if_seq_no"], fields["if_primary_term"] = meta.seq_no, meta.primary_term
-    fields.update((key, value) for key, value in extra.items() if value is not None)
+    for key, value in extra.items():
+        if value is not None:
+            fields[key] = value
     return to_json({op: fields}) + b"\n"
 
 
@@ -304,4 +310,6 @@ def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:
     }
     if encoded.routing is not None:
         values["routing"] = encoded.routing
-    fill_meta(document.meta, values)
+    # Set in place, as Elasticsearch answered: validating each of them again costs more than a send.
+    document.meta.__dict__.update(values)
+    document.meta.__pydantic_fields_set__.update(values)

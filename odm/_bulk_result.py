@@ -18,16 +18,25 @@ D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
 
 
 @dataclass(frozen=True, slots=True)
-class BulkSuccess(Generic[D]):
-    """An input Elasticsearch applied.
+class _Entry(Generic[D]):
+    position: int
+    action: BulkAction[D]
+
+    @property
+    def document(self) -> D | None:
+        """The document instance of the action, if it was given one (not for an id)."""
+        return document_of(self.action)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSuccess(_Entry[D]):
+    """An input Elasticsearch applied; its document's ``meta`` has the new id, version, seq_no.
 
     Attributes:
         position: its place in the input, from 0.
         result: ``"created"``, ``"updated"``, ``"deleted"`` or ``"noop"``.
     """
 
-    position: int
-    action: BulkAction[D]
     index: str
     id: str
     result: str
@@ -35,43 +44,28 @@ class BulkSuccess(Generic[D]):
     seq_no: int | None = None
     primary_term: int | None = None
 
-    @property
-    def document(self) -> D | None:
-        """The document instance of the action, if it was given one (its ``meta`` is updated)."""
-        return document_of(self.action)  # type: ignore[return-value]
-
 
 @dataclass(frozen=True, slots=True)
-class BulkFailure(Generic[D]):
+class BulkFailure(_Entry[D]):
     """An input that was not applied, and why.
 
     Attributes:
+        position: its place in the input, from 0.
         error: :class:`~odm.DocumentValidationError` (never sent), :class:`BulkItemError`
             (Elasticsearch refused the item), or the exception that ended its request
             (a connection error after the retries, a cancellation: the outcome is unknown).
     """
 
-    position: int
-    action: BulkAction[D]
     error: BaseException
-
-    @property
-    def document(self) -> D | None:
-        """The document instance of the action, if it was given one."""
-        return document_of(self.action)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
-class BulkNotAttempted(Generic[D]):
-    """An input that was never sent, because the bulk stopped before it."""
+class BulkNotAttempted(_Entry[D]):
+    """An input that was never sent, because the bulk stopped before it.
 
-    position: int
-    action: BulkAction[D]
-
-    @property
-    def document(self) -> D | None:
-        """The document instance of the action, if it was given one."""
-        return document_of(self.action)  # type: ignore[return-value]
+    Attributes:
+        position: its place in the input, from 0.
+    """
 
 
 @dataclass(eq=False)
@@ -107,7 +101,7 @@ class BulkResult(Generic[D]):
         )
 
 
-def _position(entry: BulkSuccess[Any] | BulkFailure[Any] | BulkNotAttempted[Any]) -> int:
+def _position(entry: _Entry[Any]) -> int:
     return entry.position
 
 

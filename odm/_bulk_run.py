@@ -11,7 +11,8 @@ known, unless it is cancelled again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, Literal, Union, cast
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
@@ -54,9 +55,11 @@ class BulkOptions(TypedDict, total=False):
         revalidate: validate each document again from the very bytes to be sent, catching
             values changed in place since it was built (True). False trusts the instances:
             pydantic validated them when they were built and on each assignment.
-        stop_on_invalid: stop at the first input that fails validation (False: report it, go on).
+        stop_on_invalid: at the first input that fails validation, send the inputs before it
+            and none after (False: report it and go on).
         raise_on_error: raise :class:`~odm.BulkError` unless every input succeeded (False).
-        progress: called with the live :class:`~odm.BulkResult` after each chunk and at the end.
+        progress: called with the live :class:`~odm.BulkResult` each time requests complete,
+            and once at the end (also when the bulk is cancelled or stopped).
     """
 
     index: str
@@ -92,7 +95,7 @@ _INVALID_INPUT = (OdmError, ValueError, TypeError, LookupError)
 _RETRIED_STATUS = 429
 
 
-async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[tuple[int, Any], None]:
     if isinstance(items, AsyncIterable):
         position = 0
         async for item in items:
@@ -121,23 +124,22 @@ class BulkRun(Generic[D]):
     async def run(self, inputs: Iterable[BulkInput[D]] | AsyncIterable[BulkInput[D]]) -> BulkResult[D]:
         """Write every input and return the result (see :func:`odm.bulk`)."""
         try:
-            async for position, item in _enumerate(inputs):
-                self.read = position + 1
-                await self._take(position, _as_action(item))
+            async with contextlib.aclosing(_enumerate(inputs)) as items:
+                async for position, item in items:
+                    self.read = position + 1
+                    await self._take(position, _as_action(item))
             await self._dispatch()
             while self.in_flight:
                 await self._wait_for_one()
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled, or the inputs or the progress callback raised
             self._give_up()
             if isinstance(inputs, Sequence):
                 for position in range(self.read, len(inputs)):
                     self._not_attempted(position, _as_action(inputs[position]))
-            await self._settle()
-            self._finish()
-            raise
-        except BaseException:  # the inputs or the progress callback raised
-            self._give_up()
-            await self._settle()
+            try:
+                await self._settle()
+            finally:
+                self._finish()
             raise
         if self.options.get("refresh") in (True, "true", "wait_for") and self.written:
             await self.client.indices.refresh(index=sorted(self.written))
@@ -156,8 +158,8 @@ class BulkRun(Generic[D]):
         except _INVALID_INPUT as error:
             self.result.failed.append(BulkFailure(position, action, error))
             if self.options.get("stop_on_invalid"):
+                await self._dispatch()  # the inputs before it go; none after
                 self.stopped = True
-                self._give_up()
             return
         full = len(self.unsent) >= self.options["chunk_size"]
         if self.unsent and (full or self.unsent_bytes + len(encoded.lines) > self.options["max_chunk_bytes"]):

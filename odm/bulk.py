@@ -39,6 +39,7 @@ __all__ = [
 
 D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
 
+
 async def bulk(
     actions: Iterable[BulkInput[D]] | AsyncIterable[BulkInput[D]],
     *,

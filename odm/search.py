@@ -138,6 +138,10 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     async def execute(self, ignore_cache: bool = False) -> Response[T]:
         """Send the search and return its response; cached until ``ignore_cache=True``.
 
+        With one model and whole sources, the hits are validated straight from the
+        response bytes (docs/performance.md): in ``response.body``, each hit's
+        ``_source`` is then its model, never built as a dict.
+
         Raises:
             HitValidationError: a hit's ``_source`` does not validate as its model.
         """
