@@ -16,6 +16,7 @@ from email.utils import parseaddr
 from typing import Annotated
 
 from pydantic import BaseModel
+from tqdm import tqdm
 
 from odm import AsyncDocument, AsyncIndex, Keyword, Q, Text
 from odm.testing import ensure_node, run_example
@@ -86,9 +87,11 @@ async def main() -> None:
     await AsyncIndex(INDEX).delete(ignore_unavailable=True)
     await Package.init()
     packages = list(installed_packages())
-    await asyncio.gather(*(package.save() for package in packages))
-    await AsyncIndex(INDEX).refresh()
-    print(f"Indexed {len(packages)} installed distributions into {INDEX!r}.\n")
+    with tqdm(total=len(packages), desc="bulk-indexing", unit="doc") as bar:
+        result = await Package.bulk(
+            packages, chunk_size=10, refresh=True, progress=lambda r: bar.update(r.total - bar.n)
+        )
+    print(f"{result}: {len(packages)} installed distributions into {INDEX!r}.\n")
 
     print("Full text: 'http client' in summaries and descriptions")
     s = (
