@@ -18,6 +18,7 @@ from typing_extensions import TypeAlias, TypeVar
 
 from ._hits import reader_for
 from ._names import check_id
+from ._partial import refuse_unknown, validate_update
 from .document import AsyncDocument
 from .errors import DocumentValidationError, HitValidationError
 from .mapping import es_field_name
@@ -202,15 +203,15 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     document, name, doc_id = _target(action, defaults)
     cls = type(document) if document is not None else _class_of(action, defaults)
     fields = dict(action.fields)
-    try:
-        _refuse_unknown(cls, fields)
-        if document is not None:
-            valid = cls.model_validate({**document.model_dump(warnings=False), **fields})
-        else:
+    if document is not None:
+        valid, partial = validate_update(document, fields, name, doc_id)
+    else:
+        try:
+            refuse_unknown(cls, fields)
             valid = _validate_partial(cls, fields, name, doc_id)
-    except ValidationError as errors:
-        raise DocumentValidationError(name, doc_id, errors) from errors
-    partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
+        except ValidationError as errors:
+            raise DocumentValidationError(name, doc_id, errors) from errors
+        partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
     extra = {"retry_on_conflict": action.retry_on_conflict} if action.retry_on_conflict is not None else {}
     header = _header("update", name, doc_id, _routing(action, document), action.if_unchanged, document, **extra)
     updates = {key: valid.__dict__[key] for key in fields} if document is not None else None
@@ -240,14 +241,6 @@ def _class_of(action: UpdateAction[Any] | DeleteAction[Any], defaults: Defaults)
             "use Post.bulk(...), bulk(document_class=Post) or document_class=Post"
         )
     return cls
-
-
-def _refuse_unknown(cls: type[AsyncDocument], fields: dict[str, Any]) -> None:
-    unknown = sorted((set(fields) - set(cls.model_fields)) | ({"meta"} & set(fields)))
-    if unknown:
-        raise ValidationError.from_exception_data(
-            cls.__name__, [{"type": "extra_forbidden", "loc": (key,), "input": fields[key]} for key in unknown]
-        )
 
 
 def _validate_partial(cls: type[AsyncDocument], fields: dict[str, Any], name: str, doc_id: str) -> AsyncDocument:

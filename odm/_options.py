@@ -13,7 +13,7 @@ from .connections import UsingType
 from .errors import MappingError
 from .mapping import es_field_name, mapping_for
 
-__all__ = ["DocumentOptions"]
+__all__ = ["DocumentOptions", "IncompleteDocument"]
 
 _INDEX_KEYS = frozenset({"name", "settings", "aliases", "analyzers", "using"})
 
@@ -72,4 +72,22 @@ class DocumentOptions:
             analyzers=tuple(merged.get("analyzers", ())),
             using=merged.get("using", "default"),
             mapping=mapping_for(document),
+        )
+
+
+class IncompleteDocument:
+    """Stands in for the options of a class whose annotations are not all resolved yet.
+
+    Any use says which class it is and what to do, instead of silently using the
+    options inherited from a parent class.
+    """
+
+    def __init__(self, document: type[BaseModel]) -> None:
+        self._document = document
+
+    def __getattr__(self, name: str) -> Any:
+        cls = self._document.__qualname__
+        raise MappingError(
+            f"{cls} is not fully defined: some annotations name types that do not exist yet. "
+            f"Define them, then call {cls}.model_rebuild()"
         )

@@ -12,7 +12,8 @@ from typing_extensions import Self
 
 from ._hits import reader_for
 from ._names import check_id, check_index_name
-from ._options import DocumentOptions
+from ._options import DocumentOptions, IncompleteDocument
+from ._partial import validate_update
 from ._sentinel import NOT_GIVEN, NotGiven, given
 from .connections import UsingType, get_client
 from .errors import DocumentNotFoundError, DocumentValidationError, VersionConflictError
@@ -68,8 +69,16 @@ class AsyncDocument(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls.__odm__ = DocumentOptions.for_class(cls)
-        install_field_expressions(cls)  # Post.views is a FieldExpr at class level
+        if not cls.__pydantic_complete__:  # forward references: mapped once they resolve
+            cls.__odm__ = IncompleteDocument(cls)  # type: ignore[assignment]
+
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        # Runs when every annotation is resolved: at class creation, or at model_rebuild().
+        super().__pydantic_on_complete__()
+        if cls.__bases__ != (BaseModel,):  # AsyncDocument itself maps nothing
+            cls.__odm__ = DocumentOptions.for_class(cls)
+            install_field_expressions(cls)  # Post.views is a FieldExpr at class level
 
     # -- index and mapping ----------------------------------------------------------
 
@@ -283,18 +292,7 @@ class AsyncDocument(BaseModel):
         if self.meta.id is None:
             raise ValueError("update() needs meta.id: save the document first")
         doc_id = check_id(self.meta.id)
-        unknown = set(fields) - set(cls.model_fields) - {"meta"}
-        try:
-            if unknown or "meta" in fields:
-                raise ValidationError.from_exception_data(
-                    cls.__name__,
-                    [{"type": "extra_forbidden", "loc": (key,), "input": fields[key]} for key in sorted(unknown | ({"meta"} & set(fields)))],
-                )
-            merged = {**self.model_dump(warnings=False), **fields}
-            valid = cls.model_validate(merged)
-        except ValidationError as errors:
-            raise DocumentValidationError(name, doc_id, errors) from errors
-        partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
+        valid, partial = validate_update(self, fields, name, doc_id)
         params = given(refresh=refresh, retry_on_conflict=retry_on_conflict, routing=self.meta.routing or NOT_GIVEN)
         params.update(self._concurrency(if_unchanged))
         try:

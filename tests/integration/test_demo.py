@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ async def test_demo_indexes_installed_distributions_and_searches_them(
     spec = importlib.util.spec_from_file_location("odm_demo", DEMO)
     assert spec is not None and spec.loader is not None
     demo = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "odm_demo", demo)  # pydantic resolves annotations through it
     spec.loader.exec_module(demo)
     await demo.main()
     out = capsys.readouterr().out

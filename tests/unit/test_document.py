@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import pytest
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from odm import AsyncDocument, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
 from tests.models.blog import Post
@@ -118,3 +118,23 @@ def test_a_response_model_can_opt_in_to_meta() -> None:
     assert "meta" not in Post.model_json_schema()["properties"]
     loaded = Post(title="Hello", created_at=WHEN, meta={"id": "p2"})
     assert PostWithMeta.model_validate(loaded, from_attributes=True).meta.id == "p2"
+
+
+def test_forward_references_are_mapped_once_the_model_is_rebuilt() -> None:
+    from odm import MappingError
+
+    class Article(AsyncDocument):
+        editor: Editor | None = None  # noqa: F821  # defined below
+
+        class Index:
+            name = "articles"
+
+    with pytest.raises(MappingError, match=r"Article is not fully defined.*Article.model_rebuild\(\)"):
+        Article.mapping_dict()
+
+    class Editor(BaseModel):
+        name: str
+
+    Article.model_rebuild(_types_namespace={"Editor": Editor})
+    assert Article.mapping_dict() == {"properties": {"editor": {"type": "object", "properties": {"name": {"type": "text"}}}}}
+    assert Article.__odm__.name == "articles"
