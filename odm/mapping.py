@@ -13,10 +13,11 @@ import datetime
 import decimal
 import enum
 import ipaddress
+import sys
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal, TypeGuard, Union, get_args, get_origin
+from typing import Annotated, Any, ForwardRef, Literal, TypeGuard, Union, get_args, get_origin
 
 from elasticsearch.dsl import field
 from pydantic import AnyUrl, BaseModel
@@ -75,8 +76,30 @@ def properties_for(model: type[BaseModel]) -> dict[str, field.Field]:
         if name == "meta" and _is_document(model):
             continue
         where = f"{model.__qualname__}.{name}"
-        properties[es_field_name(name, info)] = field_for(info.annotation, info.metadata, where)
+        annotation = _resolve_strings(info.annotation, model, where)
+        properties[es_field_name(name, info)] = field_for(annotation, info.metadata, where)
     return properties
+
+
+def _resolve_strings(annotation: Any, model: type[BaseModel], where: str) -> Any:
+    """Evaluate quoted names left inside generics (``list["Tag"]``): Python 3.10 keeps them as str."""
+    if isinstance(annotation, (str, ForwardRef)):
+        text = annotation if isinstance(annotation, str) else annotation.__forward_arg__
+        namespace = {**vars(sys.modules[model.__module__]), model.__name__: model}
+        try:
+            return eval(text, namespace)  # what typing.get_type_hints does with a quoted name
+        except NameError as error:
+            raise MappingError(f"{where}: {error}; define it before the class") from error
+    args = get_args(annotation)
+    if get_origin(annotation) is Literal or not args or not any(isinstance(a, (str, ForwardRef)) or get_args(a) for a in args):
+        return annotation
+    resolved = tuple(_resolve_strings(a, model, where) for a in args)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return Annotated[resolved]
+    if origin in (Union, types.UnionType):
+        return Union[resolved]
+    return origin[resolved[0] if len(resolved) == 1 else resolved]
 
 
 def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field") -> field.Field:

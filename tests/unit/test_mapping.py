@@ -180,3 +180,14 @@ def test_unknown_index_option_is_refused() -> None:
             class Index:
                 name = "typo"
                 shards = 2
+
+
+def test_quoted_names_inside_generics_are_resolved_in_the_model_module() -> None:
+    # Python 3.10 leaves list["Inner"] with a str inside; 3.11 resolves it itself.
+    from odm.mapping import _resolve_strings
+
+    assert _resolve_strings(list["Inner"], Inner, "Inner.x") == list[Inner]
+    assert _resolve_strings(dict[str, "int | None"], Inner, "Inner.x") == dict[str, int | None]
+    assert _resolve_strings(Literal["Inner"], Inner, "Inner.x") == Literal["Inner"]  # values, not names
+    with pytest.raises(MappingError, match=r"Inner.x: name 'Missing' is not defined"):
+        _resolve_strings(list["Missing"], Inner, "Inner.x")
