@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Generic, NamedTuple, cast
 
+from elasticsearch.dsl.faceted_search_base import DateHistogramFacet as DslDateHistogramFacet
 from elasticsearch.dsl.faceted_search_base import (
-    DateHistogramFacet,
     Facet,
     FacetedSearchBase,
     HistogramFacet,
@@ -41,6 +41,22 @@ __all__ = [
 ]
 
 T = TypeVar("T", default=Any)
+
+
+class DateHistogramFacet(DslDateHistogramFacet[Any]):
+    """elasticsearch.dsl's date histogram facet, without ``datetime.utcfromtimestamp``.
+
+    That call is deprecated since Python 3.12 and warns on every bucket; the value is the
+    same naive UTC datetime. Example: ``"month": DateHistogramFacet(field="created_at",
+    calendar_interval="month")``.
+    """
+
+    def get_value(self, bucket: Any) -> Any:
+        key = bucket["key"]
+        if isinstance(key, datetime):
+            return key
+        # Elasticsearch gives key None, not 0, for 1970-01-01; milliseconds are kept.
+        return datetime.fromtimestamp(int(key or 0) / 1000.0, timezone.utc).replace(tzinfo=None)
 
 FilterValue = str | int | float | bool | date
 """A facet value to filter on: a term, a histogram or date-histogram bucket key, a range's key."""
