@@ -22,6 +22,7 @@ from ._partial import refuse_unknown, validate_update
 from .document import AsyncDocument
 from .errors import DocumentValidationError, HitValidationError
 from .mapping import es_field_name
+from .meta import set_meta
 
 __all__ = [
     "BulkAction",
@@ -304,5 +305,4 @@ def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:
     if encoded.routing is not None:
         values["routing"] = encoded.routing
     # Set in place, as Elasticsearch answered: validating each of them again costs more than a send.
-    document.meta.__dict__.update(values)
-    document.meta.__pydantic_fields_set__.update(values)
+    set_meta(document.meta, values)

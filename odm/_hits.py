@@ -19,28 +19,21 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import from_json
 from typing_extensions import TypedDict
 
 from .errors import HitValidationError
 from .mapping import es_field_name
-from .meta import Meta
+from .meta import Meta, hit_keys, meta_from_hit
 
 __all__ = ["HitReader", "gc_paused", "reader_for"]
 
 D = TypeVar("D", bound=BaseModel)
 
 
-def _hit_key(name: str, alias: Any) -> str:
-    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else name
-
-
 # (key in a raw hit, Meta field, its annotation): "_id" -> id, "highlight" -> highlight, ...
-_META_KEYS = [
-    (_hit_key(name, info.validation_alias), name, info.rebuild_annotation())
-    for name, info in Meta.model_fields.items()
-]
+_META_KEYS = hit_keys()
 
 # Raw hit key -> Meta field name, for the keys a hit actually has.
 _META_NAME_OF = {key: name for key, name, _ in _META_KEYS}
@@ -162,12 +155,11 @@ class HitReader(Generic[D]):
         meta = model.__dict__.get("meta")
         if isinstance(meta, Meta):
             # Set in place: Meta's annotations validated these keys already (see _response_type).
-            values, fields_set, name_of = meta.__dict__, meta.__pydantic_fields_set__, _META_NAME_OF.get
+            name_of = _META_NAME_OF.get
             for key, value in hit.items():
                 name = name_of(key)
                 if name is not None:
-                    values[name] = value
-                    fields_set.add(name)
+                    object.__setattr__(meta, name, value)
         return model  # type: ignore[no-any-return]
 
     def _read_partial(self, hit: Mapping[str, Any]) -> D:
@@ -189,7 +181,7 @@ class HitReader(Generic[D]):
         if line_errors:
             combined = ValidationError.from_exception_data(self.model.__name__, line_errors)
             raise HitValidationError(hit.get("_index"), hit.get("_id"), combined, self.model.__name__) from combined
-        meta = Meta.model_validate(hit)
+        meta = meta_from_hit(hit)
         return self.model.model_construct(_fields_set=set(values), meta=meta, **values)
 
 

@@ -18,7 +18,7 @@ from ._sentinel import NOT_GIVEN, NotGiven, given
 from .connections import UsingType, get_client
 from .errors import DocumentNotFoundError, DocumentValidationError, VersionConflictError
 from .expressions import install_field_expressions
-from .meta import Meta
+from .meta import Meta, blank_meta
 from .search import AsyncSearch
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class AsyncDocument(BaseModel):
         # assignment) take a Meta or a mapping such as {"id": "p1"}; reading gives a Meta.
         meta: MetaField = MetaField()
     else:
-        meta: SkipJsonSchema[Meta] = Field(default_factory=Meta, exclude=True, repr=False)
+        meta: SkipJsonSchema[Meta] = Field(default_factory=blank_meta, exclude=True, repr=False)
 
     __odm__: ClassVar[DocumentOptions]
 
