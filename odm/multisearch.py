@@ -85,6 +85,13 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
         combined._searches.append(cast("AsyncSearch[T]", search))
         return cast("AsyncMultiSearch[T | U]", combined)
 
+    def to_dict(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """Header and body lines; each body is its search's own (typed searches ask for seq_no)."""
+        lines = super().to_dict()
+        for position, search in enumerate(self._searches):
+            lines[2 * position + 1] = search._body()
+        return lines
+
     @overload
     async def execute(self, ignore_cache: bool = False, raise_on_error: Literal[True] = True) -> list[Response[T]]: ...
     @overload

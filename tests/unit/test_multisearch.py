@@ -25,9 +25,9 @@ def test_request_lines_are_a_header_and_a_body_per_search() -> None:
     )
     assert ms.to_dict() == [
         {"index": ["posts"], "routing": "ann"},
-        {"query": {"bool": {"filter": [{"term": {"tags": "python"}}]}}},
+        {"query": {"bool": {"filter": [{"term": {"tags": "python"}}]}}, "seq_no_primary_term": True},
         {"index": ["posts-*"]},
-        {"query": {"match": {"title": "hello"}}, "size": 3},
+        {"query": {"match": {"title": "hello"}}, "size": 3, "seq_no_primary_term": True},
         {},
         {"query": {"bool": {"filter": [{"term": {"tags": "search"}}]}}},
     ]
