@@ -18,11 +18,11 @@ from typing_extensions import TypeAlias, TypeVar
 
 from ._hits import reader_for
 from ._names import check_id
-from ._partial import refuse_unknown, validate_update
+from ._partial import apply_update, refuse_unknown, validate_update
 from .document import AsyncDocument
 from .errors import DocumentValidationError, HitValidationError
 from .mapping import es_field_name
-from .meta import set_meta
+from .meta import record_write
 
 __all__ = [
     "BulkAction",
@@ -293,16 +293,5 @@ def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:
     if document is None:
         return
     if encoded.updates:
-        document.__dict__.update(encoded.updates)  # validated above, as document.update() does
-        document.__pydantic_fields_set__.update(encoded.updates)
-    values = {
-        "id": item["_id"],
-        "index": item["_index"],
-        "version": item.get("_version"),
-        "seq_no": item.get("_seq_no"),
-        "primary_term": item.get("_primary_term"),
-    }
-    if encoded.routing is not None:
-        values["routing"] = encoded.routing
-    # Set in place, as Elasticsearch answered: validating each of them again costs more than a send.
-    set_meta(document.meta, values)
+        apply_update(document, encoded.updates)
+    record_write(document.meta, item, item["_index"], encoded.routing)

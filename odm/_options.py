@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from elasticsearch.dsl import AsyncMapping
@@ -33,7 +34,7 @@ class DocumentOptions:
     using: UsingType
     mapping: AsyncMapping = field(repr=False)
 
-    @property
+    @cached_property
     def index_patterns(self) -> tuple[str, ...]:
         """Names a hit's ``_index`` is matched against when a search has several models."""
         if self.name is None:

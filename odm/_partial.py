@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import DocumentValidationError
 
-__all__ = ["validate_update"]
+__all__ = ["apply_update", "refuse_unknown", "validate_update"]
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -30,6 +30,12 @@ def validate_update(document: D, fields: Mapping[str, Any], index: str, doc_id: 
     except ValidationError as errors:
         raise DocumentValidationError(index, doc_id, errors) from errors
     return valid, valid.model_dump(mode="json", by_alias=True, include=set(fields))
+
+
+def apply_update(document: BaseModel, values: Mapping[str, Any]) -> None:
+    """Set field values that :func:`validate_update` validated, without validating them again."""
+    document.__dict__.update(values)
+    document.__pydantic_fields_set__.update(values)
 
 
 def refuse_unknown(cls: type[BaseModel], fields: Mapping[str, Any]) -> None:

@@ -13,12 +13,12 @@ from typing_extensions import Self
 from ._hits import reader_for
 from ._names import check_id, check_index_name
 from ._options import DocumentOptions, IncompleteDocument
-from ._partial import validate_update
+from ._partial import apply_update, validate_update
 from ._sentinel import NOT_GIVEN, NotGiven, given
 from .connections import UsingType, get_client
 from .errors import DocumentNotFoundError, DocumentValidationError, VersionConflictError
 from .expressions import install_field_expressions
-from .meta import Meta, blank_meta
+from .meta import Meta, blank_meta, record_write
 from .search import AsyncSearch
 
 if TYPE_CHECKING:
@@ -219,13 +219,6 @@ class AsyncDocument(BaseModel):
             raise DocumentValidationError(index, self.meta.id, errors) from errors
         return valid.__pydantic_serializer__.to_json(valid, by_alias=True)
 
-    def _remember(self, response: Any, index: str) -> None:
-        self.meta.id = response["_id"]
-        self.meta.index = response.get("_index", index)
-        self.meta.version = response.get("_version")
-        self.meta.seq_no = response.get("_seq_no")
-        self.meta.primary_term = response.get("_primary_term")
-
     async def save(
         self,
         index: str | None = None,
@@ -261,9 +254,7 @@ class AsyncDocument(BaseModel):
             response = await type(self)._client(using).index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
         except ConflictError as error:
             raise VersionConflictError(name, doc_id, error) from error
-        self._remember(response, name)
-        if route is not NOT_GIVEN:
-            self.meta.routing = route
+        record_write(self.meta, response.body, name, route if route is not NOT_GIVEN else None)
         return str(response["result"])
 
     async def update(
@@ -299,10 +290,8 @@ class AsyncDocument(BaseModel):
             response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
         except ConflictError as error:
             raise VersionConflictError(name, doc_id, error) from error
-        for key in fields:
-            self.__dict__[key] = valid.__dict__[key]
-        self.__pydantic_fields_set__.update(fields)
-        self._remember(response, name)
+        apply_update(self, {key: valid.__dict__[key] for key in fields})
+        record_write(self.meta, response.body, name)
         return str(response["result"])
 
     async def delete(

@@ -73,10 +73,18 @@ def blank_meta() -> Meta:
     return meta
 
 
-def set_meta(meta: Meta, values: Mapping[str, Any]) -> None:
-    """Set fields whose values were already validated with Meta's annotations."""
-    for name, value in values.items():
-        object.__setattr__(meta, name, value)
+def record_write(meta: Meta, answer: Mapping[str, Any], index: str, routing: str | None = None) -> None:
+    """Set id, index, version, seq_no and primary_term as a write (index/update/bulk item) answered.
+
+    Set as they are: Elasticsearch sent them, and validating them again costs more than the write.
+    """
+    meta.id = answer["_id"]
+    meta.index = answer.get("_index", index)
+    meta.version = answer.get("_version")
+    meta.seq_no = answer.get("_seq_no")
+    meta.primary_term = answer.get("_primary_term")
+    if routing is not None:
+        meta.routing = routing
 
 
 if TYPE_CHECKING:
