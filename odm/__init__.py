@@ -30,6 +30,7 @@ from elasticsearch.dsl import (
     tokenizer,
 )
 
+from ._bytes import InnerDoc
 from ._mapping_diff import MappingDiff
 from .analysis import (
     AnalyzeCharFilterStage,
@@ -62,17 +63,25 @@ from .bulk import (
 from .connections import AsyncConnections, async_connections, get_client
 from .document import AsyncDocument
 from .errors import (
+    BulkInputError,
+    DocumentExistsError,
     DocumentNotFoundError,
+    DocumentReadError,
+    DocumentStateError,
     DocumentValidationError,
+    FieldQueryError,
+    HitClassError,
     HitValidationError,
+    IndexNotFoundError,
     InvalidIdError,
     InvalidIndexNameError,
     MappingConflictError,
     MappingError,
+    NoIndexError,
     OdmError,
     VersionConflictError,
 )
-from .expressions import FieldExpr, FieldQueryError
+from .expressions import FieldExpr
 from .faceted import (
     AsyncFacetedSearch,
     DateHistogramFacet,
@@ -84,14 +93,12 @@ from .faceted import (
     RangeFacet,
     TermsFacet,
 )
-from .index import AsyncIndex
-from .live_mapping import AsyncMapping
+from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate, AsyncMapping
 from .mapping import field_for, mapping_for
 from .meta import Meta
 from .multisearch import AsyncMultiSearch
 from .response import Hits, Response, Total
 from .search import AsyncSearch
-from .templates import AsyncComposableIndexTemplate, AsyncIndexTemplate
 from .update_by_query import (
     AsyncUpdateByQuery,
     UpdateByQueryFailure,
@@ -123,6 +130,7 @@ __all__ = [
     "BulkError",
     "BulkFailure",
     "BulkInput",
+    "BulkInputError",
     "BulkItemError",
     "BulkNotAttempted",
     "BulkOptions",
@@ -135,7 +143,10 @@ __all__ = [
     "DateHistogramFacet",
     "DeleteAction",
     "DenseVector",
+    "DocumentExistsError",
     "DocumentNotFoundError",
+    "DocumentReadError",
+    "DocumentStateError",
     "DocumentValidationError",
     "Double",
     "FacetValue",
@@ -147,9 +158,12 @@ __all__ = [
     "GeoPoint",
     "GeoShape",
     "HistogramFacet",
+    "HitClassError",
     "HitValidationError",
     "Hits",
     "IndexAction",
+    "IndexNotFoundError",
+    "InnerDoc",
     "Integer",
     "InvalidIdError",
     "InvalidIndexNameError",
@@ -162,6 +176,7 @@ __all__ = [
     "Meta",
     "Nested",
     "NestedFacet",
+    "NoIndexError",
     "Object",
     "OdmError",
     "Q",

@@ -1,28 +1,43 @@
 """Bulk actions: what to do with one document, validated and encoded as NDJSON lines.
 
-Encoding is where a bulk input is checked: a document is serialized by pydantic-core
-and those very bytes are validated back as its model, so what is sent is exactly
-what was validated; ids and index names are checked; partial updates are validated
-against the model. An input that fails is reported by the caller, never sent.
+Encoding is where a bulk input is checked, by the same functions ``save()`` and
+``update()`` use (``_writes``): the same ``_source`` bytes, ids, routing and
+concurrency tokens. An input that fails is reported by the caller, never sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Generic, Union
+from typing import TYPE_CHECKING, Any, Generic, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from typing_extensions import TypeAlias, TypeVar
 
+from ._document_options import is_document, options_of
 from ._hits import reader_for
-from ._names import check_id
-from ._partial import apply_update, refuse_unknown, validate_update
-from .document import AsyncDocument
-from .errors import DocumentValidationError, HitValidationError
+from ._names import check_id, check_index_name
+from ._sentinel import NOT_GIVEN, NotGiven
+from ._writes import (
+    Revalidate,
+    apply_values,
+    concurrency_tokens,
+    document_id,
+    encode_source,
+    object_fields,
+    record_delete,
+    record_write,
+    refuse_unknown,
+    routing_of,
+    update_precondition,
+    validate_update,
+)
+from .errors import BulkInputError, DocumentStateError, DocumentValidationError, HitValidationError, NoIndexError
 from .mapping import es_field_name
-from .meta import record_write
+
+if TYPE_CHECKING:
+    from .document import AsyncDocument
 
 __all__ = [
     "BulkAction",
@@ -37,7 +52,7 @@ __all__ = [
     "record_success",
 ]
 
-D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+D = TypeVar("D", bound="AsyncDocument", default="AsyncDocument")
 
 
 @dataclass(eq=False)
@@ -50,7 +65,8 @@ class IndexAction(Generic[D]):
         index: the index to write to, before ``bulk(index=...)``, ``meta.index`` and ``Index.name``.
         routing: the shard routing, else ``meta.routing``.
         pipeline: an ingest pipeline to run.
-        if_unchanged: write only if the stored document still has ``meta.seq_no``/``primary_term``.
+        if_unchanged: as for ``save()``: by default a loaded document is written only if the
+            stored one still has its ``meta.seq_no``/``primary_term``.
     """
 
     document: D
@@ -58,7 +74,7 @@ class IndexAction(Generic[D]):
     index: str | None = None
     routing: str | None = None
     pipeline: str | None = None
-    if_unchanged: bool = False
+    if_unchanged: bool | NotGiven = NOT_GIVEN
 
 
 @dataclass(eq=False)
@@ -93,7 +109,7 @@ class UpdateAction(Generic[D]):
     document_class: type[D] | None = None
     index: str | None = None
     routing: str | None = None
-    if_unchanged: bool = False
+    if_unchanged: bool | NotGiven = NOT_GIVEN
     retry_on_conflict: int | None = None
 
 
@@ -109,7 +125,7 @@ class DeleteAction(Generic[D]):
     document_class: type[D] | None = None
     index: str | None = None
     routing: str | None = None
-    if_unchanged: bool = False
+    if_unchanged: bool | NotGiven = NOT_GIVEN
 
 
 BulkAction: TypeAlias = Union[IndexAction[D], CreateAction[D], UpdateAction[D], DeleteAction[D]]
@@ -125,12 +141,13 @@ class Encoded:
     document: AsyncDocument | None
     routing: str | None = None
     updates: dict[str, Any] | None = None
+    objects: list[str] | None = None  # update: object fields merged in the index, read back
 
 
 def document_of(action: BulkAction[Any]) -> AsyncDocument | None:
     """The document instance an action is about, if it was given one."""
     document = action.document if isinstance(action, (IndexAction, CreateAction)) else action.target
-    return document if isinstance(document, AsyncDocument) else None
+    return document if is_document(document) else None  # type: ignore[return-value]
 
 
 @dataclass
@@ -140,24 +157,31 @@ class Defaults:
     Attributes:
         index: the index of inputs that name none.
         document_class: the model of updates and deletes given by id.
-        revalidate: validate each document again from the bytes to be sent.
+        revalidate: validate each document again from the bytes to be sent (see ``_writes``).
     """
 
     index: str | None = None
     document_class: type[AsyncDocument] | None = None
-    revalidate: bool = True
-    _checked: dict[tuple[type[AsyncDocument], str | None], str] = field(default_factory=dict, repr=False)
+    revalidate: Revalidate = "auto"
+    _checked: dict[tuple[type[BaseModel], str | None], str] = field(default_factory=dict, repr=False)
 
-    def index_for(self, cls: type[AsyncDocument], given: str | None, stored: str | None = None) -> str:
+    def index_for(self, cls: type[BaseModel], given: str | None, stored: str | None = None) -> str:
         """The action's index, else ``bulk(index=...)``, else ``meta.index``, else ``Index.name``.
 
         Each name is checked once per bulk.
+
+        Raises:
+            NoIndexError: none of them is set.
         """
         name = given if given is not None else self.index if self.index is not None else stored
         key = (cls, name)
         checked = self._checked.get(key)
         if checked is None:
-            checked = self._checked[key] = cls.index_name(name)
+            if name is None:
+                name = options_of(cls).name
+            if name is None:
+                raise NoIndexError(f"{cls.__name__} has no Index.name; pass index=...")
+            checked = self._checked[key] = check_index_name(name)
         return checked
 
 
@@ -165,9 +189,8 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
     """Validate ``action`` and encode it as NDJSON lines.
 
     Raises:
-        DocumentValidationError: the document or the update's fields do not validate.
-        InvalidIdError, InvalidIndexNameError: an unsafe id or index name.
-        ValueError, LookupError, TypeError: an action that cannot be sent as given.
+        OdmError: the input cannot be sent as given (invalid document or fields, unsafe id
+            or index name, no id or tokens where needed, not an action); never sent.
     """
     if isinstance(action, (IndexAction, CreateAction)):
         return _encode_write(action, position, defaults)
@@ -175,29 +198,24 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
         return _encode_update(action, position, defaults)
     if isinstance(action, DeleteAction):
         document, name, doc_id = _target(action, defaults)
-        header = _header("delete", name, doc_id, _routing(action, document), action.if_unchanged, document)
+        header = _header("delete", name, doc_id, _routing(action, document), _tokens(action, document, name))
         return Encoded(position, action, header, document)
-    raise TypeError(f"bulk() takes documents or bulk actions, not {type(action).__name__}")
+    raise BulkInputError(f"bulk() takes documents or bulk actions, not {type(action).__name__}")
 
 
 def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, defaults: Defaults) -> Encoded:
     document = action.document
-    if not isinstance(document, AsyncDocument):
-        raise TypeError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
-    cls, meta = type(document), document.meta
-    name = defaults.index_for(cls, action.index, meta.index)
-    doc_id = check_id(meta.id) if meta.id is not None else None
-    source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings=False)
-    if defaults.revalidate:
-        try:
-            cls.__pydantic_validator__.validate_json(source)
-        except ValidationError as errors:
-            raise DocumentValidationError(name, doc_id, errors) from errors
-    op = "create" if isinstance(action, CreateAction) else "index"
-    unchanged = isinstance(action, IndexAction) and action.if_unchanged
-    routing = _routing(action, document)
-    header = _header(op, name, doc_id, routing, unchanged, document, pipeline=action.pipeline)
-    return Encoded(position, action, b"".join((header, source, b"\n")), document, routing)
+    if not is_document(document):
+        raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
+    meta = document.meta  # type: ignore[attr-defined]
+    name = defaults.index_for(type(document), action.index, meta.index)
+    doc_id = document_id(meta)
+    source = encode_source(document, meta, name, defaults.revalidate)
+    creating = isinstance(action, CreateAction)
+    tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
+    routing = _routing(action, document)  # type: ignore[arg-type]
+    header = _header("create" if creating else "index", name, doc_id, routing, tokens, pipeline=action.pipeline)
+    return Encoded(position, action, b"".join((header, source, b"\n")), document, routing)  # type: ignore[arg-type]
 
 
 def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults) -> Encoded:
@@ -205,39 +223,49 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     cls = type(document) if document is not None else _class_of(action, defaults)
     fields = dict(action.fields)
     if document is not None:
-        valid, partial = validate_update(document, fields, name, doc_id)
+        updates, partial = validate_update(document, fields, name, doc_id)
     else:
         try:
             refuse_unknown(cls, fields)
             valid = _validate_partial(cls, fields, name, doc_id)
         except ValidationError as errors:
             raise DocumentValidationError(name, doc_id, errors) from errors
-        partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
-    extra = {"retry_on_conflict": action.retry_on_conflict} if action.retry_on_conflict is not None else {}
-    header = _header("update", name, doc_id, _routing(action, document), action.if_unchanged, document, **extra)
-    updates = {key: valid.__dict__[key] for key in fields} if document is not None else None
-    return Encoded(position, action, header + to_json({"doc": partial}) + b"\n", document, updates=updates)
+        updates, partial = None, valid.model_dump(mode="json", by_alias=True, include=set(fields))
+    meta = document.meta if document is not None else None
+    extra: dict[str, Any] = update_precondition(meta, name, action.if_unchanged, action.retry_on_conflict)
+    objects = object_fields(partial) if document is not None else []
+    if objects:
+        extra["_source"] = objects  # merged in the index: read back what it holds
+    header = _header("update", name, doc_id, _routing(action, document), extra)
+    return Encoded(position, action, header + to_json({"doc": partial}) + b"\n", document, updates=updates, objects=objects or None)
+
+
+def _tokens(action: IndexAction[Any] | DeleteAction[Any], document: AsyncDocument | None, index: str) -> dict[str, int]:
+    if document is None:
+        if action.if_unchanged is True:
+            raise DocumentStateError(f"{type(action).__name__}(if_unchanged=True) needs a document, not an id", index)
+        return {}
+    return concurrency_tokens(document.meta, index, action.if_unchanged)
 
 
 def _target(
     action: UpdateAction[Any] | DeleteAction[Any], defaults: Defaults
 ) -> tuple[AsyncDocument | None, str, str]:
     target = action.target
-    if isinstance(target, AsyncDocument):
-        if target.meta.id is None:
-            raise ValueError(f"{type(action).__name__} needs a document with meta.id")
-        name = defaults.index_for(type(target), action.index, target.meta.index)
-        return target, name, check_id(target.meta.id)
+    if is_document(target):
+        meta = target.meta  # type: ignore[attr-defined]
+        name = defaults.index_for(type(target), action.index, meta.index)
+        if meta.id is None:
+            raise DocumentStateError(f"{type(action).__name__} needs a document with meta.id", name)
+        return target, name, check_id(meta.id)  # type: ignore[return-value]
     doc_id = check_id(target)
-    if action.if_unchanged:
-        raise ValueError(f"{type(action).__name__}(if_unchanged=True) needs a document, not an id")
     return None, defaults.index_for(_class_of(action, defaults), action.index), doc_id
 
 
 def _class_of(action: UpdateAction[Any] | DeleteAction[Any], defaults: Defaults) -> type[AsyncDocument]:
     cls = action.document_class or defaults.document_class
     if cls is None:
-        raise ValueError(
+        raise BulkInputError(
             f"{type(action).__name__} by id needs a document class: "
             "use Post.bulk(...), bulk(document_class=Post) or document_class=Post"
         )
@@ -254,33 +282,18 @@ def _validate_partial(cls: type[AsyncDocument], fields: dict[str, Any], name: st
 
 
 def _routing(action: BulkAction[Any], document: AsyncDocument | None) -> str | None:
-    if action.routing is not None:
-        return action.routing
-    return document.meta.routing if document is not None else None
+    return routing_of(document.meta, action.routing) if document is not None else action.routing
 
 
 def _header(
-    op: str,
-    index: str,
-    doc_id: str | None,
-    routing: str | None,
-    if_unchanged: bool,
-    document: AsyncDocument | None,
-    **extra: Any,
+    op: str, index: str, doc_id: str | None, routing: str | None, tokens: Mapping[str, int], **extra: Any
 ) -> bytes:
     fields: dict[str, Any] = {"_index": index}
     if doc_id is not None:
         fields["_id"] = doc_id
     if routing is not None:
         fields["routing"] = routing
-    if if_unchanged:
-        meta = document.meta if document is not None else None
-        if meta is None or meta.seq_no is None or meta.primary_term is None:
-            raise ValueError(
-                "if_unchanged=True needs meta.seq_no and meta.primary_term: "
-                "load the document from the index (get, search) first"
-            )
-        fields["if_seq_no"], fields["if_primary_term"] = meta.seq_no, meta.primary_term
+    fields.update(tokens)
     for key, value in extra.items():
         if value is not None:
             fields[key] = value
@@ -292,6 +305,13 @@ def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:
     document = encoded.document
     if document is None:
         return
-    if encoded.updates:
-        apply_update(document, encoded.updates)
-    record_write(document.meta, item, item["_index"], encoded.routing)
+    updates = dict(encoded.updates or {})
+    if encoded.objects:
+        stored = item.get("get", {}).get("_source", {})
+        updates.update(reader_for(type(document)).read_fields(stored, item.get("_index"), item.get("_id")))
+    if updates:
+        apply_values(document, updates)
+    if isinstance(encoded.action, DeleteAction):
+        record_delete(document.meta)
+    else:
+        record_write(document.meta, item, item["_index"], encoded.routing)

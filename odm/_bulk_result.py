@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
 from ._bulk_actions import BulkAction, document_of
-from .document import AsyncDocument
-from .errors import OdmError
+from .errors import BulkError, BulkItemError
+
+if TYPE_CHECKING:
+    from .document import AsyncDocument
 
 __all__ = ["BulkError", "BulkFailure", "BulkItemError", "BulkNotAttempted", "BulkResult", "BulkSuccess"]
 
-D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+D = TypeVar("D", bound="AsyncDocument", default="AsyncDocument")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,42 +104,3 @@ class BulkResult(Generic[D]):
 
 def _position(entry: _Entry[Any]) -> int:
     return entry.position
-
-
-class BulkItemError(OdmError):
-    """Elasticsearch refused one item of a bulk request.
-
-    Attributes:
-        status: the item's HTTP status (409 conflict, 400 mapping error, 429 rejected, ...).
-        type: Elasticsearch's error type, e.g. ``"version_conflict_engine_exception"``.
-        reason: its explanation.
-        index: the item's index.
-        id: the item's id (None if Elasticsearch was to generate it).
-        body: the item's ``error`` object as sent.
-    """
-
-    def __init__(self, status: int, index: str | None, id: str | None, body: Mapping[str, Any]) -> None:
-        self.status = status
-        self.index = index
-        self.id = id
-        self.body = dict(body)
-        self.type = str(body.get("type", "unknown"))
-        self.reason = str(body.get("reason", ""))
-        super().__init__(f"{self.type} ({status}) for document {id!r} in index {index!r}: {self.reason}")
-
-
-class BulkError(OdmError):
-    """``raise_on_error=True`` and some inputs failed or were not attempted.
-
-    Attributes:
-        result: the whole :class:`BulkResult`, as it would have been returned.
-    """
-
-    def __init__(self, result: BulkResult[Any]) -> None:
-        self.result = result
-        first = result.failed[0].error if result.failed else None
-        detail = f"; first error: {first}" if first is not None else ""
-        super().__init__(
-            f"bulk write incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
-            f"{len(result.not_attempted)} not attempted{detail}"
-        )

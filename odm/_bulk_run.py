@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, Literal, Union, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, Union, cast
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
 from typing_extensions import TypeAlias, TypedDict, TypeVar
@@ -29,13 +29,16 @@ from ._bulk_actions import (
     encode,
     record_success,
 )
-from ._bulk_result import BulkError, BulkFailure, BulkItemError, BulkNotAttempted, BulkResult, BulkSuccess
-from .document import AsyncDocument
-from .errors import OdmError
+from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
+from ._writes import Revalidate
+from .errors import BulkError, BulkItemError, OdmError
+
+if TYPE_CHECKING:
+    from .document import AsyncDocument
 
 __all__ = ["DEFAULTS", "BulkInput", "BulkOptions", "BulkRun"]
 
-D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+D = TypeVar("D", bound="AsyncDocument", default="AsyncDocument")
 
 BulkInput: TypeAlias = Union[D, BulkAction[D]]
 
@@ -52,9 +55,10 @@ class BulkOptions(TypedDict, total=False):
         initial_backoff: seconds before the first retry, doubled each time (0.5).
         max_backoff: the longest wait between retries, in seconds (30).
         refresh: ``True`` or ``"wait_for"``: refresh the written indices once, at the end.
-        revalidate: validate each document again from the very bytes to be sent, catching
-            values changed in place since it was built (True). False trusts the instances:
-            pydantic validated them when they were built and on each assignment.
+        revalidate: ``"auto"`` (the default): the serializer refuses values of the wrong
+            type, and documents whose classes have constraints, validators or literals are
+            validated again from the bytes to be sent (and stored as validated). ``True``
+            validates every document again; ``False`` only type-checks (docs/bulk.md).
         stop_on_invalid: at the first input that fails validation, send the inputs before it
             and none after (False: report it and go on).
         raise_on_error: raise :class:`~odm.BulkError` unless every input succeeded (False).
@@ -70,7 +74,7 @@ class BulkOptions(TypedDict, total=False):
     initial_backoff: float
     max_backoff: float
     refresh: bool | Literal["wait_for", "true", "false"]
-    revalidate: bool
+    revalidate: Revalidate
     stop_on_invalid: bool
     raise_on_error: bool
     progress: Callable[[BulkResult[Any]], object]
@@ -84,14 +88,15 @@ DEFAULTS: BulkOptions = {
     "initial_backoff": 0.5,
     "max_backoff": 30.0,
     "refresh": False,
-    "revalidate": True,
+    "revalidate": "auto",
     "stop_on_invalid": False,
     "raise_on_error": False,
 }
 
 _ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
 # What an input itself can be wrong about: reported as its failure while the others go on.
-_INVALID_INPUT = (OdmError, ValueError, TypeError, LookupError)
+# Only odm's own errors: a bug (a TypeError in a validator of the user's) is not an input error.
+_INVALID_INPUT = (OdmError,)
 _RETRIED_STATUS = 429
 
 

@@ -23,9 +23,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic_core import from_json
 from typing_extensions import TypedDict
 
+from ._bytes import BASE64_BYTES
 from .errors import HitValidationError
 from .mapping import es_field_name
-from .meta import Meta, hit_keys, meta_from_hit
+from .meta import FROM_ELASTICSEARCH, Meta, hit_keys, meta_from_hit
 
 __all__ = ["HitReader", "gc_paused", "reader_for"]
 
@@ -85,6 +86,10 @@ def _hit_to_input(hit: Any) -> Any:
     return hit
 
 
+def _with_base64_bytes(annotation: Any) -> Any:
+    return Annotated[annotation, BASE64_BYTES]
+
+
 class HitReader(Generic[D]):
     """Validates the raw hits of one document class, with ``meta`` filled."""
 
@@ -93,8 +98,9 @@ class HitReader(Generic[D]):
         hit_type: Any = Annotated[model, BeforeValidator(_hit_to_input)]
         self._one: TypeAdapter[D] = TypeAdapter(hit_type)
         self._many: TypeAdapter[list[D]] = TypeAdapter(list[hit_type])
-        self._by_es_name = {
-            es_field_name(name, info): (name, TypeAdapter(info.rebuild_annotation()))
+        # Each field read on its own (a filtered _source, an update's answer), bytes as documents read them.
+        self._by_es_name: dict[str, tuple[str, TypeAdapter[Any]]] = {
+            es_field_name(name, info): (name, TypeAdapter(_with_base64_bytes(info.rebuild_annotation())))
             for name, info in model.model_fields.items()
             if name != "meta"
         }
@@ -109,7 +115,7 @@ class HitReader(Generic[D]):
         if partial:
             return self._read_partial(hit)
         try:
-            return self._one.validate_python(hit)
+            return self._one.validate_python(hit, context=FROM_ELASTICSEARCH)
         except ValidationError as errors:
             raise HitValidationError(hit.get("_index"), hit.get("_id"), errors, self.model.__name__) from errors
 
@@ -119,7 +125,7 @@ class HitReader(Generic[D]):
             return [self._read_partial(hit) for hit in hits]
         try:
             with gc_paused():
-                return self._many.validate_python(hits)
+                return self._many.validate_python(hits, context=FROM_ELASTICSEARCH)
         except ValidationError as errors:
             position = errors.errors()[0]["loc"][0]
             bad = hits[position] if isinstance(position, int) else hits[0]
@@ -141,7 +147,7 @@ class HitReader(Generic[D]):
             self._response = TypeAdapter(_response_type(self.model))
         try:
             with gc_paused():
-                body = self._response.validate_json(data)
+                body = self._response.validate_json(data, context=FROM_ELASTICSEARCH)
         except ValidationError:
             # Name the failing hit the way read_many() does, from the decoded page.
             self.read_many(from_json(data).get("hits", {}).get("hits", []))
@@ -162,11 +168,18 @@ class HitReader(Generic[D]):
                     object.__setattr__(meta, name, value)
         return model  # type: ignore[no-any-return]
 
-    def _read_partial(self, hit: Mapping[str, Any]) -> D:
-        """Validate the fields that were fetched; the others keep their defaults or stay unset."""
+    def read_fields(self, source: Mapping[str, Any], index: str | None, id: str | None) -> dict[str, Any]:
+        """Validate the model fields present in ``source``, by Elasticsearch name, each on its own.
+
+        Returns:
+            The valid values by field name; keys the model does not declare are left out.
+
+        Raises:
+            HitValidationError: a value does not validate, naming index, id and field.
+        """
         values: dict[str, Any] = {}
         line_errors: list[Any] = []
-        for key, value in (hit.get("_source") or {}).items():
+        for key, value in source.items():
             known = self._by_es_name.get(key)
             if known is None:
                 continue
@@ -180,9 +193,17 @@ class HitReader(Generic[D]):
                 )
         if line_errors:
             combined = ValidationError.from_exception_data(self.model.__name__, line_errors)
-            raise HitValidationError(hit.get("_index"), hit.get("_id"), combined, self.model.__name__) from combined
+            raise HitValidationError(index, id, combined, self.model.__name__) from combined
+        return values
+
+    def _read_partial(self, hit: Mapping[str, Any]) -> D:
+        """Validate the fields that were fetched; the others keep their defaults or stay unset."""
+        values = self.read_fields(hit.get("_source") or {}, hit.get("_index"), hit.get("_id"))
         meta = meta_from_hit(hit)
-        return self.model.model_construct(_fields_set=set(values), meta=meta, **values)
+        meta.partial_source = True  # save() refuses it: the fields not fetched would be lost
+        document = self.model.model_construct(_fields_set=set(values), meta=meta, **values)
+        object.__setattr__(document, "__pydantic_extra__", None)  # as validation leaves it
+        return document
 
 
 _readers: weakref.WeakKeyDictionary[type[BaseModel], HitReader[Any]] = weakref.WeakKeyDictionary()

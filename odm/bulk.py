@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
 
+from typing import TYPE_CHECKING
+
 from typing_extensions import TypeVar, Unpack
 
 from ._bulk_actions import BulkAction, CreateAction, DeleteAction, IndexAction, UpdateAction
-from ._bulk_result import BulkError, BulkFailure, BulkItemError, BulkNotAttempted, BulkResult, BulkSuccess
+from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
 from ._bulk_run import DEFAULTS, BulkInput, BulkOptions, BulkRun
 from .connections import UsingType, get_client
-from .document import AsyncDocument
+from .errors import BulkError, BulkItemError
+
+if TYPE_CHECKING:
+    from .document import AsyncDocument
 
 __all__ = [
     "BulkAction",
@@ -37,7 +42,7 @@ __all__ = [
     "bulk",
 ]
 
-D = TypeVar("D", bound=AsyncDocument, default=AsyncDocument)
+D = TypeVar("D", bound="AsyncDocument", default="AsyncDocument")
 
 
 async def bulk(

@@ -1,40 +1,80 @@
-"""``AsyncDocument``: a pydantic model bound to an index, with async CRUD and search."""
+"""``AsyncDocument``: a pydantic model bound to an index, with async CRUD and search.
+
+The top floor of odm: it imports the index, search, bulk and update-by-query modules,
+and none of them imports it (they ask ``_document_options`` about document classes).
+Writes go through ``_writes`` (one encoder for save, update and bulk) and reads through
+``_hits``; this module only decides which request to send and maps Elasticsearch's
+answers to documents or to odm's errors.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from elastic_transport import ApiResponseMeta
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
-from typing_extensions import Self
+from pydantic_core import CoreSchema
+from typing_extensions import Self, Unpack
 
+from ._bytes import with_base64_bytes
+from ._document_options import DocumentOptions, IncompleteDocument
 from ._hits import reader_for
 from ._names import check_id, check_index_name
-from ._options import DocumentOptions, IncompleteDocument
-from ._partial import apply_update, validate_update
 from ._sentinel import NOT_GIVEN, NotGiven, given
+from ._writes import (
+    apply_values,
+    concurrency_tokens,
+    document_id,
+    encode_source,
+    UPDATE_RETRIES,
+    object_fields,
+    record_delete,
+    record_write,
+    routing_of,
+    update_precondition,
+    validate_update,
+)
+from .bulk import BulkInput, BulkOptions, BulkResult, bulk
 from .connections import UsingType, get_client
-from .errors import DocumentNotFoundError, DocumentValidationError, VersionConflictError
+from .errors import (
+    DocumentReadError,
+    DocumentStateError,
+    IndexNotFoundError,
+    NoIndexError,
+    VersionConflictError,
+    conflict,
+    error_type,
+    not_found,
+)
 from .expressions import install_field_expressions
-from .meta import Meta, blank_meta, record_write
+from .index import AsyncComposableIndexTemplate, AsyncIndex, template_for
+from .meta import Meta, blank_meta, from_elasticsearch, meta_from_code
 from .search import AsyncSearch
+from .update_by_query import AsyncUpdateByQuery
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
-
-    from typing_extensions import Unpack
-
-    from .bulk import BulkInput, BulkOptions, BulkResult
-    from .index import AsyncIndex
     from .meta import MetaField
-    from .templates import AsyncComposableIndexTemplate
-    from .update_by_query import AsyncUpdateByQuery
 
 __all__ = ["AsyncDocument"]
 
 Refresh = bool | Literal["wait_for", "true", "false"]
+
+def _closed_schema(schema: dict[str, Any]) -> None:
+    # Documents keep unknown stored fields in meta, not as extra attributes: a client of a
+    # FastAPI schema must not be told that any property is accepted.
+    schema.pop("additionalProperties", None)
 
 
 class AsyncDocument(BaseModel):
@@ -52,19 +92,75 @@ class AsyncDocument(BaseModel):
                 settings = {"number_of_shards": 1}
 
     ``meta`` holds what Elasticsearch knows beyond ``_source`` (id, index, score,
-    seq_no, ...); it is excluded from ``model_dump()`` and the JSON schema.
+    seq_no, ...); it is excluded from ``model_dump()`` and the JSON schema, and only code
+    and Elasticsearch's answers set it, never validated outside data. A document read
+    from the index keeps the stored fields its model does not declare
+    (``meta.unknown_fields``) and its concurrency tokens, and writes both back.
     """
 
-    model_config = ConfigDict(populate_by_name=True, validate_assignment=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        validate_assignment=True,
+        extra="allow",  # captured in pydantic-core, then moved to meta (see _keep_unknown_fields)
+        allow_inf_nan=False,  # JSON has no NaN: it would be stored as null
+        json_schema_extra=_closed_schema,
+    )
 
     if TYPE_CHECKING:
         # What pydantic does at run time, told to type checkers: the constructor (and
         # assignment) take a Meta or a mapping such as {"id": "p1"}; reading gives a Meta.
         meta: MetaField = MetaField()
+        _index: ClassVar[AsyncIndex[Any]]
     else:
         meta: SkipJsonSchema[Meta] = Field(default_factory=blank_meta, exclude=True, repr=False)
 
     __odm__: ClassVar[DocumentOptions]
+
+    if not TYPE_CHECKING:
+        # Runs for the constructor only; marked as pydantic's own __init__, so validation
+        # of hits does not go through it (pydantic would call a custom __init__ per hit).
+        def __init__(self, /, **data: Any) -> None:
+            if "meta" in data:  # code may set meta; the validator refuses it from outside data
+                data["meta"] = meta_from_code(data["meta"])
+            super().__init__(**data)
+
+        __init__.__pydantic_base_init__ = True
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name == "meta":
+                value = meta_from_code(value)
+            super().__setattr__(name, value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema: CoreSchema = with_base64_bytes(handler(source))  # bytes as Elasticsearch's binary holds them
+        return schema
+
+    @field_validator("meta", mode="wrap")
+    @classmethod
+    def _meta_from_code_or_elasticsearch(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Meta:
+        if isinstance(value, Meta):  # built by code: the constructor, an assignment
+            return value
+        if from_elasticsearch(info.context):  # a hit or a get answer
+            return handler(value)  # type: ignore[no-any-return]
+        return blank_meta()  # outside data (a request body) never chooses id, index or routing
+
+    @model_validator(mode="after")
+    def _keep_unknown_fields(self, info: ValidationInfo) -> Self:
+        extra = self.__pydantic_extra__
+        if extra is None:
+            return self
+        if info.field_name is not None and info.field_name in extra:  # an assignment
+            raise ValueError(f"{type(self).__name__} has no field {info.field_name!r}")
+        if extra and from_elasticsearch(info.context):
+            options = type(self).__odm__
+            if options.keep_unknown_fields:
+                kept = {key: value for key, value in extra.items() if key not in options.source_names}
+                self.meta.unknown_fields = kept or None
+        object.__setattr__(self, "__pydantic_extra__", None)
+        return self
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -77,7 +173,11 @@ class AsyncDocument(BaseModel):
         # Runs when every annotation is resolved: at class creation, or at model_rebuild().
         super().__pydantic_on_complete__()
         if cls.__bases__ != (BaseModel,):  # AsyncDocument itself maps nothing
-            cls.__odm__ = DocumentOptions.for_class(cls)
+            cls.__odm__ = options = DocumentOptions.for_class(cls)
+            # elasticsearch.dsl reads doc_type._index (resolve_field), as users write Post._index.refresh()
+            index: AsyncIndex[Any] = AsyncIndex(options.name or "*", using=options.using)
+            index.document(cls)
+            cls._index = index
             install_field_expressions(cls)  # Post.views is a FieldExpr at class level
 
     # -- index and mapping ----------------------------------------------------------
@@ -93,20 +193,18 @@ class AsyncDocument(BaseModel):
 
         Raises:
             InvalidIndexNameError: the name is not a valid concrete index name.
-            LookupError: neither is set.
+            NoIndexError: neither is set.
         """
         name = index if index is not None else cls.__odm__.name
         if name is None:
-            raise LookupError(f"{cls.__name__} has no Index.name; pass index=...")
+            raise NoIndexError(f"{cls.__name__} has no Index.name; pass index=...")
         return check_index_name(name)
 
     @classmethod
-    def _index(cls, index: str | None = None) -> AsyncIndex:
-        from .index import AsyncIndex
-
-        definition = AsyncIndex(cls.index_name(index), using=cls.__odm__.using)
-        definition.document(cls)
-        return definition
+    def _index_definition(cls, index: str | None) -> AsyncIndex[Any]:
+        """``_index``, renamed to ``index`` when one is given."""
+        name = cls.index_name(index)
+        return cls._index if name == cls._index._name else cls._index.clone(name)
 
     @classmethod
     async def init(cls, index: str | None = None, using: UsingType | None = None) -> None:
@@ -116,7 +214,7 @@ class AsyncDocument(BaseModel):
             MappingConflictError: a live field's type (or fixed parameter) differs from the
                 model's; the error names each field and nothing is changed.
         """
-        await cls._index(index).save(using=using)
+        await cls._index_definition(index).save(using=using)
 
     @classmethod
     def _client(cls, using: UsingType | None) -> AsyncElasticsearch:
@@ -144,14 +242,18 @@ class AsyncDocument(BaseModel):
 
         Raises:
             DocumentNotFoundError: no such document (a subclass of the client's NotFoundError).
+            IndexNotFoundError: no such index: a missing index is never read as a missing document.
             HitValidationError: its ``_source`` does not validate.
         """
         name, doc_id = cls.index_name(index), check_id(id)
         try:
             raw = await cls._client(using).get(index=name, id=doc_id, **given(routing=routing))
         except NotFoundError as error:
-            raise DocumentNotFoundError(name, doc_id, error.meta, error.body) from error
-        return reader_for(cls).read(raw.body)
+            raise not_found(name, doc_id, error.meta, error.body) from error
+        body = raw.body
+        if not (isinstance(body, Mapping) and body.get("found") is True):  # an ignored 404 or error body
+            raise not_found(name, doc_id, raw.meta, body)
+        return reader_for(cls).read(body)
 
     @classmethod
     async def get_or_none(
@@ -161,23 +263,35 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         routing: str | NotGiven = NOT_GIVEN,
     ) -> Self | None:
-        """Like :meth:`get`, but ``None`` when the document does not exist."""
+        """Like :meth:`get`, but ``None`` when the document does not exist (the index must)."""
         try:
             return await cls.get(id, index=index, using=using, routing=routing)
-        except DocumentNotFoundError:
+        except IndexNotFoundError:
+            raise
+        except NotFoundError:
             return None
 
     @classmethod
     async def mget(
         cls, ids: Iterable[str | int], index: str | None = None, using: UsingType | None = None
     ) -> list[Self | None]:
-        """Fetch many documents in one request: in the order asked, ``None`` where missing."""
+        """Fetch many documents in one request: in the order asked, ``None`` where missing.
+
+        Raises:
+            IndexNotFoundError: the index does not exist.
+            DocumentReadError: Elasticsearch could not read one of them (never turned into ``None``).
+        """
         name, doc_ids = cls.index_name(index), [check_id(i) for i in ids]
         if not doc_ids:
             return []
-        raw = await cls._client(using).mget(index=name, ids=doc_ids)
+        try:
+            raw = await cls._client(using).mget(index=name, ids=doc_ids)
+        except NotFoundError as error:
+            raise not_found(name, None, error.meta, error.body) from error
+        if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
+            raise not_found(name, None, raw.meta, raw.body)
         reader = reader_for(cls)
-        return [reader.read(doc) if doc.get("found") else None for doc in raw.body["docs"]]
+        return [_found(reader, doc, name, raw.meta) for doc in raw.body["docs"]]
 
     @classmethod
     async def exists(
@@ -187,37 +301,37 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         routing: str | NotGiven = NOT_GIVEN,
     ) -> bool:
-        """Whether a document with this id exists."""
+        """Whether a document with this id exists.
+
+        Raises:
+            IndexNotFoundError: the index itself does not exist.
+        """
         name, doc_id = cls.index_name(index), check_id(id)
-        return bool(await cls._client(using).exists(index=name, id=doc_id, **given(routing=routing)))
+        client = cls._client(using)
+        answer = await client.exists(index=name, id=doc_id, **given(routing=routing))
+        if answer:
+            return True
+        if not await client.indices.exists(index=name):  # HEAD answers 404 for both; tell them apart
+            raise IndexNotFoundError(name, doc_id, answer.meta, None)
+        return False
 
     # -- writing --------------------------------------------------------------------
 
     def _target(self, index: str | None) -> str:
         return type(self).index_name(index if index is not None else self.meta.index)
 
-    def _concurrency(self, if_unchanged: bool) -> dict[str, int]:
-        if not if_unchanged:
-            return {}
-        if self.meta.seq_no is None or self.meta.primary_term is None:
-            raise ValueError(
-                "if_unchanged=True needs meta.seq_no and meta.primary_term: "
-                "load the document from the index (get, search) first"
-            )
-        return {"if_seq_no": self.meta.seq_no, "if_primary_term": self.meta.primary_term}
+    def _stored_id(self, action: str, index: str) -> str:
+        if self.meta.id is None:
+            raise DocumentStateError(f"{action}() needs meta.id: save the document first, or set meta.id", index)
+        return check_id(self.meta.id)
 
     def to_source(self, index: str | None = None) -> bytes:
-        """Validate the document as it is now and return its ``_source`` as JSON bytes.
+        """The ``_source`` that :meth:`save` and bulk writes send, as JSON bytes.
 
         Raises:
-            DocumentValidationError: it does not validate (e.g. a list mutated in place).
+            DocumentValidationError: a value changed in place is invalid; see ``docs/concurrency.md``.
         """
-        cls = type(self)
-        try:
-            valid = cls.model_validate_json(self.__pydantic_serializer__.to_json(self, by_alias=True, warnings=False))
-        except ValidationError as errors:
-            raise DocumentValidationError(index, self.meta.id, errors) from errors
-        return valid.__pydantic_serializer__.to_json(valid, by_alias=True)
+        return encode_source(self, self.meta, index or self.meta.index or str(type(self).__odm__.name))
 
     async def save(
         self,
@@ -226,35 +340,45 @@ class AsyncDocument(BaseModel):
         refresh: Refresh | NotGiven = NOT_GIVEN,
         routing: str | NotGiven = NOT_GIVEN,
         op_type: Literal["index", "create"] | NotGiven = NOT_GIVEN,
-        if_unchanged: bool = False,
+        if_unchanged: bool | NotGiven = NOT_GIVEN,
         pipeline: str | NotGiven = NOT_GIVEN,
     ) -> str:
         """Validate, then index the document; ``meta`` gets id, index, version, seq_no.
 
-        A document loaded from the index goes back to ``meta.index`` with ``meta.routing``.
+        A document loaded from the index goes back to ``meta.index`` with ``meta.routing``,
+        its unknown stored fields, and its ``seq_no``/``primary_term``: if it changed in
+        the index since, the write fails (as in elasticsearch-dsl).
 
         Args:
-            op_type: ``"create"`` fails with a conflict if the id exists.
-            if_unchanged: require the ``seq_no``/``primary_term`` the document was loaded with.
+            op_type: ``"create"`` fails with :class:`~odm.DocumentExistsError` if the id exists.
+            if_unchanged: by default the tokens are sent when the document has them and goes
+                back to the index it came from; ``False`` overwrites whatever is stored,
+                ``True`` requires the tokens.
 
         Returns:
             ``"created"`` or ``"updated"``.
 
         Raises:
             DocumentValidationError: invalid; nothing was sent.
-            VersionConflictError: ``if_unchanged`` or ``op_type="create"`` found a conflict.
+            VersionConflictError: the stored document changed since this one was loaded.
+            DocumentExistsError: ``op_type="create"`` and the id exists.
         """
+        meta = self.meta
         name = self._target(index)
-        body = self.to_source(name)
-        doc_id = check_id(self.meta.id) if self.meta.id is not None else None
-        route = routing if routing is not NOT_GIVEN else self.meta.routing or NOT_GIVEN
-        params = given(refresh=refresh, routing=route, op_type=op_type, pipeline=pipeline)
-        params.update(self._concurrency(if_unchanged))
+        body = encode_source(self, meta, name)
+        doc_id = document_id(meta)
+        route = routing_of(meta, routing)
+        creating = op_type == "create"
+        params = given(refresh=refresh, op_type=op_type, pipeline=pipeline)
+        if route is not None:
+            params["routing"] = route
+        if not creating:
+            params.update(concurrency_tokens(meta, name, if_unchanged))
         try:
             response = await type(self)._client(using).index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
         except ConflictError as error:
-            raise VersionConflictError(name, doc_id, error) from error
-        record_write(self.meta, response.body, name, route if route is not NOT_GIVEN else None)
+            raise conflict(name, doc_id, error, creating) from error
+        record_write(meta, response.body, name, route)
         return str(response["result"])
 
     async def update(
@@ -262,36 +386,55 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
-        if_unchanged: bool = False,
+        if_unchanged: bool | NotGiven = NOT_GIVEN,
         retry_on_conflict: int | NotGiven = NOT_GIVEN,
         **fields: Any,
     ) -> str:
         """Partially update the stored document with ``fields``, validated first.
 
         The values are checked against the model (the whole document must still be
-        valid); only those fields are sent, and this instance reflects them afterwards.
+        valid); only those fields are sent, and afterwards this instance holds what the
+        index holds. An object or ``dict`` value is merged into the stored one, as
+        Elasticsearch does; the merged value is read back into the instance (assign and
+        :meth:`save` to replace an object whole).
+
+        A loaded document is updated only if unchanged since (its ``seq_no``); without
+        that precondition (a new instance with ``meta.id``, or ``if_unchanged=False``),
+        Elasticsearch's internal conflicts are retried ``retry_on_conflict`` times
+        (default ``UPDATE_RETRIES``, 10).
 
         Returns:
             ``"updated"`` or ``"noop"``.
 
         Raises:
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
-            VersionConflictError: ``if_unchanged`` and the document changed meanwhile.
+            VersionConflictError: the document changed since it was loaded.
+            DocumentNotFoundError, IndexNotFoundError: nothing to update.
         """
-        cls = type(self)
+        cls, meta = type(self), self.meta
         name = self._target(index)
-        if self.meta.id is None:
-            raise ValueError("update() needs meta.id: save the document first")
-        doc_id = check_id(self.meta.id)
-        valid, partial = validate_update(self, fields, name, doc_id)
-        params = given(refresh=refresh, retry_on_conflict=retry_on_conflict, routing=self.meta.routing or NOT_GIVEN)
-        params.update(self._concurrency(if_unchanged))
+        doc_id = self._stored_id("update", name)
+        values, partial = validate_update(self, fields, name, doc_id)
+        params = given(refresh=refresh)
+        route = routing_of(meta)
+        if route is not None:
+            params["routing"] = route
+        retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
+        params.update(update_precondition(meta, name, if_unchanged, retries))
+        objects = object_fields(partial)
+        if objects:
+            params["source"] = objects  # merged in the index: read back what it holds
         try:
             response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
         except ConflictError as error:
             raise VersionConflictError(name, doc_id, error) from error
-        apply_update(self, {key: valid.__dict__[key] for key in fields})
-        record_write(self.meta, response.body, name)
+        except NotFoundError as error:
+            raise not_found(name, doc_id, error.meta, error.body) from error
+        if objects:
+            stored = response.body.get("get", {}).get("_source", {})
+            values.update(reader_for(cls).read_fields(stored, name, doc_id))
+        apply_values(self, values)
+        record_write(meta, response.body, name)
         return str(response["result"])
 
     async def delete(
@@ -299,26 +442,32 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
-        if_unchanged: bool = False,
+        if_unchanged: bool | NotGiven = NOT_GIVEN,
     ) -> None:
         """Delete the stored document (by ``meta.id``, in ``meta.index`` with ``meta.routing``).
 
+        A loaded document is deleted only if unchanged since (``if_unchanged=False``: anyway).
+
         Raises:
             DocumentNotFoundError: it no longer exists.
-            VersionConflictError: ``if_unchanged`` and the document changed meanwhile.
+            IndexNotFoundError: the index does not exist.
+            VersionConflictError: the document changed since it was loaded.
         """
+        meta = self.meta
         name = self._target(index)
-        if self.meta.id is None:
-            raise ValueError("delete() needs meta.id")
-        doc_id = check_id(self.meta.id)
-        params = given(refresh=refresh, routing=self.meta.routing or NOT_GIVEN)
-        params.update(self._concurrency(if_unchanged))
+        doc_id = self._stored_id("delete", name)
+        params = given(refresh=refresh)
+        route = routing_of(meta)
+        if route is not None:
+            params["routing"] = route
+        params.update(concurrency_tokens(meta, name, if_unchanged))
         try:
             await type(self)._client(using).delete(index=name, id=doc_id, **params)
         except ConflictError as error:
             raise VersionConflictError(name, doc_id, error) from error
         except NotFoundError as error:
-            raise DocumentNotFoundError(name, doc_id, error.meta, error.body) from error
+            raise not_found(name, doc_id, error.meta, error.body) from error
+        record_delete(meta)
 
     @classmethod
     async def bulk(
@@ -332,8 +481,6 @@ class AsyncDocument(BaseModel):
         Example: ``result = await Post.bulk(posts, refresh=True)``, then ``result.failed``.
         Updates and deletes by id use this class. See :func:`odm.bulk` and ``docs/bulk.md``.
         """
-        from .bulk import bulk
-
         client = using if using is not None else cls.__odm__.using
         return await bulk(documents, using=client, document_class=cls, **options)
 
@@ -342,8 +489,6 @@ class AsyncDocument(BaseModel):
         cls, using: UsingType | None = None, index: str | list[str] | None = None
     ) -> AsyncUpdateByQuery[Self]:
         """An update by query over this class's index (or ``index``); needs the ``reindex`` module."""
-        from .update_by_query import AsyncUpdateByQuery
-
         return AsyncUpdateByQuery(
             using=using if using is not None else cls.__odm__.using, index=index, doc_type=cls
         )
@@ -360,6 +505,16 @@ class AsyncDocument(BaseModel):
         Args:
             pattern: by default ``Index.name`` if it is a pattern, else ``<Index.name>-*``.
         """
-        from .templates import template_for
-
         return template_for(cls, name, pattern=pattern, priority=priority)
+
+
+def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:
+    """One ``docs`` entry of an mget answer: the document, ``None`` if not found, or its error raised."""
+    if doc.get("found") is True:
+        return reader.read(doc)
+    if "error" in doc:
+        body = {"error": doc["error"]}
+        if error_type(body) == "index_not_found_exception":
+            raise IndexNotFoundError(doc.get("_index", index), doc.get("_id"), meta, body)
+        raise DocumentReadError(doc.get("_index", index), doc.get("_id"), meta, body)
+    return None

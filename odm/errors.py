@@ -1,26 +1,42 @@
-"""The exception tree: every failure a user can cause names the index, id and field.
+"""The exception tree: every error a user of `odm` can meet, each naming its index, id and field.
 
-Elasticsearch's own errors surface as the client's exception types. Where `odm`
-adds context to one of them (a version conflict, a missing document), the raised
-class subclasses the client's, so ``except elasticsearch.ConflictError`` still works.
+Every class here derives from :class:`OdmError` and from the builtin or client exception
+it stands for (``ValueError``, ``LookupError``, ``TypeError``, ``elasticsearch.ConflictError``,
+``elasticsearch.NotFoundError``), so ``except`` clauses written for those keep working.
+Where an error wraps one of the client's, ``.message``/``.error``, ``.meta`` and ``.body``
+are the client's own (``error.error == "version_conflict_engine_exception"``) and the
+client's exception is the ``__cause__``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import elasticsearch
 from pydantic import ValidationError
 
+if TYPE_CHECKING:
+    from elastic_transport import ApiResponseMeta
+
 __all__ = [
+    "BulkError",
+    "BulkInputError",
+    "BulkItemError",
+    "DocumentExistsError",
     "DocumentNotFoundError",
+    "DocumentReadError",
+    "DocumentStateError",
     "DocumentValidationError",
+    "FieldQueryError",
+    "HitClassError",
     "HitValidationError",
+    "IndexNotFoundError",
     "InvalidIdError",
     "InvalidIndexNameError",
     "MappingConflictError",
     "MappingError",
+    "NoIndexError",
     "OdmError",
     "VersionConflictError",
 ]
@@ -28,6 +44,9 @@ __all__ = [
 
 class OdmError(Exception):
     """Base class of every error `odm` raises itself."""
+
+
+# -- definitions and arguments, found before anything is sent ----------------------------
 
 
 class MappingError(OdmError, TypeError):
@@ -39,7 +58,42 @@ class InvalidIdError(OdmError, ValueError):
 
 
 class InvalidIndexNameError(OdmError, ValueError):
-    """An index name Elasticsearch would refuse, or a pattern where one index is meant."""
+    """An index name Elasticsearch would refuse, an empty index value, or a pattern where one index is meant."""
+
+
+class NoIndexError(OdmError, LookupError, ValueError):
+    """No index was named: the class has no ``Index.name`` and no ``index=`` was given.
+
+    Also raised by destructive calls (delete by query, update by query) that would
+    otherwise run on every index.
+    """
+
+
+class FieldQueryError(OdmError, TypeError):
+    """A field expression cannot build the query asked for; raised before anything is sent.
+
+    For example ``Post.body == "x"`` when ``body`` is a ``text`` field without a
+    ``keyword`` sub-field, or a value that is not of the field's type.
+    """
+
+
+class DocumentStateError(OdmError, ValueError):
+    """A document cannot be written as asked: no ``meta.id`` to update or delete, no concurrency
+    tokens for ``if_unchanged=True``, or a ``_source`` that was read only in part.
+
+    Attributes:
+        index: the index it was meant for.
+        id: its id, if it has one.
+    """
+
+    def __init__(self, message: str, index: str | None = None, id: str | None = None) -> None:
+        self.index = index
+        self.id = id
+        super().__init__(f"{message} (document {id!r}, index {index!r})")
+
+
+class BulkInputError(OdmError, TypeError):
+    """An input of a bulk write that is neither a document nor a bulk action."""
 
 
 def _describe(errors: ValidationError) -> str:
@@ -56,17 +110,20 @@ class DocumentValidationError(OdmError, ValueError):
     Attributes:
         index: the index the document was meant for.
         id: the document id, if it had one.
-        errors: pydantic's ``ValidationError`` (also the ``__cause__``).
+        errors: pydantic's ``ValidationError`` (also the ``__cause__``), or ``None`` when the
+            serializer refused a value (the message says which).
     """
 
-    def __init__(self, index: str | None, id: str | None, errors: ValidationError) -> None:
+    def __init__(self, index: str | None, id: str | None, errors: ValidationError | str) -> None:
         self.index = index
         self.id = id
-        self.errors = errors
-        super().__init__(
-            f"{errors.title} document for index {index!r} (id {id!r}) is invalid, "
-            f"nothing was sent: {_describe(errors)}"
-        )
+        self.errors = errors if isinstance(errors, ValidationError) else None
+        title = errors.title if isinstance(errors, ValidationError) else "the"
+        detail = _describe(errors) if isinstance(errors, ValidationError) else errors
+        super().__init__(f"{title} document for index {index!r} (id {id!r}) is invalid, nothing was sent: {detail}")
+
+
+# -- reading -----------------------------------------------------------------------------
 
 
 class HitValidationError(OdmError, ValueError):
@@ -85,7 +142,15 @@ class HitValidationError(OdmError, ValueError):
         super().__init__(f"hit {id!r} in index {index!r} is not a valid {model}: {_describe(errors)}")
 
 
-class MappingConflictError(OdmError):
+class HitClassError(OdmError, LookupError):
+    """A search over several document classes cannot tell which class a hit is.
+
+    Raised when building a search whose classes share an index without a ``Literal``
+    discriminator field, and for a hit that matches none of the classes.
+    """
+
+
+class MappingConflictError(OdmError, ValueError):
     """``init()`` found fields whose live mapping is incompatible with the model; nothing changed.
 
     Attributes:
@@ -98,31 +163,162 @@ class MappingConflictError(OdmError):
         self.conflicts = list(conflicts)
         listing = "; ".join(self.conflicts)
         super().__init__(
-            f"the mapping of index {index!r} is incompatible with the model, nothing was changed: "
-            f"{listing}"
+            f"the mapping of index {index!r} is incompatible with the model, nothing was changed: {listing}"
         )
 
 
-class VersionConflictError(OdmError, elasticsearch.ConflictError):
-    """A write that required ``seq_no``/``primary_term`` found the document changed (HTTP 409)."""
+# -- Elasticsearch's answers, with the document they were about ---------------------------
+
+
+class _Answered(OdmError):
+    """Mixin for the client's errors with odm's context: the index, the id, and what happened.
+
+    ``message``/``error``, ``meta`` and ``body`` stay the client's, so code that reads
+    ``error.error`` for Elasticsearch's error type keeps working.
+    """
+
+    index: str | None
+    id: str | None
+    description: str
+    message: str
+    body: Any
+
+    def __str__(self) -> str:
+        reason = _reason(self.body)
+        return f"{self.description}" + (f": {self.message}: {reason}" if reason else f": {self.message}")
+
+
+def _reason(body: Any) -> str:
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping):
+        return str(error.get("reason", ""))
+    return str(error) if error else ""
+
+
+def error_type(body: Any) -> str | None:
+    """Elasticsearch's error type in an error body (``"index_not_found_exception"``), if any."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping):
+        found = error.get("type")
+        return str(found) if found is not None else None
+    return None
+
+
+def _init_answered(
+    error: _Answered, exception: type[elasticsearch.ApiError], description: str, index: str | None,
+    id: str | None, meta: ApiResponseMeta, body: Any,
+) -> None:
+    error.index, error.id, error.description = index, id, description
+    message = error_type(body) or ("not_found" if meta.status == 404 else str(meta.status))
+    exception.__init__(error, message, meta=meta, body=body)  # type: ignore[arg-type]
+
+
+class VersionConflictError(_Answered, elasticsearch.ConflictError):
+    """A write found the stored document changed since it was loaded (HTTP 409).
+
+    Raised when ``seq_no``/``primary_term`` no longer match, and when a plain ``update()``
+    ran out of ``retry_on_conflict`` retries.
+    """
 
     def __init__(self, index: str | None, id: str | None, cause: elasticsearch.ApiError) -> None:
+        _init_answered(
+            self, elasticsearch.ConflictError,
+            f"document {id!r} in index {index!r} was changed since it was loaded", index, id, cause.meta, cause.body,
+        )
+
+
+class DocumentExistsError(_Answered, elasticsearch.ConflictError):
+    """``op_type="create"`` (or a ``CreateAction``) found a document with that id already (HTTP 409)."""
+
+    def __init__(self, index: str | None, id: str | None, cause: elasticsearch.ApiError) -> None:
+        _init_answered(
+            self, elasticsearch.ConflictError, f"document {id!r} already exists in index {index!r}",
+            index, id, cause.meta, cause.body,
+        )
+
+
+class DocumentNotFoundError(_Answered, elasticsearch.NotFoundError):
+    """No document with that id in an index that exists (HTTP 404)."""
+
+    def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
+        _init_answered(
+            self, elasticsearch.NotFoundError, f"no document {id!r} in index {index!r}", index, id, meta, body
+        )
+
+
+class IndexNotFoundError(_Answered, elasticsearch.NotFoundError):
+    """The index itself does not exist (HTTP 404): a wrong name or prefix, or ``init()`` not run.
+
+    Never reported as a missing document: an absent index is not empty data.
+    """
+
+    def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
+        what = f" (looking for document {id!r})" if id is not None else ""
+        _init_answered(
+            self, elasticsearch.NotFoundError, f"index {index!r} does not exist{what}", index, id, meta, body
+        )
+
+
+class DocumentReadError(_Answered, elasticsearch.ApiError):
+    """Elasticsearch could not read one document of an ``mget`` (a shard failure, ...)."""
+
+    def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
+        _init_answered(
+            self, elasticsearch.ApiError, f"document {id!r} in index {index!r} could not be read", index, id, meta, body
+        )
+
+
+def not_found(index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> _Answered:
+    """The odm error for a 404 about ``id`` in ``index``: the index or the document is missing."""
+    if error_type(body) == "index_not_found_exception":
+        return IndexNotFoundError(index, id, meta, body)
+    return DocumentNotFoundError(index, id, meta, body)
+
+
+def conflict(index: str | None, id: str | None, cause: elasticsearch.ApiError, creating: bool) -> _Answered:
+    """The odm error for a 409: an existing id for a create, else a changed document."""
+    if creating:
+        return DocumentExistsError(index, id, cause)
+    return VersionConflictError(index, id, cause)
+
+
+# -- bulk ---------------------------------------------------------------------------------
+
+
+class BulkItemError(OdmError):
+    """Elasticsearch refused one item of a bulk request.
+
+    Attributes:
+        status: the item's HTTP status (409 conflict, 400 mapping error, 429 rejected, ...).
+        type: Elasticsearch's error type, e.g. ``"version_conflict_engine_exception"``.
+        reason: its explanation.
+        index: the item's index.
+        id: the item's id (None if Elasticsearch was to generate it).
+        body: the item's ``error`` object as sent.
+    """
+
+    def __init__(self, status: int, index: str | None, id: str | None, body: Mapping[str, Any]) -> None:
+        self.status = status
         self.index = index
         self.id = id
-        message = f"document {id!r} in index {index!r} was changed concurrently"
-        super().__init__(message, meta=cause.meta, body=cause.body)
+        self.body = dict(body)
+        self.type = str(body.get("type", "unknown"))
+        self.reason = str(body.get("reason", ""))
+        super().__init__(f"{self.type} ({status}) for document {id!r} in index {index!r}: {self.reason}")
 
-    def __str__(self) -> str:
-        return f"{self.message}: {self.body!r}"
 
+class BulkError(OdmError):
+    """``raise_on_error=True`` and some inputs failed or were not attempted.
 
-class DocumentNotFoundError(OdmError, elasticsearch.NotFoundError):
-    """``get()`` found no document with that id (HTTP 404)."""
+    Attributes:
+        result: the whole ``BulkResult``, as it would have been returned.
+    """
 
-    def __init__(self, index: str | None, id: str | None, meta: Any, body: Any) -> None:
-        self.index = index
-        self.id = id
-        super().__init__(f"no document {id!r} in index {index!r}", meta=meta, body=body)
-
-    def __str__(self) -> str:
-        return str(self.message)
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        first = result.failed[0].error if result.failed else None
+        detail = f"; first error: {first}" if first is not None else ""
+        super().__init__(
+            f"bulk write incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+            f"{len(result.not_attempted)} not attempted{detail}"
+        )

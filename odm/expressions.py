@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError
 from pydantic.fields import FieldInfo
 
-from .errors import OdmError
+from .errors import FieldQueryError
 from .mapping import es_field_name
 
 __all__ = ["FieldExpr", "FieldQueryError"]
@@ -29,14 +29,6 @@ T = TypeVar("T")
 
 _LIST_ORIGINS = (list, set, frozenset, tuple, Sequence)
 _TEXT_TYPES = frozenset({"text", "match_only_text"})
-
-
-class FieldQueryError(OdmError, TypeError):
-    """A field expression cannot build the query asked for; raised before anything is sent.
-
-    For example ``Post.body == "x"`` when ``body`` is a ``text`` field without a
-    ``keyword`` sub-field, or a value that is not of the field's type.
-    """
 
 
 class FieldExpr(InstrumentedField, Generic[T]):

@@ -1,39 +1,111 @@
-"""``AsyncIndex``: elasticsearch.dsl's index definition, fed by ``AsyncDocument`` classes.
+"""``AsyncIndex``, ``AsyncMapping`` and index templates: elasticsearch.dsl's, fed by document classes.
 
 Settings, aliases, analysis and the API calls (``refresh``, ``put_settings``, ...)
 are elasticsearch.dsl's; this class adds documents as the source of the mapping,
 typed search, client lookup through ``odm.async_connections`` with the index name
 checked before every request, and a ``save()`` that refuses incompatible mapping
-changes before it sends anything.
+changes before it sends anything. ``AsyncMapping`` is the live mapping (read from and
+saved to an index); the templates give new indices a definition. They live together
+because each is built from, and saves through, the others.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch, BadRequestError
+from elasticsearch.dsl import AsyncComposableIndexTemplate as DslAsyncComposableIndexTemplate
 from elasticsearch.dsl import AsyncIndex as DslAsyncIndex
-from typing_extensions import TypeVar
+from elasticsearch.dsl import AsyncIndexTemplate as DslAsyncIndexTemplate
+from elasticsearch.dsl import AsyncMapping as DslAsyncMapping
+from elasticsearch.dsl.mapping_base import MappingBase
+from pydantic import BaseModel
+from typing_extensions import Self, TypeVar
 
-from ._mapping_diff import Defaults, diff_mappings
+from ._document_options import is_document_class, options_of
+from ._mapping_diff import Defaults, MappingDiff, diff_mappings
 from ._names import check_index_name, check_index_pattern
 from ._settings_diff import diff_settings
 from .connections import UsingType, get_client
-from .document import AsyncDocument
-from .errors import MappingConflictError
-from .live_mapping import AsyncMapping
+from .errors import InvalidIndexNameError, MappingConflictError, NoIndexError
+from .mapping import mapping_for
 from .search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
 
-if TYPE_CHECKING:
-    from .templates import AsyncComposableIndexTemplate, AsyncIndexTemplate
-
-__all__ = ["AsyncIndex"]
+__all__ = ["AsyncComposableIndexTemplate", "AsyncIndex", "AsyncIndexTemplate", "AsyncMapping"]
 
 T = TypeVar("T", default=Any)
 D = TypeVar("D", bound=type)
+
+
+class AsyncMapping(DslAsyncMapping):
+    """A mapping: fields and mapping-level options (``dynamic``, ``_source``, ...).
+
+    Example::
+
+        live = await AsyncMapping.from_es("posts")
+        diff = AsyncMapping.from_document(Post).diff(live)
+        print(diff.added, diff.conflicts)
+    """
+
+    @classmethod
+    def from_document(cls, document: type[BaseModel]) -> Self:
+        """The mapping of a document class (or any pydantic model), as ``init()`` would send it.
+
+        The result is a copy: changing it leaves the class alone.
+
+        Raises:
+            MappingError: a field of a plain model cannot be mapped.
+        """
+        source = options_of(document).mapping if is_document_class(document) else mapping_for(document)
+        mapping = cls()
+        mapping.properties = copy.deepcopy(source.properties)
+        mapping._meta = copy.deepcopy(source._meta)
+        return mapping
+
+    @classmethod
+    async def from_es(cls, index: str | list[str] | None, using: UsingType = "default") -> Self:
+        """The live mapping of ``index`` (a name, alias or pattern; of several indices, one of them)."""
+        mapping = cls()
+        await mapping.update_from_es(index, using)
+        return mapping
+
+    async def update_from_es(self, index: str | list[str] | None, using: UsingType = "default") -> None:
+        """Add the fields and options of the live mapping of ``index`` to this one.
+
+        Raises:
+            InvalidIndexNameError: ``index`` is not a valid index name or pattern.
+            elasticsearch.NotFoundError: no such index.
+        """
+        names = check_index_pattern(index) if index is not None else None
+        raw = await get_client(using).indices.get_mapping(index=names)
+        _, live = raw.body.popitem()
+        self._update_from_dict(live["mappings"])
+
+    async def save(self, index: str, using: UsingType = "default") -> None:
+        """Create ``index`` with this mapping, or add its new fields to the live one.
+
+        Analyzers the fields use go into the index settings.
+
+        Raises:
+            MappingConflictError: a field's type or fixed parameter differs from the live
+                index; nothing was sent.
+        """
+        definition: AsyncIndex[Any] = AsyncIndex(check_index_name(index), using=using)
+        definition.mapping(self)
+        await definition.save()
+
+    def diff(self, live: MappingBase | Mapping[str, Any]) -> MappingDiff:
+        """What this mapping adds to ``live``, changes in it, and where it conflicts with it.
+
+        Args:
+            live: a mapping, or a ``mappings`` body as ``get_mapping`` returns it.
+        """
+        other = live.to_dict() if isinstance(live, MappingBase) else live
+        return diff_mappings(self.to_dict(), other)
 
 
 class AsyncIndex(DslAsyncIndex, Generic[T]):
@@ -58,7 +130,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         """
         super().__init__(name, using=using)
         self._mapping_class = AsyncMapping
-        self._documents: list[type[AsyncDocument]] = []
+        self._documents: list[type[BaseModel]] = []
 
     if TYPE_CHECKING:
 
@@ -78,16 +150,16 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         Settings and aliases given to the index itself win over the document's.
         Usable as a class decorator; elasticsearch.dsl ``Document`` classes work too.
         """
-        if not (isinstance(document, type) and issubclass(document, AsyncDocument)):
+        if not is_document_class(document):
             return cast(D, super().document(cast(Any, document)))
-        options = document.__odm__
+        options = options_of(document)
         self._documents.append(document)
         self.mapping(options.mapping)
         self._settings = {**options.settings, **self._settings}
         self._aliases = {**options.aliases, **self._aliases}
         for analyzer in options.analyzers:
             self.analyzer(analyzer)
-        return document
+        return document  # type: ignore[return-value]
 
     def clone(self, name: str | None = None, using: UsingType | None = None) -> AsyncIndex[T]:
         """A copy with another name or connection, keeping settings, mapping and documents."""
@@ -138,8 +210,6 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
         Elasticsearch deprecates legacy templates; prefer :meth:`as_composable_template`.
         """
-        from .templates import AsyncIndexTemplate
-
         return AsyncIndexTemplate(template_name, pattern or self._name, index=self, order=order)
 
     def as_composable_template(
@@ -149,8 +219,6 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
         Every new index whose name matches gets these settings, aliases and mappings.
         """
-        from .templates import AsyncComposableIndexTemplate
-
         return AsyncComposableIndexTemplate(template_name, pattern or self._name, index=self, priority=priority)
 
     async def is_closed(self, using: UsingType | None = None) -> bool:
@@ -267,3 +335,127 @@ def _alias_actions(index: str, actions: Sequence[Mapping[str, Mapping[str, Any]]
         for action in actions
         for verb, spec in action.items()
     ]
+
+
+def _checked(name: str, pattern: str, index: AsyncIndex[Any] | None, using: UsingType) -> AsyncIndex[Any]:
+    """Check the template name and pattern; the index definition the template is made of."""
+    try:
+        check_index_name(name)
+    except InvalidIndexNameError as error:
+        raise InvalidIndexNameError(f"template name {name!r} is not allowed: {error}") from error
+    check_index_pattern(pattern)
+    return index if index is not None else AsyncIndex(pattern, using=using)
+
+
+class AsyncComposableIndexTemplate(DslAsyncComposableIndexTemplate):
+    """A composable index template (``PUT _index_template/<name>``).
+
+    Attribute access is passed on to its index definition, as in elasticsearch.dsl
+    (``template.settings(...)``, ``template.document(Post)``).
+
+    Example::
+
+        template = AsyncComposableIndexTemplate("logs", "logs-*", priority=10)
+        template.document(Log)
+        await template.save()
+    """
+
+    def __init__(
+        self,
+        name: str,
+        template: str,
+        index: AsyncIndex[Any] | None = None,
+        priority: int | None = None,
+        using: UsingType = "default",
+    ) -> None:
+        """Define a template; nothing is sent until :meth:`save`.
+
+        Args:
+            name: the template's name.
+            template: the index pattern it applies to (``"posts-*"``).
+            index: the definition to copy settings, aliases and mappings from.
+            priority: the highest priority wins among templates matching one index.
+            using: connection alias or client, when no ``index`` is given.
+
+        Raises:
+            InvalidIndexNameError: an invalid name or pattern.
+        """
+        super().__init__(name, template, index=_checked(name, template, index, using), priority=priority)
+
+    async def save(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
+        """Create or replace the template; indices created afterwards use it."""
+        client = get_client(using or self._index._using)
+        return await client.indices.put_index_template(name=self._template_name, **self.to_dict())
+
+    async def exists(self, using: UsingType | None = None) -> bool:
+        """Whether a composable template of this name exists."""
+        client = get_client(using or self._index._using)
+        return bool(await client.indices.exists_index_template(name=self._template_name))
+
+    async def delete(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
+        """Delete the template; indices it already shaped keep their settings and mappings."""
+        client = get_client(using or self._index._using)
+        return await client.indices.delete_index_template(name=self._template_name)
+
+
+class AsyncIndexTemplate(DslAsyncIndexTemplate):
+    """A legacy index template (``PUT _template/<name>``), as in elasticsearch-dsl.
+
+    Elasticsearch 9 deprecates these: saving one emits an ``ElasticsearchWarning``.
+    Use :class:`AsyncComposableIndexTemplate` for new code.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        template: str,
+        index: AsyncIndex[Any] | None = None,
+        order: int | None = None,
+        using: UsingType = "default",
+    ) -> None:
+        """Define a legacy template; see :class:`AsyncComposableIndexTemplate` for the arguments.
+
+        Args:
+            order: templates with a higher order are applied later, overriding lower ones.
+        """
+        super().__init__(name, template, index=_checked(name, template, index, using), order=order)
+
+    async def save(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
+        """Create or replace the template; indices created afterwards use it."""
+        client = get_client(using or self._index._using)
+        return await client.indices.put_template(name=self._template_name, body=self.to_dict())
+
+    async def exists(self, using: UsingType | None = None) -> bool:
+        """Whether a legacy template of this name exists."""
+        client = get_client(using or self._index._using)
+        return bool(await client.indices.exists_template(name=self._template_name))
+
+    async def delete(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
+        """Delete the template; indices it already shaped keep their settings and mappings."""
+        client = get_client(using or self._index._using)
+        return await client.indices.delete_template(name=self._template_name)
+
+
+def template_for(
+    document: type[BaseModel], name: str, pattern: str | None = None, priority: int | None = None
+) -> AsyncComposableIndexTemplate:
+    """The composable template that gives new indices the mapping, settings and aliases of ``document``.
+
+    Args:
+        name: the template's name.
+        pattern: the indices it applies to; by default ``Index.name`` if that is a
+            pattern, else ``<Index.name>-*`` (the date-based indices whose hits odm
+            reads back as ``document``).
+        priority: the highest priority wins among templates matching one index.
+
+    Raises:
+        NoIndexError: no ``pattern`` and the document has no ``Index.name``.
+    """
+    options = options_of(document)
+    if pattern is None:
+        if options.name is None:
+            raise NoIndexError(f"{document.__name__} has no Index.name; pass pattern=...")
+        pattern = options.name if "*" in options.name else f"{options.name}-*"
+    definition: AsyncIndex[Any] = AsyncIndex(pattern, using=options.using)
+    definition.document(document)
+    return AsyncComposableIndexTemplate(name, pattern, index=definition, priority=priority)

@@ -2,8 +2,9 @@
 
 The Python type of a field picks its Elasticsearch type through one ordered table
 (:data:`TYPE_TABLE`); ``Annotated[T, <elasticsearch.dsl field>]`` overrides it. The
-result is an ``elasticsearch.dsl`` ``Mapping``, so analyzers used by fields are
-collected into the index settings the way elasticsearch.dsl does it.
+result is an ``elasticsearch.dsl`` mapping, so analyzers used by fields are
+collected into the index settings the way elasticsearch.dsl does it. Pure: nothing
+here does I/O (``AsyncMapping.from_document`` is the live counterpart).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, ForwardRef, Literal, TypeGuard, Union, get_args, get_origin
 
 from elasticsearch.dsl import field
+from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 
+from ._bytes import InnerDoc
 from .errors import MappingError
-from .live_mapping import AsyncMapping
+from .meta import Meta
 
 __all__ = ["TYPE_TABLE", "field_for", "mapping_for"]
 
@@ -57,27 +60,37 @@ def es_field_name(name: str, info: FieldInfo) -> str:
     return info.serialization_alias or info.alias or name
 
 
-def mapping_for(model: type[BaseModel]) -> AsyncMapping:
+def mapping_for(model: type[BaseModel]) -> MappingBase:
     """Build the ``elasticsearch.dsl`` mapping of ``model``'s fields (``meta`` excluded).
 
     Raises:
         MappingError: a field whose type cannot be mapped, naming the class and field.
     """
-    mapping = AsyncMapping()
+    mapping = MappingBase()
     for name, es_field in properties_for(model).items():
         mapping.field(name, es_field)
     return mapping
 
 
-def properties_for(model: type[BaseModel]) -> dict[str, field.Field]:
-    """The field objects of ``model``, keyed by their Elasticsearch names."""
+def properties_for(model: type[BaseModel], inner: bool = False) -> dict[str, field.Field]:
+    """The field objects of ``model``, keyed by their Elasticsearch names.
+
+    Args:
+        inner: ``model`` is an object inside a document: a ``bytes`` field needs it to be an
+            :class:`~odm.InnerDoc`, or it would be stored as text (see ``_bytes``).
+    """
     properties: dict[str, field.Field] = {}
     for name, info in model.model_fields.items():
-        if name == "meta" and _is_document(model):
+        if info.annotation is Meta:  # a document's meta: never in _source
             continue
         where = f"{model.__qualname__}.{name}"
         annotation = _resolve_strings(info.annotation, model, where)
-        properties[es_field_name(name, info)] = field_for(annotation, info.metadata, where)
+        es_field = properties[es_field_name(name, info)] = field_for(annotation, info.metadata, where)
+        if inner and isinstance(es_field, field.Binary) and not issubclass(model, InnerDoc):
+            raise MappingError(
+                f"{where}: bytes inside an object are stored as base64 only if "
+                f"{model.__qualname__} subclasses odm.InnerDoc instead of BaseModel"
+            )
     return properties
 
 
@@ -125,7 +138,7 @@ def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field
         if override is not None:
             return _fill_object(override, _model_of(item), where)
         if _is_model(item):
-            return field.Nested(properties=properties_for(item))
+            return field.Nested(properties=properties_for(item, inner=True))
         return field_for(item, (), where)
     if override is not None:
         return _fill_object(override, annotation, where)
@@ -134,7 +147,7 @@ def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field
     if origin is not None and _is_subclass(origin, (dict, Mapping)) or annotation in (dict, Mapping):
         return field.Object()
     if _is_model(annotation):
-        return field.Object(properties=properties_for(annotation))
+        return field.Object(properties=properties_for(annotation, inner=True))
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
             return _values_field([m.value for m in annotation], annotation, where)
@@ -188,7 +201,7 @@ def _fill_object(override: field.Field, annotation: Any, where: str) -> field.Fi
     model = _model_of(annotation)
     if isinstance(override, field.Object) and model is not None and not list(override._mapping):
         filled = copy.deepcopy(override)
-        for name, es_field in properties_for(model).items():
+        for name, es_field in properties_for(model, inner=True).items():
             filled._mapping.field(name, es_field)
         return filled
     return override
@@ -206,13 +219,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _is_document(model: type[BaseModel]) -> bool:
-    # Imported lazily: document.py imports this module.
-    from .document import AsyncDocument
-
-    return issubclass(model, AsyncDocument)
 
 
 def _is_subclass(candidate: Any, bases: tuple[type, ...]) -> bool:

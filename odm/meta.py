@@ -42,9 +42,14 @@ class Meta:
     inner_hits: dict[str, Any] | None = None
     sort: list[Any] | None = None
     matched_queries: list[str] | dict[str, float] | None = None
+    #: Stored ``_source`` fields the model does not declare, written back by ``save()``.
+    unknown_fields: dict[str, Any] | None = None
+    #: The ``_source`` was read in part (``source=[...]``): ``save()`` would drop the rest.
+    partial_source: bool = False
 
 
-META_FIELDS: tuple[str, ...] = tuple(Meta.__dataclass_fields__)
+#: The Meta fields a hit carries (``_id``, ``highlight``, ...); the others are odm's own.
+META_FIELDS: tuple[str, ...] = tuple(name for name in Meta.__dataclass_fields__ if name not in ("unknown_fields", "partial_source"))
 _ADAPTER: TypeAdapter[Meta] = TypeAdapter(Meta)
 
 
@@ -59,6 +64,24 @@ def meta_from_hit(hit: Mapping[str, Any]) -> Meta:
     return _ADAPTER.validate_python(hit)
 
 
+_ELASTICSEARCH = object()
+
+#: The validation context of data that Elasticsearch sent: only with it does validation
+#: set ``meta`` or keep unknown stored fields. Outside data (``model_validate``, a FastAPI
+#: body) cannot carry this object, so it cannot choose a document's id, index or routing.
+FROM_ELASTICSEARCH: dict[str, object] = {"odm": _ELASTICSEARCH}
+
+
+def from_elasticsearch(context: Any) -> bool:
+    """Whether a validation ``context`` is :data:`FROM_ELASTICSEARCH`."""
+    return isinstance(context, dict) and context.get("odm") is _ELASTICSEARCH
+
+
+def meta_from_code(value: Meta | Mapping[str, Any]) -> Meta:
+    """The ``meta`` that code gives a document (``meta={"id": "p1"}``), validated."""
+    return value if isinstance(value, Meta) else _ADAPTER.validate_python(value)
+
+
 def blank_meta() -> Meta:
     """A Meta with nothing known, built without validation: the default of every document.
 
@@ -69,22 +92,9 @@ def blank_meta() -> Meta:
     meta.id = meta.index = meta.routing = None
     meta.score = None
     meta.version = meta.seq_no = meta.primary_term = None
-    meta.highlight = meta.inner_hits = meta.sort = meta.matched_queries = None
+    meta.highlight = meta.inner_hits = meta.sort = meta.matched_queries = meta.unknown_fields = None
+    meta.partial_source = False
     return meta
-
-
-def record_write(meta: Meta, answer: Mapping[str, Any], index: str, routing: str | None = None) -> None:
-    """Set id, index, version, seq_no and primary_term as a write (index/update/bulk item) answered.
-
-    Set as they are: Elasticsearch sent them, and validating them again costs more than the write.
-    """
-    meta.id = answer["_id"]
-    meta.index = answer.get("_index", index)
-    meta.version = answer.get("_version")
-    meta.seq_no = answer.get("_seq_no")
-    meta.primary_term = answer.get("_primary_term")
-    if routing is not None:
-        meta.routing = routing
 
 
 if TYPE_CHECKING:

@@ -41,17 +41,21 @@ async def main() -> None:
     except DocumentValidationError as error:
         print("refused before sending:", error)
 
-    # Optimistic concurrency: require the seq_no/primary_term the document was loaded with.
+    # Optimistic concurrency, by default: a loaded document is written back only if the
+    # stored one still has the seq_no/primary_term it was loaded with.
     a, b = await Post.get("p1"), await Post.get("p1")
     a.tags = ["first"]
-    await a.save(if_unchanged=True)
+    await a.save()
     b.tags = ["second"]
     try:
-        await b.save(if_unchanged=True)
+        await b.save()
     except VersionConflictError:
         print("b was loaded before a's change: reload and retry")
 
-    await same.delete(refresh=True)
+    try:
+        await same.delete()  # `same` was loaded before a's change too
+    except VersionConflictError:
+        await (await Post.get("p1")).delete(refresh=True)
     assert not await Post.exists("p1")
 
 

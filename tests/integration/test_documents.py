@@ -13,6 +13,7 @@ from pydantic import Field
 
 from odm import (
     AsyncDocument,
+    DocumentExistsError,
     DocumentNotFoundError,
     DocumentValidationError,
     InvalidIdError,
@@ -212,8 +213,11 @@ async def test_concurrency_tokens_detect_a_concurrent_change(posts: type[Post]) 
 
 async def test_create_refuses_to_overwrite(posts: type[Post]) -> None:
     await posts(title="one", created_at=WHEN, meta={"id": "p1"}).save(op_type="create")
-    with pytest.raises(VersionConflictError):
+    with pytest.raises(DocumentExistsError) as caught:
         await posts(title="two", created_at=WHEN, meta={"id": "p1"}).save(op_type="create")
+    assert caught.value.error == "version_conflict_engine_exception"  # Elasticsearch's own type
+    assert isinstance(caught.value, elasticsearch.ConflictError) and not isinstance(caught.value, VersionConflictError)
+    assert isinstance(caught.value.__cause__, elasticsearch.ConflictError) and "p1" in str(caught.value)
     assert (await posts.get("p1")).title == "one"
 
 

@@ -10,7 +10,7 @@ from odm import AsyncDocument, AsyncIndex, AsyncSearch, AsyncUpdateByQuery, Inva
 from odm._mapping_diff import diff_mappings
 from odm._settings_diff import diff_settings
 from odm.index import _alias_actions
-from odm.live_mapping import AsyncMapping
+from odm.index import AsyncMapping
 
 
 class Note(AsyncDocument):

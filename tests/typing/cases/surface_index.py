@@ -17,8 +17,8 @@ async def index() -> None:
     reveal_type(await blog.exists())  # R: bool
     reveal_type(await blog.refresh())  # R: elastic_transport._response.ObjectApiResponse[Any]
     reveal_type(AsyncIndex("blog").search())  # R: odm.search.AsyncSearch[Any]
-    reveal_type(blog.as_composable_template("blog", "blog-*", priority=1))  # R: odm.templates.AsyncComposableIndexTemplate
-    reveal_type(blog.as_template("blog", "blog-*"))  # R: odm.templates.AsyncIndexTemplate
+    reveal_type(blog.as_composable_template("blog", "blog-*", priority=1))  # R: odm.index.AsyncComposableIndexTemplate
+    reveal_type(blog.as_template("blog", "blog-*"))  # R: odm.index.AsyncIndexTemplate
     await blog.save()
     await blog.put_alias(name="blog-read")
     await blog.update_aliases([{"add": {"alias": "blog-read"}}])
@@ -27,7 +27,7 @@ async def index() -> None:
 
 async def templates() -> None:
     template = Post.as_template("posts", priority=10)
-    reveal_type(template)  # R: odm.templates.AsyncComposableIndexTemplate
+    reveal_type(template)  # R: odm.index.AsyncComposableIndexTemplate
     reveal_type(await template.save())  # R: elastic_transport._response.ObjectApiResponse[Any]
     reveal_type(await template.exists())  # R: bool
     Post.as_template("posts", priority="high")  # E: Argument "priority" to "as_template" of "AsyncDocument" has incompatible type "str"; expected "int | None"  [arg-type]
@@ -35,9 +35,9 @@ async def templates() -> None:
 
 async def mappings() -> None:
     model = AsyncMapping.from_document(Post)
-    reveal_type(model)  # R: odm.live_mapping.AsyncMapping
+    reveal_type(model)  # R: odm.index.AsyncMapping
     live = await AsyncMapping.from_es("posts")
-    reveal_type(live)  # R: odm.live_mapping.AsyncMapping
+    reveal_type(live)  # R: odm.index.AsyncMapping
     reveal_type(model.diff(live))  # R: odm._mapping_diff.MappingDiff
     reveal_type(model.diff({"properties": {}}).conflicts)  # R: list[str]
     await model.save("posts")

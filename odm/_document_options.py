@@ -1,22 +1,30 @@
-"""What a document class knows about its index, resolved once at class definition."""
+"""What a document class knows about its index, resolved once at class definition.
+
+This is the one reader of ``__odm__``: modules below ``document.py`` ask it whether
+something is a document class and what its options are, instead of importing
+``AsyncDocument`` (which imports them).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from elasticsearch.dsl import AsyncMapping
+from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
+from typing_extensions import TypeGuard
 
-from .connections import UsingType
 from .errors import MappingError
 from .mapping import es_field_name, mapping_for
 
-__all__ = ["DocumentOptions", "IncompleteDocument"]
+if TYPE_CHECKING:
+    from .connections import UsingType
 
-_INDEX_KEYS = frozenset({"name", "settings", "aliases", "analyzers", "using"})
+__all__ = ["DocumentOptions", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
+
+_INDEX_KEYS = frozenset({"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields"})
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,10 @@ class DocumentOptions:
     aliases: Mapping[str, Any]
     analyzers: tuple[Any, ...]
     using: UsingType
-    mapping: AsyncMapping = field(repr=False)
+    mapping: MappingBase = field(repr=False)
+    keep_unknown_fields: bool = True
+    #: The keys odm writes in ``_source``: fields and computed fields, by Elasticsearch name.
+    source_names: frozenset[str] = frozenset()
 
     @cached_property
     def index_patterns(self) -> tuple[str, ...]:
@@ -73,6 +84,11 @@ class DocumentOptions:
             analyzers=tuple(merged.get("analyzers", ())),
             using=merged.get("using", "default"),
             mapping=mapping_for(document),
+            keep_unknown_fields=bool(merged.get("keep_unknown_fields", True)),
+            source_names=frozenset(
+                [es_field_name(name, info) for name, info in document.model_fields.items()]
+                + [info.alias or name for name, info in document.model_computed_fields.items()]
+            ),
         )
 
 
@@ -92,3 +108,25 @@ class IncompleteDocument:
             f"{cls} is not fully defined: some annotations name types that do not exist yet. "
             f"Define them, then call {cls}.model_rebuild()"
         )
+
+
+def options_of(cls: type) -> DocumentOptions:
+    """The options of a document class.
+
+    Raises:
+        MappingError: ``cls`` is not fully defined yet (see :class:`IncompleteDocument`).
+    """
+    options: DocumentOptions = getattr(cls, "__odm__")
+    return options
+
+
+def is_document_class(candidate: object) -> TypeGuard[type[BaseModel]]:
+    """Whether ``candidate`` is an ``AsyncDocument`` subclass (one that maps fields)."""
+    return isinstance(candidate, type) and isinstance(
+        getattr(candidate, "__odm__", None), (DocumentOptions, IncompleteDocument)
+    )
+
+
+def is_document(candidate: object) -> TypeGuard[BaseModel]:
+    """Whether ``candidate`` is an instance of an ``AsyncDocument`` subclass."""
+    return is_document_class(type(candidate))

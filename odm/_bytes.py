@@ -1,0 +1,77 @@
+"""``bytes`` fields as Elasticsearch's ``binary`` type holds them: standard base64 both ways.
+
+Pydantic writes ``bytes`` to JSON as UTF-8 text by default (non-UTF-8 bytes fail), and
+its ``ser_json_bytes="base64"`` writes the URL-safe alphabet, which Elasticsearch's
+``binary`` decoder and other clients do not read. So documents (and :class:`InnerDoc`
+models) give each ``bytes`` schema of their own a serializer to standard base64 in
+JSON and a validator that decodes a ``str`` (what a stored document holds) from base64.
+A ``bytes`` value given as ``bytes`` is taken as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, PydanticCustomError
+from pydantic_core import core_schema as cs
+
+__all__ = ["BASE64_BYTES", "InnerDoc", "with_base64_bytes"]
+
+
+def _encode(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise PydanticCustomError("base64_bytes", "a stored bytes value must be base64, got {value!r}", {"value": value[:40]}) from None
+    return value
+
+
+def with_base64_bytes(schema: Any) -> Any:
+    """``schema`` with every ``bytes`` schema of the model itself read and written as base64.
+
+    Nested models keep their own serializers (pydantic-core reuses them), which is why a
+    nested model with ``bytes`` fields must be an :class:`InnerDoc`; the mapping checks it.
+    """
+    if isinstance(schema, dict):
+        if schema.get("type") == "bytes" and "serialization" not in schema:
+            encoded = {**schema, "serialization": cs.plain_serializer_function_ser_schema(_encode, when_used="json")}
+            return cs.no_info_before_validator_function(_decode, encoded)
+        return {key: with_base64_bytes(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [with_base64_bytes(item) for item in schema]
+    return schema
+
+
+class InnerDoc(BaseModel):
+    """A plain pydantic model for objects inside documents, with ``bytes`` stored as base64.
+
+    Any ``BaseModel`` works as an object or nested field; subclass this one when the
+    model has ``bytes`` fields, so they are stored as Elasticsearch's ``binary`` expects.
+
+    Example: ``class Attachment(InnerDoc): name: str; data: bytes``
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema: CoreSchema = with_base64_bytes(handler(source))
+        return schema
+
+
+class _Base64Bytes:
+    """``Annotated`` metadata giving a standalone type (a ``TypeAdapter``) the same ``bytes`` handling."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema: CoreSchema = with_base64_bytes(handler(source))
+        return schema
+
+
+#: ``TypeAdapter(Annotated[T, BASE64_BYTES])`` reads one field's value as a document does.
+BASE64_BYTES = _Base64Bytes()

@@ -1,0 +1,273 @@
+"""The one write path: a document's ``_source`` bytes, id, routing and concurrency tokens.
+
+``save()``, ``update()`` and every bulk action encode through these functions, so the
+same document stores the same bytes whichever way it is written. Pure: nothing here
+does I/O.
+
+How a document is checked before it is sent (``docs/concurrency-and-kept-fields.md``):
+pydantic validated it when it was built and on each assignment, so what can have gone
+wrong since is a value changed in place (``post.tags.append(3)``). The serializer runs
+with ``warnings="error"`` and refuses a value of the wrong type; for a class whose
+fields carry constraints, validators or literals, which the serializer does not check,
+the bytes are validated again and the validated document is what is stored.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError, to_json
+
+from ._names import check_id
+from ._sentinel import NOT_GIVEN, NotGiven
+from .errors import DocumentStateError, DocumentValidationError
+from .meta import Meta
+
+__all__ = [
+    "UPDATE_RETRIES",
+    "Revalidate",
+    "apply_values",
+    "concurrency_tokens",
+    "document_id",
+    "encode_source",
+    "record_delete",
+    "record_write",
+    "revalidates",
+    "routing_of",
+    "object_fields",
+    "update_precondition",
+    "validate_update",
+]
+
+#: ``"auto"``: validate again only classes with constraints, validators or literals.
+Revalidate = bool | Literal["auto"]
+
+# Core schema node types and keys that the serializer's type check does not cover.
+_CHECKED_ONLY_BY_VALIDATION = frozenset(
+    {"function-before", "function-after", "function-wrap", "function-plain", "literal", "custom-error",
+     "model-fields-validator", "chain", "lax-or-strict", "json-or-python", "is-instance", "is-subclass",
+     "callable", "url", "multi-host-url", "complex"}
+)
+_CONSTRAINTS = frozenset(
+    {"gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern", "max_digits",
+     "decimal_places", "strip_whitespace", "to_lower", "to_upper", "tz_constraint", "now_op", "version",
+     "allow_inf_nan", "unique", "strict"}
+)
+
+_revalidates: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()
+
+
+def revalidates(cls: type[BaseModel]) -> bool:
+    """Whether validation catches mistakes in ``cls`` that its serializer's type check misses."""
+    known = _revalidates.get(cls)
+    if known is None:
+        known = _revalidates[cls] = _needs_validation(cls.__pydantic_core_schema__)
+    return known
+
+
+def _needs_validation(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return any(_needs_validation(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind in _CHECKED_ONLY_BY_VALIDATION:
+        return True
+    if kind == "model":
+        if schema.get("post_init") or schema.get("root_model") or schema.get("custom_init"):
+            return True
+    elif _CONSTRAINTS & schema.keys():
+        return True
+    for key, value in schema.items():
+        if key in ("metadata", "serialization", "config"):
+            continue
+        if kind == "model-fields" and key == "fields":
+            value = [field for name, field in value.items() if name != "meta"]  # odm's own, set by code
+        if _needs_validation(value):
+            return True
+    return False
+
+
+def document_id(meta: Meta) -> str | None:
+    """The id to write with: ``meta.id`` checked for use in a request path, or None for a new id."""
+    return check_id(meta.id) if meta.id is not None else None
+
+
+def routing_of(meta: Meta, given: str | None | NotGiven = NOT_GIVEN) -> str | None:
+    """The shard routing of a write: the one given, else the one the document was loaded with."""
+    if given is not NOT_GIVEN and given is not None:
+        return given
+    return meta.routing
+
+
+def concurrency_tokens(meta: Meta, index: str, if_unchanged: bool | NotGiven) -> dict[str, int]:
+    """``if_seq_no``/``if_primary_term`` for a write of a document to ``index``.
+
+    By default a document written back to the index it was loaded from carries the
+    tokens it was loaded with, so a stale write fails (as in elasticsearch-dsl).
+    ``if_unchanged=False`` never sends them; ``True`` requires them.
+
+    Raises:
+        DocumentStateError: ``if_unchanged=True`` and the tokens are not known.
+    """
+    if if_unchanged is False:
+        return {}
+    known = meta.seq_no is not None and meta.primary_term is not None
+    if not known:
+        if if_unchanged is True:
+            raise DocumentStateError(
+                "if_unchanged=True needs meta.seq_no and meta.primary_term: load the document "
+                "from the index (get, search) first", index, meta.id,
+            )
+        return {}
+    if if_unchanged is NOT_GIVEN and meta.index is not None and meta.index != index:
+        return {}  # written to another index: the tokens are of the one it was loaded from
+    return {"if_seq_no": meta.seq_no, "if_primary_term": meta.primary_term}  # type: ignore[dict-item]
+
+
+#: ``retry_on_conflict`` of an update sent without a precondition: Elasticsearch's
+#: get-then-update loses a race with a concurrent write now and then, and retrying is
+#: what a plain update means (elasticsearch-dsl users set it by hand).
+UPDATE_RETRIES = 10
+
+
+def update_precondition(
+    meta: Meta | None, index: str, if_unchanged: bool | NotGiven, retry_on_conflict: int | None
+) -> dict[str, int]:
+    """The concurrency parameters of a partial update: the document's tokens, else retries.
+
+    Raises:
+        DocumentStateError: ``retry_on_conflict`` asked for an update that carries tokens
+            (Elasticsearch refuses the two together), or tokens required and unknown.
+    """
+    if meta is None:
+        if if_unchanged is True:
+            raise DocumentStateError("if_unchanged=True needs a document, not an id", index)
+        tokens = {}
+    else:
+        tokens = concurrency_tokens(meta, index, if_unchanged)
+    if not tokens:
+        return {"retry_on_conflict": UPDATE_RETRIES if retry_on_conflict is None else retry_on_conflict}
+    if retry_on_conflict is not None:
+        raise DocumentStateError(
+            "retry_on_conflict retries an update without a precondition; this one is sent with the "
+            "seq_no it was loaded with: pass if_unchanged=False to retry instead", index, meta.id if meta else None,
+        )
+    return tokens
+
+
+def object_fields(partial: Mapping[str, Any]) -> list[str]:
+    """The keys of a partial update whose values Elasticsearch merges into the stored objects."""
+    return [key for key, value in partial.items() if isinstance(value, dict)]
+
+
+def encode_source(document: BaseModel, meta: Meta, index: str, revalidate: Revalidate = "auto") -> bytes:
+    """The ``_source`` of ``document`` as JSON bytes, checked, with the unknown fields it was loaded with.
+
+    With revalidation, the document as validated is what is encoded, and its values are
+    set on ``document``, so the instance holds what is stored.
+
+    Raises:
+        DocumentValidationError: a value is wrong; nothing may be sent.
+        DocumentStateError: the document was read with a filtered ``_source``.
+    """
+    cls = type(document)
+    doc_id = meta.id
+    if meta.partial_source:
+        raise DocumentStateError(
+            "the document was read with a filtered _source; saving it would drop the other fields: "
+            "use update(field=...) instead, or load it whole", index, doc_id,
+        )
+    try:
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error")
+    except PydanticSerializationError as error:
+        raise _refusal(document, index, doc_id, error) from error
+    if revalidate is True or (revalidate == "auto" and revalidates(cls)):
+        try:
+            valid = cls.__pydantic_validator__.validate_json(source)
+        except ValidationError as errors:
+            raise DocumentValidationError(index, doc_id, errors) from errors
+        values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
+        apply_values(document, values)  # computed fields then see meta and the valid values
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True)
+    unknown = meta.unknown_fields
+    if unknown:
+        source = _with_unknown(source, unknown)
+    return source
+
+
+def _refusal(document: BaseModel, index: str, doc_id: str | None, error: Exception) -> DocumentValidationError:
+    """The error for a value the serializer refused, located by validation (``tags.0: ...``) where it can be."""
+    cls = type(document)
+    try:
+        cls.__pydantic_validator__.validate_json(cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings=False))
+    except ValidationError as errors:
+        return DocumentValidationError(index, doc_id, errors)
+    except PydanticSerializationError:  # not even serializable leniently (e.g. a lone surrogate)
+        pass
+    return DocumentValidationError(index, doc_id, " ".join(str(error).split()))
+
+
+def _with_unknown(source: bytes, unknown: Mapping[str, Any]) -> bytes:
+    """``source`` with the unknown stored fields appended (they never share a key with it)."""
+    extra = to_json(unknown)
+    if source == b"{}":
+        return extra
+    return b"".join((source[:-1], b",", extra[1:]))
+
+
+def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, doc_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check ``fields`` against the model together with the rest of ``document``.
+
+    Returns:
+        The validated values by field name, and the ``doc`` body of the partial update
+        (by Elasticsearch name, as JSON values).
+
+    Raises:
+        DocumentValidationError: an unknown field, ``meta``, or an invalid value.
+    """
+    cls = type(document)
+    try:
+        refuse_unknown(cls, fields)
+        valid = cls.model_validate({**document.model_dump(warnings=False), **fields})
+    except ValidationError as errors:
+        raise DocumentValidationError(index, doc_id, errors) from errors
+    values = {key: valid.__dict__[key] for key in fields}
+    return values, valid.model_dump(mode="json", by_alias=True, include=set(fields))
+
+
+def refuse_unknown(cls: type[BaseModel], fields: Mapping[str, Any]) -> None:
+    """Raise pydantic's ``extra_forbidden`` error for fields the model lacks (and ``meta``)."""
+    unknown = sorted((set(fields) - set(cls.model_fields)) | ({"meta"} & set(fields)))
+    if unknown:
+        raise ValidationError.from_exception_data(
+            cls.__name__, [{"type": "extra_forbidden", "loc": (key,), "input": fields[key]} for key in unknown]
+        )
+
+
+def apply_values(document: BaseModel, values: Mapping[str, Any]) -> None:
+    """Set field values that were validated already, without validating them again."""
+    document.__dict__.update(values)
+    document.__pydantic_fields_set__.update(values)
+
+
+def record_delete(meta: Meta) -> None:
+    """Forget the concurrency tokens of a deleted document: saving it again creates it anew."""
+    meta.version = meta.seq_no = meta.primary_term = None
+
+
+def record_write(meta: Meta, answer: Mapping[str, Any], index: str, routing: str | None = None) -> None:
+    """Set id, index, version, seq_no and primary_term as a write (index/update/bulk item) answered.
+
+    Set as they are: Elasticsearch sent them, and validating them again costs more than the write.
+    """
+    meta.id = answer["_id"]
+    meta.index = answer.get("_index", index)
+    meta.version = answer.get("_version")
+    meta.seq_no = answer.get("_seq_no")
+    meta.primary_term = answer.get("_primary_term")
+    if routing is not None:
+        meta.routing = routing
