@@ -47,10 +47,16 @@ def check_index_name(name: str) -> str:
 
 
 def check_index_pattern(names: str | Sequence[str]) -> list[str]:
-    """Check names where several indices are meant (search): wildcards and commas allowed."""
-    parts = names.split(",") if isinstance(names, str) else list(names)
-    if not parts:
-        raise InvalidIndexNameError("no index given")
+    """Check names where several indices are meant (search): wildcards and commas allowed.
+
+    Raises:
+        InvalidIndexNameError: no name at all (``[]``), or an empty part (``""``, ``","``,
+            ``["a,"]``): sent as it is, that would select every index.
+    """
+    items = [names] if isinstance(names, str) else list(names)
+    if not items:
+        raise InvalidIndexNameError("no index given: an empty list would select every index")
+    parts = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
     checked = []
     for part in parts:
         if part == "_all":

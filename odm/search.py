@@ -10,7 +10,6 @@ as on the elasticsearch-dsl asyncio page.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Generic, cast, overload
 
@@ -20,10 +19,12 @@ from elasticsearch.helpers import async_scan
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
+from ._hit_classes import hit_classes
 from ._hits import reader_for
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .connections import UsingType, get_client
+from .errors import NoIndexError
 from .response import Response
 
 __all__ = ["AsyncSearch"]
@@ -90,15 +91,6 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         source = self._extra.get("_source", self._source)
         return source is not None and source is not True
 
-    def _model_for(self, index: str, models: list[type[BaseModel]]) -> type[BaseModel] | None:
-        if len(models) == 1:
-            return models[0]
-        for model in models:
-            patterns = getattr(getattr(model, "__odm__", None), "index_patterns", ())
-            if any(index == p or fnmatch.fnmatchcase(index, p) for p in patterns):
-                return model
-        return None
-
     def _read_hits(self, hits: Sequence[Mapping[str, Any]]) -> list[T]:
         """Turn raw hits into ``T``: one pydantic-core call per page for a single model."""
         models = self._models()
@@ -114,13 +106,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     ) -> T:
         if not models:
             return cast(T, Hit(dict(hit)))
-        model = self._model_for(hit["_index"], models)
-        if model is None:
-            names = ", ".join(m.__name__ for m in models)
-            raise LookupError(
-                f"hit {hit.get('_id')!r} from index {hit['_index']!r} matches none of {names}; "
-                "give each model an Index name or alias pattern that covers it"
-            )
+        model = hit_classes(tuple(models)).model_for(hit)
         return cast(T, reader_for(model).read(hit, partial))
 
     def _body(self) -> dict[str, Any]:
@@ -239,10 +225,15 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         return search
 
     async def delete(self) -> dict[str, Any]:
-        """Delete every matching document (``delete_by_query``; needs the ``reindex`` module)."""
+        """Delete every matching document (``delete_by_query``; needs the ``reindex`` module).
+
+        Raises:
+            NoIndexError: the search names no index; it never deletes across every index.
+        """
+        index = self._index_param()
+        if not index:
+            raise NoIndexError("delete() needs an index: a delete by query never runs over every index")
         client = get_client(self._using)
-        response = await client.delete_by_query(
-            index=self._index_param() or "_all", body=self.to_dict(), **self._params
-        )
+        response = await client.delete_by_query(index=index, body=self.to_dict(), **self._params)
         return dict(response.body)
 
