@@ -248,7 +248,7 @@ async def test_pydantic_aliases_name_the_field_and_round_trip(
             name = index_prefix + "people"
 
     await Person.init()
-    person = Person(first_name="Ann", age=33, meta={"id": "ann"})
+    person = Person(first_name="Ann", age=33, meta={"id": "ann"})  # type: ignore[call-arg]  # populate_by_name
     await person.save(refresh=True)
     raw = await odm_client.get(index=Person.index_name(), id="ann")
     assert raw["_source"] == {"firstName": "Ann", "Age": 33}

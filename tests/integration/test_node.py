@@ -24,7 +24,7 @@ pytest_plugins = ["pytester"]
 
 
 def test_node_is_up_with_the_client_major_version_and_reports_modules(es_node: NodeInfo) -> None:
-    assert es_node.version.split(".")[0] == elasticsearch.__versionstr__.split(".")[0] == "9"
+    assert es_node.version.split(".")[0] == elasticsearch.__versionstr__.split(".")[0] == "9"  # type: ignore[attr-defined]
     assert "transport-netty4" in es_node.modules
     status, health = request_json("GET", f"{es_node.url}/_cluster/health")
     assert status == 200 and health["status"] in ("green", "yellow")

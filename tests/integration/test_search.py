@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -132,7 +132,7 @@ async def test_several_models_by_index(odm_client: AsyncElasticsearch, posts: ty
 
     await Note.init()
     await Note(text="python notes", meta={"id": "n1"}).save(refresh=True)
-    s = AsyncSearch(index=[posts.index_name(), Note.index_name()], doc_type=[posts, Note])
+    s = AsyncSearch[Any](index=[posts.index_name(), Note.index_name()], doc_type=[posts, Note])
     found = [h async for h in s.query("multi_match", query="python", fields=["title", "text"])[:50]]
     assert {type(h) for h in found} == {posts, Note}
     assert sum(isinstance(h, Note) for h in found) == 1

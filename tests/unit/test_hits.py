@@ -69,7 +69,7 @@ def test_several_models_are_told_apart_by_index() -> None:
         class Index:
             name = "logs"
 
-    s = AsyncSearch(index=["posts*", "logs"], doc_type=[Post, Log])
+    s = AsyncSearch[Any](index=["posts*", "logs"], doc_type=[Post, Log])
     post, log = s._read_hits([hit(index="posts-2026-11"), hit("l1", index="logs", source={"message": "m"})])
     assert isinstance(post, Post) and isinstance(log, Log)
     with pytest.raises(LookupError, match="matches none of Post, Log"):
