@@ -38,7 +38,6 @@ from ._writes import (
     concurrency_tokens,
     document_id,
     encode_source,
-    UPDATE_RETRIES,
     object_fields,
     record_delete,
     record_write,
