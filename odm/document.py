@@ -39,6 +39,7 @@ from ._writes import (
     document_id,
     encode_source,
     object_fields,
+    odm_validator,
     record_delete,
     record_write,
     routing_of,
@@ -137,6 +138,7 @@ class AsyncDocument(BaseModel):
 
     @field_validator("meta", mode="wrap")
     @classmethod
+    @odm_validator
     def _meta_from_code_or_elasticsearch(
         cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Meta:
@@ -147,6 +149,7 @@ class AsyncDocument(BaseModel):
         return blank_meta()  # outside data (a request body) never chooses id, index or routing
 
     @model_validator(mode="after")
+    @odm_validator
     def _keep_unknown_fields(self, info: ValidationInfo) -> Self:
         extra = self.__pydantic_extra__
         if extra is None:
