@@ -145,6 +145,8 @@ class AsyncDocument(BaseModel):
         if isinstance(value, Meta):  # built by code: the constructor, an assignment
             return value
         if from_elasticsearch(info.context):  # a hit or a get answer
+            if isinstance(value, Mapping) and "_id" not in value:
+                raise ValueError("a stored _source field named 'meta' cannot be read: meta is odm's (rename it)")
             return handler(value)  # type: ignore[no-any-return]
         return blank_meta()  # outside data (a request body) never chooses id, index or routing
 
@@ -314,7 +316,7 @@ class AsyncDocument(BaseModel):
         if answer:
             return True
         if not await client.indices.exists(index=name):  # HEAD answers 404 for both; tell them apart
-            raise IndexNotFoundError(name, doc_id, answer.meta, None)
+            raise IndexNotFoundError(name, doc_id, answer.meta, _NO_SUCH_INDEX)
         return False
 
     # -- writing --------------------------------------------------------------------
@@ -508,6 +510,10 @@ class AsyncDocument(BaseModel):
             pattern: by default ``Index.name`` if it is a pattern, else ``<Index.name>-*``.
         """
         return template_for(cls, name, pattern=pattern, priority=priority)
+
+
+# What Elasticsearch's GET would have said: a HEAD request has no body to carry it.
+_NO_SUCH_INDEX = {"error": {"type": "index_not_found_exception", "reason": "no such index"}}
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:

@@ -73,14 +73,23 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
         Args:
             using: connection alias or client.
-            index: index name(s), patterns or aliases; all indices when omitted.
+            index: index names, patterns or aliases; all indices when omitted (``None``). An
+                empty value (``""``, ``[]``, ``","``) is refused: it would widen to every index.
             doc_type: the model (or models) hits are validated into; a pydantic model or
-                an ``AsyncDocument``. Several models are told apart by each hit's ``_index``.
+                an ``AsyncDocument``. Several models are told apart by each hit's ``_index``
+                and, where they share an index, by a ``Literal`` discriminator field.
             extra: raw body keys, as ``extra()`` takes them.
+
+        Raises:
+            InvalidIndexNameError: an empty or malformed index value.
+            HitClassError: several models share an index without a discriminator.
         """
-        if isinstance(index, Sequence) and not isinstance(index, str):
-            index = list(index)
+        if index is not None:
+            index = check_index_pattern(index)
         super().__init__(using=using, index=index, doc_type=doc_type, extra=extra)
+        models = self._models()
+        if len(models) > 1:
+            hit_classes(tuple(models))  # refuses ambiguous classes now, not at the first hit
 
     # -- reading hits ---------------------------------------------------------------
 

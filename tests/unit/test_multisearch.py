@@ -57,8 +57,8 @@ async def test_no_search_sends_nothing_and_gives_an_empty_list() -> None:
     ("ms_index", "search_index"), [("Blogs", "posts"), (None, "posts/../x"), (None, "..")]
 )
 async def test_bad_index_names_are_refused_before_sending(ms_index: str | None, search_index: str) -> None:
-    ms = AsyncMultiSearch[Post](using=NOWHERE, index=ms_index).add(Post.search(index=search_index))
-    with pytest.raises(InvalidIndexNameError):
+    with pytest.raises(InvalidIndexNameError):  # when the search is built, or at the latest before sending
+        ms = AsyncMultiSearch[Post](using=NOWHERE, index=ms_index).add(Post.search(index=search_index))
         await ms.execute()
 
 
