@@ -234,10 +234,11 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     meta = document.meta if document is not None else None
     extra: dict[str, Any] = update_precondition(meta, name, action.if_unchanged, action.retry_on_conflict)
     objects = object_fields(partial) if document is not None else []
+    body: dict[str, Any] = {"doc": partial}
     if objects:
-        extra["_source"] = objects  # merged in the index: read back what it holds
+        body["_source"] = objects  # merged in the index: read back what it holds
     header = _header("update", name, doc_id, _routing(action, document), extra)
-    return Encoded(position, action, header + to_json({"doc": partial}) + b"\n", document, updates=updates, objects=objects or None)
+    return Encoded(position, action, header + to_json(body) + b"\n", document, updates=updates, objects=objects or None)
 
 
 def _tokens(action: IndexAction[Any] | DeleteAction[Any], document: AsyncDocument | None, index: str) -> dict[str, int]:

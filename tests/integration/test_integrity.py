@@ -35,6 +35,7 @@ from odm import (
     MappingError,
     NoIndexError,
     OdmError,
+    UpdateAction,
     VersionConflictError,
 )
 from odm.testing.isolation import isolated
@@ -421,6 +422,19 @@ async def test_update_of_a_dict_field_holds_the_merged_stored_value(
     assert stored["counts"] == {"red": 1, "blue": 2, "green": 3}  # Elasticsearch merges objects
     assert doc.counts == stored["counts"]
     assert (await Doc.get("c1")).counts == doc.counts
+
+
+async def test_a_bulk_update_of_a_dict_field_holds_the_merged_stored_value(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:  # 6, through bulk
+    Doc = isolated(Tally, index_prefix)
+    await Doc.init()
+    await Doc(title="t", counts={"red": 1}, meta={"id": "c2"}).save(refresh=True)
+    doc = await Doc.get("c2")
+    result = await Doc.bulk([UpdateAction(doc, {"counts": {"green": 3}})], refresh=True)
+    assert result.ok, result.failed
+    stored = await raw_source(odm_client, Doc.index_name(), "c2")
+    assert stored["counts"] == {"red": 1, "green": 3} == doc.counts
 
 
 # -- 7. computed field of meta.id ------------------------------------------------------------

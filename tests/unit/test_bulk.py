@@ -113,6 +113,15 @@ def test_the_index_is_the_actions_then_the_bulks_then_meta_then_the_class() -> N
     assert lines(IndexAction(stored, index="posts-v4"), index="posts-v3").startswith(b'{"index":{"_index":"posts-v4"')
 
 
+def test_an_update_of_an_object_asks_for_the_merged_value_back_in_its_body_line() -> None:
+    loaded = post(author=Author(name="Ann", email="a@x"))
+    loaded.meta.seq_no, loaded.meta.primary_term, loaded.meta.index = 4, 1, "posts"
+    assert lines(UpdateAction(loaded, {"author": Author(name="Bo", email="b@x")})) == (
+        b'{"update":{"_index":"posts","_id":"p1","if_seq_no":4,"if_primary_term":1}}\n'
+        b'{"doc":{"author":{"name":"Bo","email":"b@x"}},"_source":["author"]}\n'
+    )
+
+
 def test_update_sends_only_the_validated_fields_by_their_elasticsearch_names() -> None:
     assert lines(UpdateAction(post(), {"views": "7"})) == (  # no precondition: conflicts are retried
         b'{"update":{"_index":"posts","_id":"p1","retry_on_conflict":10}}\n{"doc":{"views":7}}\n'
