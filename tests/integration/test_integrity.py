@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import elasticsearch
 import pytest
 from elasticsearch import AsyncElasticsearch
-from elasticsearch.dsl.response.aggs import FieldBucket
+from elasticsearch.dsl.response.aggs import FieldBucket, TopHitsData
 from pydantic import AfterValidator, BaseModel, Field, computed_field
 
 from odm import (
@@ -39,6 +40,8 @@ from odm import (
     VersionConflictError,
 )
 from odm.testing.isolation import isolated
+from tests.models.blog import Comment as BlogComment
+from tests.models.blog import Post as BlogPost
 
 # -- helper models ------------------------------------------------------------------------
 
@@ -683,6 +686,23 @@ async def test_search_with_an_empty_index_value_is_refused_before_any_request(
 
 
 # -- 13. the class's index and typed aggregations ---------------------------------------------
+
+
+async def test_a_nested_top_hits_aggregation_on_a_typed_search_is_wrapped(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:  # 13: elasticsearch.dsl resolves the nested field through Doc._index
+    Doc = isolated(BlogPost, index_prefix)
+    await Doc.init()
+    comment = BlogComment(author="ann", body="hi", created_at=datetime(2026, 1, 1))
+    await Doc(title="x", created_at=datetime(2026, 1, 1), comments=[comment], meta={"id": "1"}).save(refresh=True)
+    s = Doc.search()
+    s.aggs.bucket("c", "nested", path="comments").bucket("by", "terms", field="comments.author").metric(
+        "top", "top_hits", size=1
+    )
+    bucket = (await s.execute()).aggregations.c.by.buckets[0]
+    assert isinstance(bucket, FieldBucket) and bucket.key == "ann"
+    assert isinstance(bucket.top, TopHitsData) and bucket.top.hits[0].body == "hi"
+
 
 
 async def test_document_index_is_a_bound_async_index_and_bool_buckets_are_bools(
