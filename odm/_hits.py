@@ -24,6 +24,7 @@ from pydantic_core import from_json
 from typing_extensions import TypedDict
 
 from ._bytes import BASE64_BYTES
+from ._document_options import is_document_class, options_of
 from .errors import HitValidationError
 from .mapping import es_field_name
 from .meta import FROM_ELASTICSEARCH, Meta, hit_keys, meta_from_hit
@@ -107,6 +108,11 @@ class HitReader(Generic[D]):
             if name != "meta"
         }
         self._response: TypeAdapter[dict[str, Any]] | None = None
+        # Documents capture unknown stored fields as pydantic extras; a hit moves them to meta.
+        options = options_of(model) if is_document_class(model) else None
+        self._keeps: frozenset[str] | None = (
+            options.source_names if options is not None and options.keep_unknown_fields else None
+        )
 
     def read(self, hit: Mapping[str, Any], partial: bool = False) -> D:
         """Validate one hit; ``partial`` for a hit whose ``_source`` was filtered.
@@ -117,7 +123,7 @@ class HitReader(Generic[D]):
         if partial:
             return self._read_partial(hit)
         try:
-            return self._one.validate_python(hit, context=FROM_ELASTICSEARCH)
+            return self._kept(self._one.validate_python(hit, context=FROM_ELASTICSEARCH))
         except ValidationError as errors:
             raise HitValidationError(hit.get("_index"), hit.get("_id"), errors, self.model.__name__) from errors
 
@@ -127,7 +133,7 @@ class HitReader(Generic[D]):
             return [self._read_partial(hit) for hit in hits]
         try:
             with gc_paused():
-                return self._many.validate_python(hits, context=FROM_ELASTICSEARCH)
+                return [self._kept(model) for model in self._many.validate_python(hits, context=FROM_ELASTICSEARCH)]
         except ValidationError as errors:
             position = errors.errors()[0]["loc"][0]
             bad = hits[position] if isinstance(position, int) else hits[0]
@@ -168,6 +174,21 @@ class HitReader(Generic[D]):
                 name = name_of(key)
                 if name is not None:
                     object.__setattr__(meta, name, value)
+        if model.__pydantic_extra__:  # inlined from _kept(): this runs once per hit
+            self._kept(model)
+        return model  # type: ignore[no-any-return]
+
+    def _kept(self, model: Any) -> D:
+        """Move the unknown stored fields pydantic kept as extras into ``meta.unknown_fields``.
+
+        Only here, for data Elasticsearch sent: outside data's extras are dropped when written.
+        """
+        extra = model.__pydantic_extra__
+        if extra:
+            keeps = self._keeps
+            if keeps is not None:
+                model.meta.unknown_fields = {key: value for key, value in extra.items() if key not in keeps} or None
+            object.__setattr__(model, "__pydantic_extra__", {})
         return model  # type: ignore[no-any-return]
 
     def read_fields(self, source: Mapping[str, Any], index: str | None, id: str | None) -> dict[str, Any]:
@@ -204,7 +225,6 @@ class HitReader(Generic[D]):
         meta = meta_from_hit(hit)
         meta.partial_source = True  # save() refuses it: the fields not fetched would be lost
         document = self.model.model_construct(_fields_set=set(values), meta=meta, **values)
-        object.__setattr__(document, "__pydantic_extra__", None)  # as validation leaves it
         return document
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
@@ -34,7 +33,6 @@ __all__ = [
     "concurrency_tokens",
     "document_id",
     "encode_source",
-    "odm_validator",
     "record_delete",
     "record_write",
     "revalidates",
@@ -59,20 +57,7 @@ _CONSTRAINTS = frozenset(
      "allow_inf_nan", "unique", "strict"}
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 _revalidates: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()
-
-
-def odm_validator(function: F) -> F:
-    """Mark a validator of odm's own (meta, unknown fields): not a check the serializer misses."""
-    function.__odm_validator__ = True  # type: ignore[attr-defined]
-    return function
-
-
-def _is_odm_validator(schema: dict[str, Any]) -> bool:
-    function = schema.get("function", {}).get("function")
-    return getattr(getattr(function, "__func__", function), "__odm_validator__", False) is True
 
 
 def revalidates(cls: type[BaseModel]) -> bool:
@@ -89,7 +74,7 @@ def _needs_validation(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
-    if kind in _CHECKED_ONLY_BY_VALIDATION and not _is_odm_validator(schema):
+    if kind in _CHECKED_ONLY_BY_VALIDATION:
         return True
     if kind == "model":
         if schema.get("post_init") or schema.get("root_model") or schema.get("custom_init"):
@@ -191,6 +176,8 @@ def encode_source(document: BaseModel, meta: Meta, index: str, revalidate: Reval
     """
     cls = type(document)
     doc_id = meta.id
+    if document.__pydantic_extra__:  # keys outside data gave (a request body): never stored
+        object.__setattr__(document, "__pydantic_extra__", {})
     if meta.partial_source:
         raise DocumentStateError(
             "the document was read with a filtered _source; saving it would drop the other fields: "

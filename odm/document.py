@@ -22,7 +22,6 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
-    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import CoreSchema
@@ -39,7 +38,6 @@ from ._writes import (
     document_id,
     encode_source,
     object_fields,
-    odm_validator,
     record_delete,
     record_write,
     routing_of,
@@ -101,7 +99,9 @@ class AsyncDocument(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
         validate_assignment=True,
-        extra="allow",  # captured in pydantic-core, then moved to meta (see _keep_unknown_fields)
+        # Unknown keys are captured in pydantic-core: a hit's go to meta.unknown_fields (_hits),
+        # outside data's are dropped when written (_writes), as extra="ignore" would.
+        extra="allow",
         allow_inf_nan=False,  # JSON has no NaN: it would be stored as null
         json_schema_extra=_closed_schema,
     )
@@ -129,6 +129,9 @@ class AsyncDocument(BaseModel):
         def __setattr__(self, name: str, value: Any) -> None:
             if name == "meta":
                 value = meta_from_code(value)
+            elif name not in type(self).__pydantic_fields__ and not name.startswith("_"):
+                # extra="allow" would keep it, and save() would drop it: say so now, as pydantic does
+                raise ValueError(f'"{type(self).__name__}" object has no field "{name}"')
             super().__setattr__(name, value)
 
     @classmethod
@@ -138,7 +141,6 @@ class AsyncDocument(BaseModel):
 
     @field_validator("meta", mode="wrap")
     @classmethod
-    @odm_validator
     def _meta_from_code_or_elasticsearch(
         cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Meta:
@@ -149,22 +151,6 @@ class AsyncDocument(BaseModel):
                 raise ValueError("a stored _source field named 'meta' cannot be read: meta is odm's (rename it)")
             return handler(value)  # type: ignore[no-any-return]
         return blank_meta()  # outside data (a request body) never chooses id, index or routing
-
-    @model_validator(mode="after")
-    @odm_validator
-    def _keep_unknown_fields(self, info: ValidationInfo) -> Self:
-        extra = self.__pydantic_extra__
-        if extra is None:
-            return self
-        if info.field_name is not None and info.field_name in extra:  # an assignment
-            raise ValueError(f"{type(self).__name__} has no field {info.field_name!r}")
-        if extra and from_elasticsearch(info.context):
-            options = type(self).__odm__
-            if options.keep_unknown_fields:
-                kept = {key: value for key, value in extra.items() if key not in options.source_names}
-                self.meta.unknown_fields = kept or None
-        object.__setattr__(self, "__pydantic_extra__", None)
-        return self
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

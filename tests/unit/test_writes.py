@@ -123,5 +123,5 @@ def test_meta_is_never_taken_from_outside_data() -> None:
 def test_an_unknown_attribute_is_refused_and_outside_extras_are_dropped() -> None:
     document = Plain.model_validate({"tags": [], "is_admin": True})
     assert document.meta.unknown_fields is None and b"is_admin" not in encode_source(document, document.meta, "p")
-    with pytest.raises(ValueError, match="no field 'tagz'"):
+    with pytest.raises(ValueError, match='no field "tagz"'):
         document.tagz = ["x"]  # type: ignore[attr-defined]
