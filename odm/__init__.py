@@ -63,6 +63,7 @@ from .bulk import (
 from .connections import AsyncConnections, async_connections, get_client
 from .document import AsyncDocument
 from .errors import (
+    ArgumentError,
     BulkInputError,
     DocumentExistsError,
     DocumentNotFoundError,
@@ -79,6 +80,7 @@ from .errors import (
     MappingError,
     NoIndexError,
     OdmError,
+    SearchStateError,
     VersionConflictError,
 )
 from .expressions import FieldExpr
@@ -113,6 +115,7 @@ __all__ = [
     "AnalyzeResult",
     "AnalyzeStage",
     "AnalyzeToken",
+    "ArgumentError",
     "AsyncComposableIndexTemplate",
     "AsyncConnections",
     "AsyncDocument",
@@ -182,6 +185,7 @@ __all__ = [
     "Q",
     "RangeFacet",
     "Response",
+    "SearchStateError",
     "SparseVector",
     "TermsFacet",
     "Text",

@@ -166,6 +166,9 @@ class BulkRun(Generic[D]):
                 await self._dispatch()  # the inputs before it go; none after
                 self.stopped = True
             return
+        except BaseException as error:  # a bug, e.g. in a validator: this input failed, the bulk stops
+            self.result.failed.append(BulkFailure(position, action, error))
+            raise
         full = len(self.unsent) >= self.options["chunk_size"]
         if self.unsent and (full or self.unsent_bytes + len(encoded.lines) > self.options["max_chunk_bytes"]):
             # Keep the new input with the unsent ones, so a cancellation here accounts for it.

@@ -30,7 +30,9 @@ def _decode(value: Any) -> Any:
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise PydanticCustomError("base64_bytes", "a stored bytes value must be base64, got {value!r}", {"value": value[:40]}) from None
+            raise PydanticCustomError(
+                "base64_bytes", "a stored bytes value must be base64, got {value}", {"value": repr(value[:40])}
+            ) from None
     return value
 
 

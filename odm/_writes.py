@@ -164,7 +164,7 @@ def object_fields(partial: Mapping[str, Any]) -> list[str]:
     return [key for key, value in partial.items() if isinstance(value, dict)]
 
 
-def encode_source(document: BaseModel, meta: Meta, index: str, revalidate: Revalidate = "auto") -> bytes:
+def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate: Revalidate = "auto") -> bytes:
     """The ``_source`` of ``document`` as JSON bytes, checked, with the unknown fields it was loaded with.
 
     With revalidation, the document as validated is what is encoded, and its values are
@@ -201,7 +201,7 @@ def encode_source(document: BaseModel, meta: Meta, index: str, revalidate: Reval
     return source
 
 
-def _refusal(document: BaseModel, index: str, doc_id: str | None, error: Exception) -> DocumentValidationError:
+def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:
     """The error for a value the serializer refused, located by validation (``tags.0: ...``) where it can be."""
     cls = type(document)
     try:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._names import check_index_name
 from .connections import UsingType, get_client
+from .errors import ArgumentError
 
 __all__ = [
     "AnalyzeCharFilterStage",
@@ -122,14 +123,13 @@ async def simulate(
         attributes: with ``explain``, the token attributes to return.
 
     Raises:
-        TypeError: ``analysis`` is neither an analyzer nor a normalizer.
-        ValueError: without ``index``, a built-in analyzer type with parameters
+        ArgumentError: ``analysis`` is neither an analyzer nor a normalizer; or, without ``index``, a built-in analyzer type with parameters
             (``analyzer("short", "standard", max_token_length=5)``): the Analyze API
             cannot take it inline, and sending the bare type would ignore the parameters.
         elasticsearch.BadRequestError: Elasticsearch refused the analysis (e.g. an unknown filter).
     """
     if not isinstance(analysis, (dsl_analysis.Analyzer, dsl_analysis.Normalizer)):
-        raise TypeError(f"simulate() takes an analyzer(...) or normalizer(...), not {analysis!r}")
+        raise ArgumentError(f"simulate() takes an analyzer(...) or normalizer(...), not {analysis!r}")
     body: dict[str, Any] = {"text": text if isinstance(text, str) else list(text)}
     if index is not None:
         kind = "normalizer" if isinstance(analysis, dsl_analysis.Normalizer) else "analyzer"
@@ -154,7 +154,7 @@ def _inline(analysis: dsl_analysis.Analyzer | dsl_analysis.Normalizer) -> dict[s
     if analysis._builtin_type != "custom":
         parameters = {k: v for k, v in own.items() if k != "type"}
         if parameters:
-            raise ValueError(
+            raise ArgumentError(
                 f"{kind} {analysis._name!r} is a {analysis._builtin_type!r} {kind} with parameters "
                 f"{parameters}; the Analyze API cannot take it inline: pass index= of an index that defines it"
             )

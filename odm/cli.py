@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from elasticsearch import AsyncElasticsearch
 from pydantic import ValidationError
 
+from ._document_options import options_of
 from .bulk import CreateAction, IndexAction
 from .document import AsyncDocument
 from .errors import DocumentValidationError
@@ -109,7 +110,7 @@ async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
     finally:
         await client.close()
     print(f"{args.file}: {result}, {len(lines.invalid)} invalid lines", file=out)
-    index = args.index or cls.__odm__.name
+    index = args.index or options_of(cls).name
     problems = [(number, str(DocumentValidationError(index, None, error))) for number, error in lines.invalid]
     problems += [(lines.line_of[failure.position], str(failure.error)) for failure in result.failed]
     for number, problem in sorted(problems)[:10]:

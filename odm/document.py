@@ -319,9 +319,9 @@ class AsyncDocument(BaseModel):
         """The ``_source`` that :meth:`save` and bulk writes send, as JSON bytes.
 
         Raises:
-            DocumentValidationError: a value changed in place is invalid; see ``docs/concurrency.md``.
+            DocumentValidationError: a value changed in place is invalid; see ``docs/concurrency-and-kept-fields.md``.
         """
-        return encode_source(self, self.meta, index or self.meta.index or str(type(self).__odm__.name))
+        return encode_source(self, self.meta, index or self.meta.index or type(self).__odm__.name)
 
     async def save(
         self,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from elastic_transport import ApiResponseMeta
 
 __all__ = [
+    "ArgumentError",
     "BulkError",
     "BulkInputError",
     "BulkItemError",
@@ -38,6 +39,7 @@ __all__ = [
     "MappingError",
     "NoIndexError",
     "OdmError",
+    "SearchStateError",
     "VersionConflictError",
 ]
 
@@ -67,6 +69,15 @@ class NoIndexError(OdmError, LookupError, ValueError):
     Also raised by destructive calls (delete by query, update by query) that would
     otherwise run on every index.
     """
+
+
+class ArgumentError(OdmError, ValueError, TypeError):
+    """An argument odm cannot use as given (a wrong type, an unknown name, a conflicting
+    definition); raised before anything is sent."""
+
+
+class SearchStateError(OdmError, ValueError):
+    """A search call that needs an earlier step first, e.g. ``search_after()`` before ``execute()``."""
 
 
 class FieldQueryError(OdmError, TypeError):

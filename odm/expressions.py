@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError
 from pydantic.fields import FieldInfo
 
+from ._document_options import options_of
 from .errors import FieldQueryError
 from .mapping import es_field_name
 
@@ -238,7 +239,7 @@ def _subclass_being_built(owner: type) -> bool:
 
 def install_field_expressions(document: type[Any]) -> None:
     """Make each field of ``document`` (``meta`` excepted) a :class:`FieldExpr` at class level."""
-    mapping = document.__odm__.mapping
+    mapping = options_of(document).mapping
     for name, info in document.model_fields.items():
         if name == "meta":
             continue

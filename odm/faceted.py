@@ -24,7 +24,9 @@ from elasticsearch.dsl.faceted_search_base import (
 from elasticsearch.dsl.query import Query
 from typing_extensions import TypeVar
 
+from ._document_options import is_document_class, options_of
 from .connections import UsingType
+from .errors import ArgumentError
 from .response import Response
 from .search import AsyncSearch
 
@@ -138,11 +140,11 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
             sort: sort keys, as ``AsyncSearch.sort()`` takes them (``"-created_at"``).
 
         Raises:
-            ValueError: ``filters`` names a facet the class does not declare.
+            ArgumentError: ``filters`` names a facet the class does not declare.
         """
         unknown = sorted(set(filters or {}) - set(self.facets))
         if unknown:
-            raise ValueError(f"{type(self).__name__} has no facet {unknown[0]!r}; its facets are {sorted(self.facets)}")
+            raise ArgumentError(f"{type(self).__name__} has no facet {unknown[0]!r}; its facets are {sorted(self.facets)}")
         keys = {
             name: [_as_key(v) for v in value] if isinstance(value, (list, tuple)) else _as_key(value)
             for name, value in (filters or {}).items()
@@ -152,7 +154,7 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
     def _index_names(self) -> list[str] | None:
         if self.index is not None:
             return [self.index]
-        names = [getattr(getattr(d, "__odm__", None), "name", None) for d in self.doc_types or ()]
+        names = [options_of(d).name for d in self.doc_types or () if is_document_class(d)]
         found = list(dict.fromkeys(name for name in names if name is not None))
         return found or None
 

@@ -30,7 +30,7 @@ from ._mapping_diff import Defaults, MappingDiff, diff_mappings
 from ._names import check_index_name, check_index_pattern
 from ._settings_diff import diff_settings
 from .connections import UsingType, get_client
-from .errors import InvalidIndexNameError, MappingConflictError, NoIndexError
+from .errors import ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
 from .mapping import mapping_for
 from .search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
@@ -138,7 +138,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
     def _get_connection(self, using: UsingType | None = None) -> AsyncElasticsearch:
         if self._name is None:
-            raise ValueError("You cannot perform API calls on the default index.")
+            raise NoIndexError("You cannot perform API calls on the default index.")
         check_index_name(self._name)
         return get_client(using or self._using)
 
@@ -187,7 +187,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
                 known = collected.setdefault(section, {})
                 for name, definition in entries.items():
                     if known.setdefault(name, definition) != definition:
-                        raise ValueError(
+                        raise ArgumentError(
                             f"index {self._name!r}: analysis.{section}.{name} is defined as {definition!r} "
                             f"in the settings and as {known[name]!r} by a field or analyzer()"
                         )

@@ -22,6 +22,7 @@ from typing_extensions import Self, TypeVar
 
 from ._names import check_index_pattern
 from .connections import UsingType, get_client
+from .errors import ArgumentError
 from .response import Response
 from .search import AsyncSearch
 
@@ -73,10 +74,10 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
         """A copy with ``search`` appended; its ``index`` and ``params()`` go in its header line.
 
         Raises:
-            TypeError: ``search`` is not an ``odm.AsyncSearch`` (e.g. an elasticsearch.dsl one).
+            ArgumentError: ``search`` is not an ``odm.AsyncSearch`` (e.g. an elasticsearch.dsl one).
         """
         if not isinstance(search, AsyncSearch):
-            raise TypeError(
+            raise ArgumentError(
                 f"AsyncMultiSearch.add() takes an odm.AsyncSearch (Post.search(), AsyncSearch()), "
                 f"not {type(search).__module__}.{type(search).__qualname__}"
             )

@@ -24,7 +24,7 @@ from ._hits import reader_for
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .connections import UsingType, get_client
-from .errors import NoIndexError
+from .errors import NoIndexError, SearchStateError
 from .response import Response
 
 __all__ = ["AsyncSearch"]
@@ -224,10 +224,10 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         """
         response: Response[T] | None = getattr(self, "_odm_response", None)
         if response is None:
-            raise ValueError("a search must be executed before search_after()")
+            raise SearchStateError("a search must be executed before search_after()")
         hits = response.body["hits"]["hits"]
         if not hits or "sort" not in hits[-1]:
-            raise ValueError("search_after() needs a sorted search whose last page has hits")
+            raise SearchStateError("search_after() needs a sorted search whose last page has hits")
         search = self.extra(search_after=hits[-1]["sort"])
         if response.pit_id is not None and "pit" in search._extra:
             search._extra["pit"] = {**search._extra["pit"], "id": response.pit_id}

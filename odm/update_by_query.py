@@ -16,8 +16,10 @@ from elasticsearch.dsl.update_by_query_base import UpdateByQueryBase
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from typing_extensions import TypeVar
 
+from ._document_options import is_document_class, options_of
 from ._names import check_index_pattern
 from .connections import UsingType, get_client
+from .errors import NoIndexError
 
 __all__ = ["AsyncUpdateByQuery", "UpdateByQueryFailure", "UpdateByQueryResult", "UpdateByQueryRetries"]
 
@@ -129,7 +131,7 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
             extra: raw body keys (``max_docs``, ``slice``, ...).
         """
         if index is None and doc_type is not None:
-            index = getattr(getattr(doc_type, "__odm__", None), "name", None)
+            index = options_of(doc_type).name if is_document_class(doc_type) else None
         if isinstance(index, Sequence) and not isinstance(index, str):
             index = list(index)
         super().__init__(using=using, index=index, doc_type=doc_type, extra=extra)
@@ -138,14 +140,14 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
         """Run the update and wait for it (unless ``params(wait_for_completion=False)``).
 
         Raises:
-            ValueError: no index was given; an update over every index is never implied.
+            NoIndexError: no index was given; an update over every index is never implied.
             InvalidIndexNameError: an index name is invalid; nothing was sent.
             elasticsearch.ApiError: the client's own error, unwrapped: ``BadRequestError``
                 when the node lacks the ``reindex`` module, ``ConflictError`` on a version
                 conflict without ``conflicts="proceed"``, ...
         """
         if not self._index:
-            raise ValueError("update by query needs an index: pass index=... or a document class with Index.name")
+            raise NoIndexError("update by query needs an index: pass index=... or a document class with Index.name")
         index = check_index_pattern(self._index)
         # Body keys as keyword arguments, as elasticsearch.dsl sends them: the client then places
         # ``conflicts`` and ``max_docs`` itself, whether they came from params() or extra().

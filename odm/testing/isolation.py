@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, TypeVar
 
+from .._document_options import options_of
 from ..document import AsyncDocument
 
 __all__ = ["isolated"]
@@ -19,7 +20,7 @@ def isolated(document: type[D], prefix: str) -> type[D]:
 
     Example: ``Post = isolated(Post, index_prefix)``, then ``await Post.init()``.
     """
-    options = document.__odm__
+    options = options_of(document)
     if options.name is None:
         raise ValueError(f"{document.__name__} has no Index.name to prefix")
     index = type(

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import elastic_transport
 import pytest
 from elasticsearch import ApiError
+from pydantic import AfterValidator
 
 from odm import (
+    AsyncDocument,
     BulkError,
     BulkItemError,
     BulkResult,
@@ -427,3 +429,28 @@ async def test_a_generator_is_an_input_too() -> None:
     client, requests = fake_client(accept_all)
     result = await Post.bulk(_sync_documents(), using=client)
     assert positions(result.succeeded) == [0, 1] and len(requests) == 1
+
+
+def _no_sevens(value: int) -> int:
+    if value == 7:
+        raise TypeError("a bug in a validator")  # pydantic turns ValueError into errors, not TypeError
+    return value
+
+
+class Strict(AsyncDocument):
+    numbers: list[Annotated[int, AfterValidator(_no_sevens)]] = []
+
+    class Index:
+        name = "strict"
+
+
+async def test_an_input_that_raises_a_bug_while_encoding_is_accounted_for_and_stops_the_bulk() -> None:
+    client, _ = fake_client(accept_all)
+    buggy = Strict(meta={"id": "b"})
+    buggy.numbers.append(7)  # in place: the validator runs when the bulk validates it again
+    seen: list[BulkResult[Any]] = []
+    with pytest.raises(TypeError, match="a bug in a validator"):
+        await Strict.bulk([Strict(meta={"id": "a"}), buggy, Strict(meta={"id": "c"})], using=client, progress=seen.append)
+    final = seen[-1]
+    assert final.total == 3 and [f.position for f in final.failed] == [1]
+    assert isinstance(final.failed[0].error, TypeError)
