@@ -80,12 +80,11 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _hit_to_input(hit: Any) -> Any:
+def _source_of(hit: Any) -> Any:
+    # Only the source is validated: meta is set from the hit afterwards, so no stored value
+    # (a field named "meta") can choose a document's id, index or routing.
     if isinstance(hit, Mapping) and "_id" in hit:
-        source = hit.get("_source")
-        if source and "meta" in source:  # a stored field named meta: refused by the meta validator
-            return source
-        return {**source, "meta": hit} if source else {"meta": hit}
+        return hit.get("_source") or {}
     return hit
 
 
@@ -98,7 +97,7 @@ class HitReader(Generic[D]):
 
     def __init__(self, model: type[D]) -> None:
         self.model = model
-        hit_type: Any = Annotated[model, BeforeValidator(_hit_to_input)]
+        hit_type: Any = Annotated[model, BeforeValidator(_source_of)]
         self._one: TypeAdapter[D] = TypeAdapter(hit_type)
         self._many: TypeAdapter[list[D]] = TypeAdapter(list[hit_type])
         # Each field read on its own (a filtered _source, an update's answer), bytes as documents read them.
@@ -123,7 +122,7 @@ class HitReader(Generic[D]):
         if partial:
             return self._read_partial(hit)
         try:
-            return self._kept(self._one.validate_python(hit, context=FROM_ELASTICSEARCH))
+            return self._with_meta(self._one.validate_python(hit, context=FROM_ELASTICSEARCH), hit)
         except ValidationError as errors:
             raise HitValidationError(hit.get("_index"), hit.get("_id"), errors, self.model.__name__) from errors
 
@@ -133,7 +132,8 @@ class HitReader(Generic[D]):
             return [self._read_partial(hit) for hit in hits]
         try:
             with gc_paused():
-                return [self._kept(model) for model in self._many.validate_python(hits, context=FROM_ELASTICSEARCH)]
+                models = self._many.validate_python(hits, context=FROM_ELASTICSEARCH)
+                return [self._with_meta(model, hit) for model, hit in zip(models, hits)]
         except ValidationError as errors:
             position = errors.errors()[0]["loc"][0]
             bad = hits[position] if isinstance(position, int) else hits[0]
@@ -177,6 +177,11 @@ class HitReader(Generic[D]):
         if model.__pydantic_extra__:  # inlined from _kept(): this runs once per hit
             self._kept(model)
         return model  # type: ignore[no-any-return]
+
+    def _with_meta(self, model: Any, hit: Mapping[str, Any]) -> D:
+        """Give a model validated from a hit's source the hit's meta and its unknown fields."""
+        model.__dict__["meta"] = meta_from_hit(hit)
+        return self._kept(model)
 
     def _kept(self, model: Any) -> D:
         """Move the unknown stored fields pydantic kept as extras into ``meta.unknown_fields``.

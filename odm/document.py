@@ -139,17 +139,13 @@ class AsyncDocument(BaseModel):
         schema: CoreSchema = with_base64_bytes(handler(source))  # bytes as Elasticsearch's binary holds them
         return schema
 
-    @field_validator("meta", mode="wrap")
+    @field_validator("meta", mode="wrap")  # wrap, not plain: the field keeps Meta's own serializer
     @classmethod
-    def _meta_from_code_or_elasticsearch(
-        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> Meta:
+    def _meta_from_code_only(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Meta:
         if isinstance(value, Meta):  # built by code: the constructor, an assignment
             return value
-        if from_elasticsearch(info.context):  # a hit or a get answer
-            if isinstance(value, Mapping) and "_id" not in value:
-                raise ValueError("a stored _source field named 'meta' cannot be read: meta is odm's (rename it)")
-            return handler(value)  # type: ignore[no-any-return]
+        if from_elasticsearch(info.context):  # hits give meta after validation: this is _source
+            raise ValueError("a stored _source field named 'meta' cannot be read: meta is odm's (rename it)")
         return blank_meta()  # outside data (a request body) never chooses id, index or routing
 
     @classmethod

@@ -28,6 +28,7 @@ from odm import (
     DocumentExistsError,
     DocumentNotFoundError,
     HitClassError,
+    HitValidationError,
     IndexAction,
     IndexNotFoundError,
     InnerDoc,
@@ -621,6 +622,22 @@ def test_meta_is_not_in_the_json_schema() -> None:  # 11
     schema = Article.model_json_schema()
     assert "meta" not in schema["properties"]
     assert set(schema["properties"]) == {"title", "views"}
+
+
+async def test_a_stored_meta_field_cannot_choose_where_a_document_is_written(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:  # 11: stored data is outside data too
+    Doc = isolated(Article, index_prefix)
+    await Doc.init()
+    hostile = {"_id": "x", "_index": "elsewhere", "id": "x", "index": "elsewhere", "routing": "r"}
+    await odm_client.index(
+        index=Doc.index_name(), id="m1", document={"title": "t", "meta": hostile}, refresh="wait_for"
+    )
+    with pytest.raises(HitValidationError, match="meta"):
+        await Doc.get("m1")
+    with pytest.raises(HitValidationError, match="meta"):
+        await Doc.search().execute()
+    assert not await odm_client.indices.exists(index="elsewhere")
 
 
 # -- 12. no index means no request -------------------------------------------------------------
