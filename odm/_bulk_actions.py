@@ -30,6 +30,7 @@ from ._writes import (
     record_write,
     refuse_unknown,
     routing_of,
+    stored_id,
     update_precondition,
     validate_update,
 )
@@ -256,9 +257,7 @@ def _target(
     if is_document(target):
         meta = target.meta  # type: ignore[attr-defined]
         name = defaults.index_for(type(target), action.index, meta.index)
-        if meta.id is None:
-            raise DocumentStateError(f"{type(action).__name__} needs a document with meta.id", name)
-        return target, name, check_id(meta.id)  # type: ignore[return-value]
+        return target, name, stored_id(meta, name, type(action).__name__)  # type: ignore[return-value]
     doc_id = check_id(target)
     return None, defaults.index_for(_class_of(action, defaults), action.index), doc_id
 

@@ -37,6 +37,7 @@ __all__ = [
     "record_write",
     "revalidates",
     "routing_of",
+    "stored_id",
     "object_fields",
     "update_precondition",
     "validate_update",
@@ -94,6 +95,17 @@ def _needs_validation(schema: Any) -> bool:
 def document_id(meta: Meta) -> str | None:
     """The id to write with: ``meta.id`` checked for use in a request path, or None for a new id."""
     return check_id(meta.id) if meta.id is not None else None
+
+
+def stored_id(meta: Meta, index: str, operation: str) -> str:
+    """The id of a stored document to update or delete: ``meta.id``, checked.
+
+    Raises:
+        DocumentStateError: the document has no id (it was never saved).
+    """
+    if meta.id is None:
+        raise DocumentStateError(f"{operation} needs meta.id: save the document first, or set meta.id", index)
+    return check_id(meta.id)
 
 
 def routing_of(meta: Meta, given: str | None | NotGiven = NOT_GIVEN) -> str | None:

@@ -41,6 +41,7 @@ from ._writes import (
     record_delete,
     record_write,
     routing_of,
+    stored_id,
     update_precondition,
     validate_update,
 )
@@ -48,7 +49,6 @@ from .bulk import BulkInput, BulkOptions, BulkResult, bulk
 from .connections import UsingType, get_client
 from .errors import (
     DocumentReadError,
-    DocumentStateError,
     IndexNotFoundError,
     NoIndexError,
     VersionConflictError,
@@ -306,11 +306,6 @@ class AsyncDocument(BaseModel):
     def _target(self, index: str | None) -> str:
         return type(self).index_name(index if index is not None else self.meta.index)
 
-    def _stored_id(self, action: str, index: str) -> str:
-        if self.meta.id is None:
-            raise DocumentStateError(f"{action}() needs meta.id: save the document first, or set meta.id", index)
-        return check_id(self.meta.id)
-
     def to_source(self, index: str | None = None) -> bytes:
         """The ``_source`` that :meth:`save` and bulk writes send, as JSON bytes.
 
@@ -399,7 +394,7 @@ class AsyncDocument(BaseModel):
         """
         cls, meta = type(self), self.meta
         name = self._target(index)
-        doc_id = self._stored_id("update", name)
+        doc_id = stored_id(meta, name, "update()")
         values, partial = validate_update(self, fields, name, doc_id)
         params = given(refresh=refresh)
         route = routing_of(meta)
@@ -441,7 +436,7 @@ class AsyncDocument(BaseModel):
         """
         meta = self.meta
         name = self._target(index)
-        doc_id = self._stored_id("delete", name)
+        doc_id = stored_id(meta, name, "delete()")
         params = given(refresh=refresh)
         route = routing_of(meta)
         if route is not None:

@@ -149,7 +149,7 @@ def test_delete_is_a_header_only() -> None:
         (UpdateAction(post(), {"nope": 1}), DocumentValidationError, "nope: Extra inputs are not permitted"),
         (UpdateAction(post(), {"meta": {}}), DocumentValidationError, "meta: Extra inputs are not permitted"),
         (UpdateAction("p1", {"views": 1}), TypeError, "needs a document class"),
-        (UpdateAction(post(None), {"views": 1}), ValueError, "needs a document with meta.id"),
+        (UpdateAction(post(None), {"views": 1}), ValueError, "UpdateAction needs meta.id"),
         (DeleteAction("..", document_class=Post), InvalidIdError, "'..' is not allowed"),
         (DeleteAction("p1", document_class=Post, if_unchanged=True), ValueError, "needs a document, not an id"),
         (IndexAction(post("")), InvalidIdError, "'' is not allowed"),
