@@ -23,6 +23,8 @@ async def index() -> None:
     await blog.put_alias(name="blog-read")
     await blog.update_aliases([{"add": {"alias": "blog-read"}}])
     blog.search(index="x")  # E: Unexpected keyword argument "index" for "search" of "AsyncIndex"  [call-arg]
+    reveal_type(Post._index)  # R: odm.index.AsyncIndex[Any]
+    reveal_type(await Post._index.refresh())  # R: elastic_transport._response.ObjectApiResponse[Any]
 
 
 async def templates() -> None:
