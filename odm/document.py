@@ -102,7 +102,8 @@ class AsyncDocument(BaseModel):
         # Unknown keys are captured in pydantic-core: a hit's go to meta.unknown_fields (_hits),
         # outside data's are dropped when written (_writes), as extra="ignore" would.
         extra="allow",
-        allow_inf_nan=False,  # JSON has no NaN: it would be stored as null
+        allow_inf_nan=False,  # JSON has no NaN: refused when built or assigned, and
+        ser_json_inf_nan="strings",  # one put in place is sent as "NaN", which a numeric field refuses (not null)
         json_schema_extra=_closed_schema,
     )
 

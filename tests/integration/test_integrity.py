@@ -343,6 +343,28 @@ async def test_plain_concurrent_updates_of_separate_instances_without_tokens_all
     assert raw["_source"]["views"] in range(8)
 
 
+class Floats(AsyncDocument):
+    values: list[float] = []
+
+    class Index:
+        name = "floats"
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+async def test_a_nan_put_in_place_is_refused_not_stored_as_null(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:  # 5 (faithful types): JSON has no NaN, and null would be another value
+    Doc = isolated(Floats, index_prefix)
+    await Doc.init()
+    with pytest.raises(ValueError, match="finite"):
+        Doc(values=[float("nan")])
+    doc = Doc(meta={"id": "f1"})
+    doc.values.append(float("inf"))
+    with pytest.raises(elasticsearch.BadRequestError, match="finite"):
+        await doc.save(refresh=True)
+    assert not (await odm_client.options(ignore_status=404).get(index=Doc.index_name(), id="f1"))["found"]
+
+
 # -- 5. bytes --------------------------------------------------------------------------------
 
 
