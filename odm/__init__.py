@@ -30,7 +30,7 @@ from elasticsearch.dsl import (
     tokenizer,
 )
 
-from ._bytes import InnerDoc
+from ._stored_values import InnerDoc
 from ._mapping_diff import MappingDiff
 from .analysis import (
     AnalyzeCharFilterStage,

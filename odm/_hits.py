@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic_core import from_json
 from typing_extensions import TypedDict
 
-from ._bytes import BASE64_BYTES
+from ._stored_values import BASE64_BYTES
 from ._document_options import is_document_class, options_of
 from .errors import HitValidationError
 from .mapping import es_field_name

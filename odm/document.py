@@ -27,7 +27,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import CoreSchema
 from typing_extensions import Self, Unpack
 
-from ._bytes import with_base64_bytes
+from ._stored_values import as_stored
 from ._document_options import DocumentOptions, IncompleteDocument
 from ._hits import reader_for
 from ._names import check_id, check_index_name
@@ -137,7 +137,7 @@ class AsyncDocument(BaseModel):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
-        schema: CoreSchema = with_base64_bytes(handler(source))  # bytes as Elasticsearch's binary holds them
+        schema: CoreSchema = as_stored(handler(source))  # bytes as Elasticsearch's binary holds them
         return schema
 
     @field_validator("meta", mode="wrap")  # wrap, not plain: the field keeps Meta's own serializer
