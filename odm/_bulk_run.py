@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Union, cast
 
+from elastic_transport import TlsError
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
 from typing_extensions import TypeAlias, TypedDict, TypeVar
 
@@ -51,7 +52,8 @@ class BulkOptions(TypedDict, total=False):
         chunk_size: the most actions in one request (500).
         max_chunk_bytes: the most bytes in one request (10 MiB); a larger document goes alone.
         max_concurrent_chunks: requests in flight at once (2).
-        max_retries: retries of a 429-rejected item or of a chunk that hit a connection error (3).
+        max_retries: retries of an item or a request answered 429 or 503, or of a chunk that hit a
+            connection error (3); a TLS verification failure is never retried.
         initial_backoff: seconds before the first retry, doubled each time (0.5).
         max_backoff: the longest wait between retries, in seconds (30).
         refresh: ``True`` or ``"wait_for"``: refresh the written indices once, at the end.
@@ -97,7 +99,9 @@ _ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
 # What an input itself can be wrong about: reported as its failure while the others go on.
 # Only odm's own errors: a bug (a TypeError in a validator of the user's) is not an input error.
 _INVALID_INPUT = (OdmError,)
-_RETRIED_STATUS = 429
+# 429: rejected, 503: shards unavailable for a moment (a primary relocating, a node
+# restarting); both heal, so both are retried with backoff, a whole request or one item.
+_RETRIED_STATUSES = frozenset({429, 503})
 
 
 async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[tuple[int, Any], None]:
@@ -209,8 +213,10 @@ class BulkRun(Generic[D]):
                 try:
                     payload = b"".join(encoded.lines for encoded in pending)
                     response = await self.client.bulk(operations=cast(Any, payload))
+                except TlsError:
+                    raise  # a certificate that fails verification will fail again: never retried
                 except (ConnectionError, ConnectionTimeout, ApiError) as error:
-                    retried = not isinstance(error, ApiError) or error.status_code == _RETRIED_STATUS
+                    retried = not isinstance(error, ApiError) or error.status_code in _RETRIED_STATUSES
                     if not retried or attempt >= self.options["max_retries"]:
                         raise
                 else:
@@ -229,7 +235,7 @@ class BulkRun(Generic[D]):
         return float(min(self.options["max_backoff"], self.options["initial_backoff"] * 2**attempt))
 
     def _record(self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool) -> list[Encoded]:
-        """File each item's outcome; return the items rejected with 429, to retry."""
+        """File each item's outcome; return the items answered 429 or 503, to retry."""
         outcomes = []
         for encoded, item in zip(pending, items, strict=True):
             [info] = item.values()
@@ -251,7 +257,7 @@ class BulkRun(Generic[D]):
                         info.get("_primary_term"),
                     )
                 )
-            elif status == _RETRIED_STATUS and not last:
+            elif status in _RETRIED_STATUSES and not last:
                 retry.append(encoded)
             else:
                 error = BulkItemError(status, info.get("_index"), info.get("_id"), info.get("error") or {})

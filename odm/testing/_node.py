@@ -1,11 +1,12 @@
-"""Starting, watching and stopping one throwaway Elasticsearch node.
+"""Starting, watching, stopping, crashing and restarting one throwaway Elasticsearch node.
 
-Each node gets a fresh temporary directory holding its config, data, logs and tmp;
-the distribution in the cache is only read. The node binds 127.0.0.1 on ports the
-OS picks (Elasticsearch reports them in ``logs/http.ports``), runs in its own
-session so the launcher JVM and the server JVM are stopped together, and is stopped
-at interpreter exit, on SIGTERM (turned into ``KeyboardInterrupt`` when nobody else
-handles it) and, on Linux, when the thread that started it dies (parent-death signal).
+Each node gets a fresh temporary directory holding its config, data, logs and tmp
+(the data may instead live in a persistent ``data_dir``); the distribution in the
+cache is only read. The node binds 127.0.0.1 on ports the OS picks (Elasticsearch
+reports them in ``logs/http.ports``), runs in its own session so the launcher JVM and
+the server JVM are stopped together, and is stopped at interpreter exit, on SIGTERM
+(turned into ``KeyboardInterrupt`` when nobody else handles it) and, on Linux, when
+the thread that started it dies (parent-death signal).
 """
 
 from __future__ import annotations

@@ -236,6 +236,30 @@ async def test_an_item_still_rejected_after_the_retries_fails_with_its_error() -
     assert str(failure.error) == "some_exception (429) for document 'b' in index 'posts': refused 429"
 
 
+async def test_items_and_requests_answered_503_are_retried_like_429() -> None:
+    calls = 0
+
+    async def shards_unavailable_once(request: Request) -> tuple[int, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return 503, {"error": {"type": "unavailable_shards_exception", "reason": "primary not active"}, "status": 503}
+        return 200, answer(request, lambda header: 503 if header["_id"] == "b" and calls == 2 else 201)
+
+    client, requests = fake_client(shards_unavailable_once)
+    result = await bulk([post("a"), post("b")], using=client, initial_backoff=0)
+    assert result.ok and [[h["_id"] for _, h in operations(r)] for r in requests] == [["a", "b"], ["a", "b"], ["b"]]
+
+
+async def test_a_tls_verification_failure_is_not_retried() -> None:
+    async def bad_certificate(request: Request) -> tuple[int, Any]:
+        raise elastic_transport.TlsError("certificate verify failed")
+
+    client, requests = fake_client(bad_certificate)
+    result = await bulk([post("a")], using=client, initial_backoff=0)
+    assert len(requests) == 1 and isinstance(result.failed[0].error, elastic_transport.TlsError)
+
+
 def test_backoff_doubles_up_to_its_cap() -> None:
     client, _ = fake_client(accept_all)
     run: BulkRun[Post] = BulkRun(client, {**DEFAULTS, "initial_backoff": 0.5, "max_backoff": 3}, None)
