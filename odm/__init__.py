@@ -63,6 +63,7 @@ from .bulk import (
 from .connections import AsyncConnections, async_connections, get_client
 from .document import AsyncDocument
 from .errors import (
+    AliasNotFoundError,
     ArgumentError,
     BulkInputError,
     DocumentExistsError,
@@ -110,6 +111,7 @@ from .update_by_query import (
 
 __all__ = [
     "A",
+    "AliasNotFoundError",
     "AnalyzeCharFilterStage",
     "AnalyzeDetail",
     "AnalyzeResult",

@@ -11,13 +11,17 @@ from collections.abc import Sequence
 
 from .errors import InvalidIdError, InvalidIndexNameError
 
-__all__ = ["check_id", "check_index_name", "check_index_pattern"]
+__all__ = ["check_alias_name", "check_id", "check_index_name", "check_index_pattern"]
 
 _MAX_ID_BYTES = 512
 _MAX_INDEX_BYTES = 255
-_FORBIDDEN_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:A-Z]')
-# ":" stays allowed in patterns: it names a remote cluster (``other:posts``).
-_FORBIDDEN_PATTERN_CHARS = re.compile(r'[\\/"<>| #A-Z]')
+# Elasticsearch's rules (MetadataCreateIndexService.validateIndexOrAliasName): the same
+# characters are refused in index and alias names; only index names must be lower case,
+# judged as Java's toLowerCase(Locale.ROOT) judges it, which str.lower() matches.
+_FORBIDDEN_NAME_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
+# Where several indices are meant, "*" and "," are the syntax, and ":" names a remote
+# cluster (``other:posts``); a target may be an alias, so upper case is allowed.
+_FORBIDDEN_PATTERN_CHARS = re.compile(r'[\\/?"<>| #]')
 
 
 def check_id(id: object) -> str:
@@ -43,15 +47,30 @@ def check_index_name(name: str) -> str:
         InvalidIndexNameError: empty, ``.``/``..``, upper case, a wildcard, comma, or another
             forbidden character, a leading ``-``/``_``/``+``, or over 255 bytes.
     """
-    return _check(name, _FORBIDDEN_INDEX_CHARS, "an index name")
+    return _check(name, _FORBIDDEN_NAME_CHARS, "an index name", lower_case=True)
 
 
-def check_index_pattern(names: str | Sequence[str]) -> list[str]:
+def check_alias_name(name: str) -> str:
+    """Return ``name`` if it is a valid alias name: the index name rules, upper case allowed.
+
+    Raises:
+        InvalidIndexNameError: empty, ``.``/``..``, a wildcard, comma or another forbidden
+            character, a leading ``-``/``_``/``+``, or over 255 bytes.
+    """
+    return _check(name, _FORBIDDEN_NAME_CHARS, "an alias name")
+
+
+def check_index_pattern(names: str | Sequence[str], lower_case: bool = False) -> list[str]:
     """Check names where several indices are meant (search): wildcards and commas allowed.
+
+    Args:
+        lower_case: refuse upper case (template patterns, which match index names); a
+            search target may be an alias, and aliases may be upper case.
 
     Raises:
         InvalidIndexNameError: no name at all (``[]``), or an empty part (``""``, ``","``,
-            ``["a,"]``): sent as it is, that would select every index.
+            ``["a,"]``): sent as it is, that would select every index; or a forbidden
+            character (``?``, ``"``, space, ...).
     """
     items = [names] if isinstance(names, str) else list(names)
     if not items:
@@ -59,16 +78,18 @@ def check_index_pattern(names: str | Sequence[str]) -> list[str]:
     parts = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
     checked = []
     for part in parts:
+        if not isinstance(part, str):
+            raise InvalidIndexNameError(f"an index pattern must be a str, not {type(part).__name__}: {names!r}")
         if part == "_all":
             checked.append(part)
             continue
         bare = part[1:] if part.startswith("-") and len(parts) > 1 else part
-        _check(bare, _FORBIDDEN_PATTERN_CHARS, "an index pattern")
+        _check(bare, _FORBIDDEN_PATTERN_CHARS, "an index pattern", lower_case)
         checked.append(part)
     return checked
 
 
-def _check(name: object, forbidden: re.Pattern[str], what: str) -> str:
+def _check(name: object, forbidden: re.Pattern[str], what: str, lower_case: bool = False) -> str:
     if not isinstance(name, str):
         raise InvalidIndexNameError(f"{what} must be a str, not {type(name).__name__}")
     if name in ("", ".", ".."):
@@ -78,6 +99,8 @@ def _check(name: object, forbidden: re.Pattern[str], what: str) -> str:
     bad = forbidden.search(name)
     if bad:
         raise InvalidIndexNameError(f"{what} must not contain {bad.group()!r}: {name!r}")
+    if lower_case and name.lower() != name:
+        raise InvalidIndexNameError(f"{what} must be lower case: {name!r}")
     if len(name.encode()) > _MAX_INDEX_BYTES:
         raise InvalidIndexNameError(f"{what} is over 255 bytes: {name[:40]!r}...")
     return name

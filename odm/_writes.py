@@ -250,7 +250,12 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
     except ValidationError as errors:
         raise DocumentValidationError(index, doc_id, errors) from errors
     values = {key: valid.__dict__[key] for key in fields}
-    return values, valid.model_dump(mode="json", by_alias=True, include=set(fields))
+    partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
+    try:
+        to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
+    except PydanticSerializationError as error:
+        raise DocumentValidationError(index, doc_id, " ".join(str(error).split())) from error
+    return values, partial
 
 
 def refuse_unknown(cls: type[BaseModel], fields: Mapping[str, Any]) -> None:

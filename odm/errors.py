@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from elastic_transport import ApiResponseMeta
 
 __all__ = [
+    "AliasNotFoundError",
     "ArgumentError",
     "BulkError",
     "BulkInputError",
@@ -276,6 +277,16 @@ class DocumentReadError(_Answered, elasticsearch.ApiError):
     def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
         _init_answered(
             self, elasticsearch.ApiError, f"document {id!r} in index {index!r} could not be read", index, id, meta, body
+        )
+
+
+class AliasNotFoundError(_Answered, elasticsearch.NotFoundError):
+    """An alias (or one of several named) does not exist on the index (HTTP 404)."""
+
+    def __init__(self, index: str | None, alias: str, meta: ApiResponseMeta, body: Any) -> None:
+        self.alias = alias
+        _init_answered(
+            self, elasticsearch.NotFoundError, f"alias {alias!r} not found on index {index!r}", index, None, meta, body
         )
 
 

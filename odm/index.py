@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 from elastic_transport import ObjectApiResponse
-from elasticsearch import AsyncElasticsearch, BadRequestError
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
 from elasticsearch.dsl import AsyncComposableIndexTemplate as DslAsyncComposableIndexTemplate
 from elasticsearch.dsl import AsyncIndex as DslAsyncIndex
 from elasticsearch.dsl import AsyncIndexTemplate as DslAsyncIndexTemplate
@@ -27,10 +27,10 @@ from typing_extensions import Self, TypeVar
 
 from ._document_options import is_document_class, options_of
 from ._mapping_diff import Defaults, MappingDiff, diff_mappings
-from ._names import check_index_name, check_index_pattern
+from ._names import check_alias_name, check_index_name, check_index_pattern
 from ._settings_diff import diff_settings
 from .connections import UsingType, get_client
-from .errors import ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
+from .errors import AliasNotFoundError, ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
 from .mapping import mapping_for
 from .search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
@@ -230,7 +230,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
     async def put_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
         """Add the alias ``name=`` to this index (``filter=``, ``is_write_index=``, ... as the client takes them)."""
-        _check_argument(kwargs, "name", check_index_name)
+        _check_argument(kwargs, "name", check_alias_name)
         return await super().put_alias(using, **kwargs)
 
     async def exists_alias(self, using: UsingType | None = None, **kwargs: Any) -> bool:
@@ -239,14 +239,29 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         return await super().exists_alias(using, **kwargs)
 
     async def get_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """The aliases of this index, or those matching ``name=``."""
+        """The aliases of this index, or those matching ``name=``.
+
+        Raises:
+            AliasNotFoundError: none matches ``name=``.
+        """
         _check_argument(kwargs, "name", check_index_pattern)
-        return await super().get_alias(using, **kwargs)
+        try:
+            return await super().get_alias(using, **kwargs)
+        except NotFoundError as error:
+            raise AliasNotFoundError(self._name, str(kwargs.get("name")), error.meta, error.body) from error
 
     async def delete_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """Remove the alias (or aliases, patterns allowed) ``name=`` from this index."""
+        """Remove the alias (or aliases, patterns allowed) ``name=`` from this index.
+
+        Raises:
+            AliasNotFoundError: no such alias (the client's own error, for several names,
+                cannot even be printed: its body has a list where it expects a string).
+        """
         _check_argument(kwargs, "name", check_index_pattern)
-        return await super().delete_alias(using, **kwargs)
+        try:
+            return await super().delete_alias(using, **kwargs)
+        except NotFoundError as error:
+            raise AliasNotFoundError(self._name, str(kwargs.get("name")), error.meta, error.body) from error
 
     async def shrink(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
         """Shrink this (write-blocked) index into the new index ``target=`` with fewer shards."""
@@ -343,7 +358,7 @@ def _checked(name: str, pattern: str, index: AsyncIndex[Any] | None, using: Usin
         check_index_name(name)
     except InvalidIndexNameError as error:
         raise InvalidIndexNameError(f"template name {name!r} is not allowed: {error}") from error
-    check_index_pattern(pattern)
+    check_index_pattern(pattern, lower_case=True)  # templates match index names, which are lower case
     return index if index is not None else AsyncIndex(pattern, using=using)
 
 

@@ -42,6 +42,6 @@ def test_diff_against_a_live_body_or_mapping() -> None:
 
 async def test_an_invalid_index_is_refused_before_any_request() -> None:
     with pytest.raises(InvalidIndexNameError):
-        await AsyncMapping.from_es("Posts")
+        await AsyncMapping.from_es("posts?")
     with pytest.raises(InvalidIndexNameError):
         await AsyncMapping.from_document(Post).save("posts-*")

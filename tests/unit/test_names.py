@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from odm import InvalidIdError, InvalidIndexNameError
-from odm._names import check_id, check_index_name, check_index_pattern
+from odm._names import check_alias_name, check_id, check_index_name, check_index_pattern
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "x" * 513, "é" * 257])
@@ -31,7 +31,10 @@ def test_ordinary_ids_pass_as_strings(good: object) -> None:
         ("", "not allowed"),
         (".", "not allowed"),
         ("..", "not allowed"),
-        ("Posts", "'P'"),
+        ("Posts", "must be lower case: 'Posts'"),
+        ("postsÉ", "must be lower case"),  # judged as Elasticsearch's Locale.ROOT lower-casing
+        ("postsİ", "must be lower case"),
+        ("posts?", "'\\?'"),
         ("posts*", "'*'"),
         ("a,b", "','"),
         ("a b", "' '"),
@@ -45,6 +48,22 @@ def test_ordinary_ids_pass_as_strings(good: object) -> None:
 def test_bad_index_names_are_refused(bad: str, reason: str) -> None:
     with pytest.raises(InvalidIndexNameError, match=reason.replace("*", r"\*").replace("+", r"\+")):
         check_index_name(bad)
+
+
+def test_alias_names_follow_the_index_rules_but_may_be_upper_case() -> None:
+    assert check_alias_name("Posts-Read") == "Posts-Read"
+    for bad in ("", "a,b", "a*", "_a", "a?"):
+        with pytest.raises(InvalidIndexNameError, match="an alias name"):
+            check_alias_name(bad)
+
+
+def test_patterns_refuse_question_marks_and_empty_parts_and_allow_upper_case_aliases() -> None:
+    assert check_index_pattern("Posts-Read") == ["Posts-Read"]
+    for bad in ("posts?", "", ",", [","], ["a,"], ["a,.."], [], "a, b"):
+        with pytest.raises(InvalidIndexNameError):
+            check_index_pattern(bad)
+    with pytest.raises(InvalidIndexNameError, match="lower case"):
+        check_index_pattern("Logs-*", lower_case=True)
 
 
 def test_patterns_allow_wildcards_commas_exclusions_and_all() -> None:

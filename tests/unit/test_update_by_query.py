@@ -63,7 +63,7 @@ async def test_no_index_is_refused_before_sending() -> None:
         await AsyncUpdateByQuery(using=NOWHERE).execute()
 
 
-@pytest.mark.parametrize("index", ["Posts", "..", "posts/_doc"])
+@pytest.mark.parametrize("index", ["posts?", "..", "posts/_doc"])
 async def test_a_bad_index_name_is_refused_before_sending(index: str) -> None:
     with pytest.raises(InvalidIndexNameError):
         await Post.update_by_query(using=NOWHERE, index=index).execute()
