@@ -144,6 +144,11 @@ class Encoded:
     updates: dict[str, Any] | None = None
     objects: list[str] | None = None  # update: object fields merged in the index, read back
 
+    @property
+    def source(self) -> bytes:
+        """The ``_source`` line of an index or create action (its header line never holds a newline)."""
+        return self.lines.split(b"\n", 2)[1]
+
 
 def document_of(action: BulkAction[Any]) -> AsyncDocument | None:
     """The document instance an action is about, if it was given one."""

@@ -36,6 +36,11 @@ class BulkSuccess(_Entry[D]):
     Attributes:
         position: its place in the input, from 0.
         result: ``"created"``, ``"updated"``, ``"deleted"`` or ``"noop"``.
+        confirmed: Elasticsearch answered a create with 409, and the stored document was
+            read back and is identical to this input: most often the request had been
+            sent again after its answer was lost (a connection reset) and its first
+            attempt wrote it; or an identical document was there already (a load run
+            twice). Either way the index holds exactly this input.
     """
 
     index: str
@@ -44,6 +49,7 @@ class BulkSuccess(_Entry[D]):
     version: int | None = None
     seq_no: int | None = None
     primary_term: int | None = None
+    confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from ._bulk_actions import (
     record_success,
 )
 from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
-from ._writes import Revalidate
+from ._writes import Revalidate, same_source
 from .errors import BulkError, BulkItemError, OdmError
 
 if TYPE_CHECKING:
@@ -102,6 +102,8 @@ _INVALID_INPUT = (OdmError,)
 # 429: rejected, 503: shards unavailable for a moment (a primary relocating, a node
 # restarting); both heal, so both are retried with backoff, a whole request or one item.
 _RETRIED_STATUSES = frozenset({429, 503})
+# What a create confirmed by reading its document back reports, as a write's answer would.
+_READ_BACK = ("_index", "_id", "_version", "_seq_no", "_primary_term")
 
 
 async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[tuple[int, Any], None]:
@@ -220,7 +222,9 @@ class BulkRun(Generic[D]):
                     if not retried or attempt >= self.options["max_retries"]:
                         raise
                 else:
-                    pending = self._record(pending, response["items"], attempt >= self.options["max_retries"])
+                    pending, conflicts = self._record(pending, response["items"], attempt >= self.options["max_retries"])
+                    if conflicts:
+                        await self._confirm_creates(conflicts)
                     if not pending:
                         return
                 await asyncio.sleep(self._backoff(attempt))
@@ -234,35 +238,76 @@ class BulkRun(Generic[D]):
     def _backoff(self, attempt: int) -> float:
         return float(min(self.options["max_backoff"], self.options["initial_backoff"] * 2**attempt))
 
-    def _record(self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool) -> list[Encoded]:
-        """File each item's outcome; return the items answered 429 or 503, to retry."""
-        outcomes = []
+    def _record(
+        self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool
+    ) -> tuple[list[Encoded], list[tuple[Encoded, Mapping[str, Any]]]]:
+        """File each item's outcome.
+
+        Returns:
+            The items answered 429 or 503, to retry, and the creates answered 409, to
+            confirm (see :meth:`_confirm_creates`); neither is filed yet.
+        """
+        retry: list[Encoded] = []
+        conflicts: list[tuple[Encoded, Mapping[str, Any]]] = []
         for encoded, item in zip(pending, items, strict=True):
-            [info] = item.values()
-            outcomes.append((encoded, info, int(info.get("status", 500))))
-        retry = []
-        for encoded, info, status in outcomes:
+            [(op, info)] = item.items()
+            status = int(info.get("status", 500))
             if status < 300:
-                record_success(encoded, info)
-                self.written.add(info["_index"])
-                self.result.succeeded.append(
-                    BulkSuccess(
-                        encoded.position,
-                        encoded.action,
-                        info["_index"],
-                        info["_id"],
-                        str(info.get("result", "")),
-                        info.get("_version"),
-                        info.get("_seq_no"),
-                        info.get("_primary_term"),
-                    )
-                )
+                self._succeeded(encoded, info)
             elif status in _RETRIED_STATUSES and not last:
                 retry.append(encoded)
+            elif status == 409 and op == "create" and info.get("_id") is not None:
+                conflicts.append((encoded, info))
             else:
-                error = BulkItemError(status, info.get("_index"), info.get("_id"), info.get("error") or {})
-                self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
-        return retry
+                self._failed(encoded, info)
+        return retry, conflicts
+
+    async def _confirm_creates(self, conflicts: list[tuple[Encoded, Mapping[str, Any]]]) -> None:
+        """Read back the documents of creates answered 409; the same content means success.
+
+        The client sends a request again when a connection breaks, and a bulk chunk is
+        retried after a connection error, so a create whose first attempt was applied
+        (but whose answer was lost) meets its own document. Anything else is a conflict.
+        """
+        wanted = [
+            {"_index": info["_index"], "_id": info["_id"], **({"routing": encoded.routing} if encoded.routing else {})}
+            for encoded, info in conflicts
+        ]
+        try:
+            docs = (await self.client.mget(docs=wanted))["docs"]
+        except BaseException as error:
+            for encoded, info in conflicts:  # not confirmed: they stay what Elasticsearch said
+                self._failed(encoded, info)
+            if isinstance(error, Exception):
+                return
+            raise
+        for (encoded, info), doc in zip(conflicts, docs, strict=True):
+            if doc.get("found") is True and same_source(encoded.source, doc.get("_source")):
+                answer = {**{key: doc.get(key) for key in _READ_BACK}, "result": "created"}
+                self._succeeded(encoded, answer, confirmed=True)
+            else:
+                self._failed(encoded, info)
+
+    def _succeeded(self, encoded: Encoded, info: Mapping[str, Any], confirmed: bool = False) -> None:
+        record_success(encoded, info)
+        self.written.add(info["_index"])
+        self.result.succeeded.append(
+            BulkSuccess(
+                encoded.position,
+                encoded.action,
+                info["_index"],
+                info["_id"],
+                str(info.get("result", "")),
+                info.get("_version"),
+                info.get("_seq_no"),
+                info.get("_primary_term"),
+                confirmed,
+            )
+        )
+
+    def _failed(self, encoded: Encoded, info: Mapping[str, Any]) -> None:
+        error = BulkItemError(int(info.get("status", 500)), info.get("_index"), info.get("_id"), info.get("error") or {})
+        self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
 
     def _fail(self, pending: list[Encoded], error: BaseException) -> None:
         self.stopped = True

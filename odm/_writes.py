@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from ._names import check_id
 from ._sentinel import NOT_GIVEN, NotGiven
@@ -37,6 +37,7 @@ __all__ = [
     "record_write",
     "revalidates",
     "routing_of",
+    "same_source",
     "stored_id",
     "object_fields",
     "update_precondition",
@@ -211,6 +212,15 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
     if unknown:
         source = _with_unknown(source, unknown)
     return source
+
+
+def same_source(sent: bytes, stored: Any) -> bool:
+    """Whether a stored ``_source`` is the JSON a write sent (Elasticsearch keeps it as sent).
+
+    A create answered 409 after its request was retried (the first answer was lost) finds
+    its own document: the same content means the write succeeded.
+    """
+    return bool(from_json(sent) == stored)
 
 
 def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:

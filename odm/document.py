@@ -41,6 +41,7 @@ from ._writes import (
     record_delete,
     record_write,
     routing_of,
+    same_source,
     stored_id,
     update_precondition,
     validate_update,
@@ -356,10 +357,15 @@ class AsyncDocument(BaseModel):
             params["routing"] = route
         if not creating:
             params.update(concurrency_tokens(meta, name, if_unchanged))
+        client = type(self)._client(using)
         try:
-            response = await type(self)._client(using).index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
+            response = await client.index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
         except ConflictError as error:
-            raise conflict(name, doc_id, error, creating) from error
+            stored = await _own_create(client, name, doc_id, route, body) if creating and doc_id else None
+            if stored is None:
+                raise conflict(name, doc_id, error, creating) from error
+            record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
+            return "created"
         record_write(meta, response.body, name, route)
         return str(response["result"])
 
@@ -492,6 +498,21 @@ class AsyncDocument(BaseModel):
 
 # What Elasticsearch's GET would have said: a HEAD request has no body to carry it.
 _NO_SUCH_INDEX = {"error": {"type": "index_not_found_exception", "reason": "no such index"}}
+
+
+async def _own_create(
+    client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None, sent: bytes
+) -> Mapping[str, Any] | None:
+    """The stored document a create answered 409 wrote itself, if it is that one.
+
+    The client sends a request again when its connection breaks, so a create whose first
+    attempt was applied meets its own document: the same content means it succeeded.
+    """
+    try:
+        stored = await client.get(index=index, id=doc_id, routing=routing)
+    except NotFoundError:
+        return None
+    return stored.body if same_source(sent, stored.body.get("_source")) else None
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:

@@ -41,10 +41,17 @@ async def test_load_writes_the_valid_lines_and_reports_the_rest(
     stored = await odm_client.search(index=index, sort=["views"])
     assert [hit["_id"] for hit in stored["hits"]["hits"]] == ["first", "third"]
 
-    out = io.StringIO()
+    out = io.StringIO()  # the same lines again, with --create: the identical documents are found, not conflicts
+    assert await run([*argv[:-1], "--id-field", "title", "--create"], out=out) == 1
+    assert "2 succeeded, 0 failed, 0 not attempted>, 1 invalid lines" in out.getvalue()
+
+    jsonl.write_text(LINES.replace('"views": 1', '"views": 10').replace('"views": 3', '"views": 30'))
+    out = io.StringIO()  # other content under the same ids: true conflicts, nothing overwritten
     assert await run([*argv[:-1], "--id-field", "title", "--create"], out=out) == 1
     assert "line 1: version_conflict_engine_exception (409)" in out.getvalue()
     assert "line 4: version_conflict_engine_exception (409)" in out.getvalue()
+    stored = await odm_client.search(index=index, sort=["views"])
+    assert [hit["_source"]["views"] for hit in stored["hits"]["hits"]] == [1, 3]
 
 
 def test_a_class_that_is_not_a_document_is_refused(jsonl: Path) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import elastic_transport
+import orjson
 import pytest
 from elasticsearch import ApiError
 from pydantic import AfterValidator
@@ -478,3 +479,32 @@ async def test_an_input_that_raises_a_bug_while_encoding_is_accounted_for_and_st
     final = seen[-1]
     assert final.total == 3 and [f.position for f in final.failed] == [1]
     assert isinstance(final.failed[0].error, TypeError)
+
+
+async def test_a_create_whose_answer_was_lost_is_confirmed_by_reading_it_back() -> None:
+    stored: dict[str, Any] = {}
+
+    async def applied_then_reset(request: Request) -> tuple[int, Any]:
+        if request.path == "/_mget":
+            docs = [
+                {"_index": d["_index"], "_id": d["_id"], "found": d["_id"] in stored, "_version": 1, "_seq_no": 5,
+                 "_primary_term": 1, **({"_source": stored[d["_id"]]} if d["_id"] in stored else {})}
+                for d in orjson.loads(request.body or b"{}")["docs"]
+            ]
+            return 200, {"docs": docs}
+        lines = request.lines()
+        if not stored:  # the first attempt is applied, then the connection breaks
+            for header, source in zip(lines[::2], lines[1::2]):
+                stored[header["create"]["_id"]] = source
+            stored["other"] = {"title": "somebody else's", "created_at": "2026-01-01T00:00:00"}
+            raise elastic_transport.ConnectionError("connection reset by peer")
+        return 200, answer(request, lambda header: 409)
+
+    client, _ = fake_client(applied_then_reset)
+    mine, theirs = post("mine"), post("other")
+    result = await bulk([CreateAction(mine), CreateAction(theirs)], using=client, initial_backoff=0)
+    [success] = result.succeeded
+    assert success.document is mine and success.confirmed and success.result == "created"
+    assert mine.meta.seq_no == 5  # the stored document's tokens, read back
+    [failure] = result.failed  # a document with other content is a true conflict
+    assert failure.document is theirs and isinstance(failure.error, BulkItemError) and failure.error.status == 409

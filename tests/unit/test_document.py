@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import pytest
 from pydantic import BaseModel, Field
 
-from odm import AsyncDocument, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
+from odm import AsyncDocument, DocumentExistsError, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
 from tests.models.blog import Post
+from tests.unit.fake_node import Request, fake_client
 
 WHEN = datetime(2026, 11, 24, 12, 0, 0)
 
@@ -138,3 +140,26 @@ def test_forward_references_are_mapped_once_the_model_is_rebuilt() -> None:
     Article.model_rebuild(_types_namespace={"Editor": Editor})
     assert Article.mapping_dict() == {"properties": {"editor": {"type": "object", "properties": {"name": {"type": "text"}}}}}
     assert Article.__odm__.name == "articles"
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["its-own-earlier-attempt", "another-document"])
+async def test_a_create_answered_409_reads_the_document_back(same: bool) -> None:
+    post = Post(title="Hello", created_at=WHEN, meta={"id": "p1"})
+    sent = post.to_source("posts")
+    stored_source = orjson.loads(sent) if same else {"title": "Other", "created_at": "2026-01-01T00:00:00"}
+
+    async def conflict_then_read(request: Request) -> tuple[int, Any]:
+        if request.method == "GET":
+            return 200, {"_index": "posts", "_id": "p1", "_version": 1, "_seq_no": 7, "_primary_term": 1,
+                         "found": True, "_source": stored_source}
+        return 409, {"error": {"type": "version_conflict_engine_exception", "reason": "[p1]: document already exists"},
+                     "status": 409}
+
+    client, requests = fake_client(conflict_then_read)
+    if same:
+        assert await post.save(using=client, op_type="create") == "created"
+        assert post.meta.seq_no == 7
+    else:
+        with pytest.raises(DocumentExistsError):
+            await post.save(using=client, op_type="create")
+    assert [r.method for r in requests] == ["PUT", "GET"]
