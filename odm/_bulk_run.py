@@ -273,20 +273,36 @@ class BulkRun(Generic[D]):
             {"_index": info["_index"], "_id": info["_id"], **({"routing": encoded.routing} if encoded.routing else {})}
             for encoded, info in conflicts
         ]
-        try:
-            docs = (await self.client.mget(docs=wanted))["docs"]
-        except BaseException as error:
-            for encoded, info in conflicts:  # not confirmed: they stay what Elasticsearch said
-                self._failed(encoded, info)
-            if isinstance(error, Exception):
+        attempt = 0
+        while True:
+            try:
+                docs = (await self.client.mget(docs=wanted))["docs"]
+                break
+            except TlsError as error:
+                self._unknown(conflicts, error)
                 return
-            raise
+            except (ConnectionError, ConnectionTimeout, ApiError) as error:
+                healing = not isinstance(error, ApiError) or error.status_code in _RETRIED_STATUSES
+                if not healing or attempt >= self.options["max_retries"]:
+                    self._unknown(conflicts, error)
+                    return
+            except BaseException as error:  # cancelled: the outcome of these creates stays unknown
+                self._unknown(conflicts, error)
+                raise
+            await asyncio.sleep(self._backoff(attempt))
+            attempt += 1
         for (encoded, info), doc in zip(conflicts, docs, strict=True):
             if doc.get("found") is True and same_source(encoded.source, doc.get("_source")):
                 answer = {**{key: doc.get(key) for key in _READ_BACK}, "result": "created"}
                 self._succeeded(encoded, answer, confirmed=True)
             else:
                 self._failed(encoded, info)
+
+    def _unknown(self, conflicts: list[tuple[Encoded, Mapping[str, Any]]], error: BaseException) -> None:
+        """Creates whose read-back failed: not a 409 (each may be its own earlier write), but
+        failed with the error that left their outcome unknown, as a failed request's items are."""
+        for encoded, _ in conflicts:
+            self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
 
     def _succeeded(self, encoded: Encoded, info: Mapping[str, Any], confirmed: bool = False) -> None:
         record_success(encoded, info)

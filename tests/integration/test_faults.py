@@ -1,0 +1,559 @@
+"""odm through a faulty network: the fault proxy (odm.testing.faults) between odm and the node.
+
+Every check of what was written reads the node directly (``odm_client``), never through
+the proxy. The bulk checks are the accounting contract of docs/reliability.md:
+
+- every input is reported exactly once (succeeded, failed or not attempted);
+- everything reported succeeded is on the node, with the content that was sent;
+- nothing is on the node that the result does not report: an id on the node is a
+  success, or a failure whose outcome is unknown (the exception that ended its request);
+  never a refused item (``BulkItemError``), an invalid input or one not attempted.
+
+Each test also asserts that its faults actually happened (``proxy.stats``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import elasticsearch
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from odm import (
+    BulkItemError,
+    BulkResult,
+    CreateAction,
+    DeleteAction,
+    DocumentValidationError,
+    IndexAction,
+    OdmError,
+    UpdateAction,
+)
+from odm.testing import FaultProxy
+from odm.testing.faults import (
+    Fault,
+    Latency,
+    Reject429,
+    RejectBulkItems,
+    ResetAfterForwarding,
+    ResetBeforeForwarding,
+    Stall,
+    Unavailable503,
+)
+from odm.testing.isolation import isolated
+from tests.models.blog import Post
+
+WHEN = datetime(2026, 11, 24, 12, 0, 0)
+BULK = r"/_bulk$"
+FAST_RETRIES: dict[str, Any] = {"max_retries": 8, "initial_backoff": 0.01, "max_backoff": 0.05}
+
+
+@pytest.fixture
+async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Post]:
+    bound = isolated(Post, index_prefix)
+    await bound.init()
+    return bound
+
+
+@pytest.fixture
+async def proxy(es_url: str) -> AsyncIterator[FaultProxy]:
+    async with FaultProxy(es_url, seed=20261124) as running:
+        yield running
+    assert running.stats.errors == []
+
+
+@asynccontextmanager
+async def through(proxy: FaultProxy, **options: Any) -> AsyncIterator[AsyncElasticsearch]:
+    """A client of the proxy; by default the client itself retries nothing, so odm's retries are tested."""
+    client = AsyncElasticsearch(proxy.url, **{"max_retries": 0, "request_timeout": 5, **options})
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def stored(client: AsyncElasticsearch, index: str) -> dict[str, dict[str, Any]]:
+    """Every document of the index, read from the node: id -> _source."""
+    await client.indices.refresh(index=index)
+    response = await client.search(index=index, size=10_000, query={"match_all": {}})
+    return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+
+
+def sent(document: Post) -> dict[str, Any]:
+    """The _source odm sends for a document."""
+    content: dict[str, Any] = json.loads(document.to_source())
+    return content
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """Whether a failure may have been applied: the exception that ended its request."""
+    return not isinstance(error, (BulkItemError, OdmError))
+
+
+def check_accounting(result: BulkResult[Any], inputs: Sequence[Any], on_node: dict[str, dict[str, Any]]) -> None:
+    """The accounting contract, for id-bearing inputs written to a fresh index."""
+    positions = sorted(e.position for e in [*result.succeeded, *result.failed, *result.not_attempted])
+    assert positions == list(range(len(inputs))), "every input is reported exactly once"
+
+    def document(position: int) -> Post:
+        item = inputs[position]
+        return item.document if isinstance(item, (IndexAction, CreateAction)) else item  # type: ignore[no-any-return]
+
+    for success in result.succeeded:
+        assert success.id in on_node, f"reported succeeded but not on the node: {success}"
+        assert on_node[success.id] == sent(document(success.position)), f"content differs: {success.id}"
+    may_be_there = {document(f.position).meta.id for f in result.failed if outcome_unknown(f.error)}
+    reported = {s.id for s in result.succeeded} | may_be_there
+    assert set(on_node) <= reported, f"on the node but not reported: {sorted(set(on_node) - reported)}"
+    for failure in result.failed:
+        if not outcome_unknown(failure.error):
+            assert document(failure.position).meta.id not in on_node, f"refused but on the node: {failure}"
+    for skipped in result.not_attempted:
+        assert document(skipped.position).meta.id not in on_node, f"not attempted but on the node: {skipped}"
+
+
+def new_posts(posts: type[Post], count: int, start: int = 0) -> list[Post]:
+    return [
+        posts(title=f"post {n}", views=n, tags=[f"t{n % 7}"], created_at=WHEN, meta={"id": f"p{n}"})
+        for n in range(start, start + count)
+    ]
+
+
+# -- the proxy itself ----------------------------------------------------------------------
+
+
+async def test_without_faults_the_proxy_is_transparent_and_keeps_connections_alive(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    index = f"{index_prefix}plain"
+    async with through(proxy) as client, through(proxy, http_compress=True) as gzipped:
+        await client.indices.create(index=index, settings={"number_of_shards": 1, "number_of_replicas": 0})
+        await client.index(index=index, id="a", document={"n": 1}, refresh=True)
+        assert (await client.get(index=index, id="a"))["_source"] == {"n": 1}
+        assert await client.exists(index=index, id="a") and not await client.exists(index=index, id="b")
+        operations: list[Any] = []
+        for n in range(200):
+            operations += [{"index": {"_index": index, "_id": f"g{n}"}}, {"n": n, "text": "x" * 500}]
+        response = await gzipped.bulk(operations=operations, refresh=True)  # gzip both ways
+        assert not response["errors"] and len(response["items"]) == 200
+        hits = await client.search(index=index, size=0, track_total_hits=True)
+        assert hits["hits"]["total"]["value"] == 201
+    assert proxy.stats.requests == proxy.stats.forwarded == 7
+    assert proxy.stats.connections == 2 and not proxy.stats.injected
+    assert len(await stored(odm_client, index)) == 201
+
+
+async def test_each_fault_does_what_it_says_on_the_node(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    index = f"{index_prefix}faults"
+    await odm_client.indices.create(index=index, settings={"number_of_shards": 1, "number_of_replicas": 0})
+    async with through(proxy, request_timeout=0.5) as client:
+        # POST without an id: aiohttp re-sends an idempotent method (PUT, GET, DELETE) once
+        # after a reset, by itself; POST it does not, so each fault is met exactly once.
+        async def write(fault: Fault, n: int) -> BaseException | None:
+            proxy.faults = [fault]
+            try:
+                await client.index(index=index, document={"n": n})
+            except (elasticsearch.ApiError, elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout) as error:
+                return error
+            return None
+
+        too_many = await write(Reject429(), 1)
+        assert isinstance(too_many, elasticsearch.ApiError) and too_many.status_code == 429
+        assert too_many.error == "es_rejected_execution_exception"
+        unavailable = await write(Unavailable503(), 2)
+        assert isinstance(unavailable, elasticsearch.ApiError) and unavailable.status_code == 503
+        assert unavailable.error == "unavailable_shards_exception" and index in str(unavailable.info)
+        assert isinstance(await write(ResetBeforeForwarding(), 3), elasticsearch.ConnectionError)
+        assert isinstance(await write(ResetAfterForwarding(), 4), elasticsearch.ConnectionError)
+        start = time.perf_counter()
+        assert isinstance(await write(Stall(seconds=1.0), 5), elasticsearch.ConnectionTimeout)
+        assert isinstance(await write(Stall(seconds=1.0, forward=False), 6), elasticsearch.ConnectionTimeout)
+        assert time.perf_counter() - start < 1.5  # the client's timeout, not the stall, ended each
+        start = time.perf_counter()
+        assert await write(Latency(seconds=0.2), 7) is None
+        assert time.perf_counter() - start >= 0.2
+
+        proxy.faults = [RejectBulkItems(item_probability=0.3)]
+        operations: list[Any] = []
+        for n in range(20):
+            operations += [{"create": {"_index": index, "_id": f"b{n}"}}, {"n": 100 + n}]
+        response = await client.bulk(operations=operations)
+        [event] = proxy.stats.events[-1:]
+        statuses = [item["create"]["status"] for item in response["items"]]
+        assert [n for n, status in enumerate(statuses) if status == 429] == list(event.items) != []
+        assert {item["create"]["error"]["type"] for item in response["items"] if "error" in item["create"]} == {
+            "es_rejected_execution_exception"
+        }
+        proxy.faults = [RejectBulkItems(item_probability=1.0)]  # all rejected: nothing is forwarded
+        forwarded = proxy.stats.forwarded
+        response = await client.bulk(operations=operations[:4])
+        assert [item["create"]["status"] for item in response["items"]] == [429, 429]
+        assert proxy.stats.forwarded == forwarded
+
+    on_node = {source["n"] for source in (await stored(odm_client, index)).values()}
+    accepted = {100 + n for n, status in enumerate(statuses) if status == 201}
+    assert on_node == {4, 5, 7} | accepted  # after forwarding, forwarded stall, the latency; never the rejected
+    assert proxy.stats.injected == {
+        "reject_429": 1,
+        "unavailable_503": 1,
+        "reset_before": 1,
+        "reset_after": 1,
+        "stall": 2,
+        "latency": 1,
+        "bulk_item_429": 2,
+    }
+    assert proxy.stats.rejected_items == len(event.items) + 2
+
+
+async def test_the_same_seed_meets_the_same_faults(es_url: str) -> None:
+    faults: list[Fault] = [
+        Reject429(probability=0.3),
+        Latency(probability=0.3, seconds=0.001),
+        ResetBeforeForwarding(probability=0.2),
+    ]
+
+    async def run(seed: int) -> list[tuple[int, str]]:
+        async with FaultProxy(es_url, seed=seed, faults=faults) as proxy, through(proxy) as client:
+            for _ in range(30):
+                try:
+                    await client.cluster.health()
+                except (elasticsearch.ApiError, elasticsearch.ConnectionError):
+                    pass
+            return [(event.request, event.kind) for event in proxy.stats.events]
+
+    first = await run(1)
+    assert first == await run(1) and first != await run(2)
+    assert {kind for _, kind in first} == {"reject_429", "latency", "reset_before"}
+
+
+async def test_an_items_chance_of_rejection_does_not_depend_on_the_size_of_its_request(
+    proxy: FaultProxy, index_prefix: str
+) -> None:
+    """A retry of one item is not rejected more often than the same item among 100."""
+    index = f"{index_prefix}items"
+    proxy.faults = [RejectBulkItems(probability=0.5, item_probability=0.2)]  # 10% per item
+    async with through(proxy) as client:
+        for n in range(100):
+            await client.bulk(operations=[{"index": {"_index": index, "_id": str(n)}}, {"n": n}])
+        alone = proxy.stats.rejected_items
+        operations: list[Any] = []
+        for n in range(1_000):
+            operations += [{"index": {"_index": index, "_id": str(n)}}, {"n": n}]
+        for start in range(0, 2_000, 200):
+            await client.bulk(operations=operations[start : start + 200])
+    together = proxy.stats.rejected_items - alone
+    assert 3 <= alone <= 20 and 60 <= together <= 160
+    singles = [event for event in proxy.stats.events if event.request <= 100]
+    assert len(singles) == alone and all(event.items == (0,) for event in singles)  # a request without
+    assert proxy.stats.forwarded == 100 - alone + 10  # a rejected item is not counted, and goes on whole
+
+
+# -- bulk ----------------------------------------------------------------------------------
+
+
+async def test_bulk_through_429s_resets_and_stalls_writes_everything_once(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """The faults odm recovers from today: 429 (whole and per item), resets, a stall; index actions."""
+    proxy.faults = [
+        Stall(count=1, seconds=1.5, path=BULK),  # past the client's 1 s timeout, applied by the node
+        ResetAfterForwarding(count=1, path=BULK),
+        ResetBeforeForwarding(count=1, path=BULK),
+        Reject429(count=1, path=BULK),
+        RejectBulkItems(probability=0.5, item_probability=0.2),
+        Reject429(probability=0.1),
+        ResetBeforeForwarding(probability=0.05),
+        ResetAfterForwarding(probability=0.05),
+        Latency(probability=0.3, seconds=0.01),
+    ]
+    inputs = new_posts(posts, 300)
+    async with through(proxy, request_timeout=1) as client:
+        result = await posts.bulk(inputs, using=client, chunk_size=25, **FAST_RETRIES)
+    on_node = await stored(odm_client, posts.index_name())
+    check_accounting(result, inputs, on_node)
+    assert result.ok, result.failed[:3]
+    assert len(on_node) == 300
+    kinds = proxy.stats.injected
+    assert kinds["stall"] == 1 and kinds["reset_after"] >= 1 and kinds["reset_before"] >= 1
+    assert kinds["reject_429"] >= 1 and proxy.stats.rejected_items > 0
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [ResetAfterForwarding(count=1, path=BULK), Stall(count=1, seconds=1.5, path=BULK)],
+    ids=["reset-after-forwarding", "stall-past-the-timeout"],
+)
+async def test_a_create_whose_response_was_lost_is_created_not_a_conflict(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], lost: Fault
+) -> None:
+    """The first attempt was applied, its answer lost; the retry meets it (409 for every create).
+    (The client sends ``_bulk`` as a PUT, so aiohttp itself re-sends it once after a reset.)
+
+    Expected (being implemented): odm reads the stored document back; the content it sent
+    -> a success ("created"), meta holding the stored version and seq_no; other content
+    -> a true conflict.
+    """
+    taken = posts(title="someone else's", created_at=WHEN, meta={"id": "p3"})
+    await taken.save(using=odm_client, refresh=True)
+    inputs = [CreateAction(post) for post in new_posts(posts, 6)]
+    proxy.faults = [lost]
+    async with through(proxy, request_timeout=1) as client:
+        result = await posts.bulk(inputs, using=client, **FAST_RETRIES)
+    assert proxy.stats.injected[lost.kind] == 1
+
+    [conflict] = result.failed
+    assert conflict.position == 3 and isinstance(conflict.error, BulkItemError) and conflict.error.status == 409
+    assert [s.position for s in result.succeeded] == [0, 1, 2, 4, 5]
+    assert {(s.result, s.confirmed) for s in result.succeeded} == {("created", True)}
+    on_node = await stored(odm_client, posts.index_name())
+    assert on_node.pop("p3") == sent(taken)
+    check_accounting(result, inputs, on_node)
+    for success in result.succeeded:
+        raw = await odm_client.get(index=posts.index_name(), id=success.id)
+        meta = inputs[success.position].document.meta
+        assert (meta.seq_no, meta.primary_term, meta.version) == (raw["_seq_no"], raw["_primary_term"], raw["_version"])
+
+
+@pytest.mark.parametrize(
+    "read_back_fault",
+    [Unavailable503(count=1, path=r"/_mget$"), ResetBeforeForwarding(count=2, path=r"/_mget$")],
+    ids=["503", "reset"],
+)
+async def test_a_create_whose_read_back_fails_is_not_reported_as_refused(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], read_back_fault: Fault
+) -> None:
+    """The read-back that resolves a 409 crosses the same network. If it fails, the create
+    may still be its own write: never a refused item (409 BulkItemError); expected: the
+    read-back is retried like the bulk request, so all are created."""
+    inputs = [CreateAction(post) for post in new_posts(posts, 3)]
+    proxy.faults = [ResetAfterForwarding(count=1, path=BULK), read_back_fault]
+    async with through(proxy) as client:
+        result = await posts.bulk(inputs, using=client, **FAST_RETRIES)
+    assert proxy.stats.injected["reset_after"] == 1 and proxy.stats.injected[read_back_fault.kind] >= 1
+    check_accounting(result, inputs, await stored(odm_client, posts.index_name()))
+    assert result.ok, result.failed[:1]
+
+
+async def test_a_create_meeting_an_identical_stored_document_is_confirmed_even_without_a_fault(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """odm cannot see the client's (or aiohttp's) own re-sends, so it reads back on every 409 of a
+    create: identical content stored by anyone is reported created, with ``confirmed=True``."""
+    [same, other] = new_posts(posts, 2)
+    for post in (same, other):
+        await posts(**post.model_dump(), meta={"id": post.meta.id}).save(using=odm_client, refresh=True)
+    other.views += 1
+    async with through(proxy) as client:
+        result = await posts.bulk([CreateAction(same), CreateAction(other)], using=client)
+    [success] = result.succeeded
+    assert (success.position, success.result, success.confirmed, success.version) == (0, "created", True, 1)
+    [conflict] = result.failed
+    assert conflict.position == 1 and isinstance(conflict.error, BulkItemError) and conflict.error.status == 409
+    assert not proxy.stats.injected
+
+
+@pytest.mark.parametrize("answer", [Reject429, Unavailable503], ids=["429", "503"])
+async def test_a_whole_request_429_or_503_is_retried(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], answer: type[Fault]
+) -> None:
+    """503 is retried as 429 is (expected; being implemented): bounded, with backoff."""
+    proxy.faults = [answer(count=2, path=BULK)]
+    inputs = new_posts(posts, 50)
+    async with through(proxy) as client:
+        result = await posts.bulk(inputs, using=client, chunk_size=10, max_concurrent_chunks=1, **FAST_RETRIES)
+    assert result.ok, result.failed[:1]
+    assert proxy.stats.injected[answer.kind] == 2
+    check_accounting(result, inputs, await stored(odm_client, posts.index_name()))
+
+
+@pytest.mark.parametrize("answer", [Reject429, Unavailable503], ids=["429", "503"])
+async def test_retries_of_a_429_or_503_are_bounded_and_back_off(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], answer: type[Fault]
+) -> None:
+    proxy.faults = [answer(path=BULK)]  # every bulk request, for ever
+    inputs = new_posts(posts, 30)
+    start = time.perf_counter()
+    async with through(proxy) as client:
+        result = await posts.bulk(
+            inputs, using=client, chunk_size=10, max_concurrent_chunks=1, max_retries=2, initial_backoff=0.1
+        )
+    elapsed = time.perf_counter() - start
+    assert proxy.stats.injected[answer.kind] == 3  # the first attempt and 2 retries, then the bulk stops
+    assert elapsed >= 0.1 + 0.2
+    assert [f.position for f in result.failed] == list(range(10))
+    status = 429 if answer is Reject429 else 503
+    assert {getattr(f.error, "status_code", None) for f in result.failed} == {status}
+    assert [n.position for n in result.not_attempted] == list(range(10, 30))
+    check_accounting(result, inputs, await stored(odm_client, posts.index_name()))
+
+
+async def test_bulk_under_every_fault_at_once_reports_exactly_what_the_node_holds(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """Index and create actions, some invalid, under all the faults; with the expected fixes, all written."""
+    proxy.faults = [
+        ResetAfterForwarding(count=2, path=BULK),
+        Unavailable503(count=1, path=BULK),
+        ResetBeforeForwarding(count=1, path=BULK),
+        Reject429(count=1, path=BULK),
+        RejectBulkItems(probability=0.5, item_probability=0.2),
+        Unavailable503(probability=0.05),
+        Reject429(probability=0.05),
+        ResetBeforeForwarding(probability=0.05),
+        ResetAfterForwarding(probability=0.05),
+        Latency(probability=0.3, seconds=0.01),
+    ]
+    inputs: list[Any] = []
+    for n, post in enumerate(new_posts(posts, 300)):
+        if n % 50 == 7:
+            post.tags.append(n)  # type: ignore[arg-type]  # invalid, changed in place: never sent
+        inputs.append(CreateAction(post) if n % 2 else post)
+    async with through(proxy) as client:
+        # One request at a time: the same faults meet the same requests at every run.
+        result = await posts.bulk(inputs, using=client, chunk_size=25, max_concurrent_chunks=1, **FAST_RETRIES)
+    on_node = await stored(odm_client, posts.index_name())
+    check_accounting(result, inputs, on_node)
+    assert all(isinstance(f.error, DocumentValidationError) for f in result.failed), result.failed[:3]
+    assert len(result.failed) == 6 and not result.not_attempted and len(on_node) == 294
+    assert any(success.confirmed for success in result.succeeded)  # creates whose answer was lost, read back
+    assert {"reset_after", "unavailable_503", "reset_before", "reject_429", "bulk_item_429"} <= set(proxy.stats.injected)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap, not part of the create fix: a retried update or delete guarded by the loaded seq_no meets "
+    "its own first attempt (false 409), and a retried delete by id finds nothing (false 404)",
+)
+@pytest.mark.parametrize("kind", ["update-loaded", "delete-loaded", "delete-by-id"])
+async def test_an_update_or_delete_whose_response_was_lost_is_not_a_false_failure(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], kind: str
+) -> None:
+    assert (await posts.bulk(new_posts(posts, 1), using=odm_client, refresh=True)).ok
+    loaded = await posts.get("p0", using=odm_client)
+    action: Any = {
+        "update-loaded": UpdateAction(loaded, {"views": 100}),
+        "delete-loaded": DeleteAction(loaded),
+        "delete-by-id": DeleteAction("p0"),
+    }[kind]
+    proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
+    async with through(proxy) as client:
+        result = await posts.bulk([action], using=client, **FAST_RETRIES)
+    assert proxy.stats.injected["reset_after"] == 1
+    assert result.ok, result.failed
+
+
+async def test_what_a_lost_answer_leaves_for_writes_that_cannot_tell(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """By Elasticsearch's semantics, documented in docs/reliability.md: a document without an
+    id is written twice (the second attempt gets a new id), and an update sent again is a no-op."""
+    assert (await posts.bulk(new_posts(posts, 1), using=odm_client, refresh=True)).ok
+    index = posts.index_name()
+    async with through(proxy, max_retries=3) as client:
+        proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
+        result = await posts.bulk([posts(title="no id", created_at=WHEN)], using=client, **FAST_RETRIES)
+        assert [s.result for s in result.succeeded] == ["created"]
+        proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
+        result = await posts.bulk([UpdateAction("p0", {"views": 10})], using=client, **FAST_RETRIES)
+        assert [s.result for s in result.succeeded] == ["noop"]
+        proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
+        [new] = new_posts(posts, 1, start=1)
+        result = await posts.bulk([new], using=client, **FAST_RETRIES)
+        assert [(s.result, s.version) for s in result.succeeded] == [("updated", 2)]  # it created it, once
+        proxy.faults = [ResetAfterForwarding(count=1)]
+        assert await posts(title="no id either", created_at=WHEN).save(using=client) == "created"  # a POST
+        proxy.faults = [ResetAfterForwarding(count=1)]
+        again = posts(title="post 0", created_at=WHEN, meta={"id": "p0"})
+        assert await again.update(using=client, views=11) == "noop"
+    assert proxy.stats.injected["reset_after"] == 5
+    await odm_client.indices.refresh(index=index)
+    for title in ("no id", "no id either"):
+        assert (await odm_client.count(index=index, query={"term": {"title.raw": title}}))["count"] == 2
+    assert (await odm_client.get(index=index, id="p0"))["_source"]["views"] == 11
+
+
+# -- one document at a time ----------------------------------------------------------------
+
+
+async def test_save_update_get_search_through_429_503_resets_and_a_stall_with_the_clients_retries(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """Single-document calls rely on the client's own retries (429/502/503/504, connection errors)."""
+    async with through(proxy, max_retries=3, retry_on_timeout=True, request_timeout=1) as client:
+        post = posts(title="first", created_at=WHEN, meta={"id": "s1"})
+        proxy.faults = [Reject429(count=1), Unavailable503(count=1), ResetBeforeForwarding(count=1)]
+        await post.save(using=client, refresh=True)
+        proxy.faults = [Unavailable503(count=1), ResetBeforeForwarding(count=1)]
+        assert await post.update(using=client, views=7, refresh=True) == "updated"
+        proxy.faults = [Stall(count=1, seconds=1.5), ResetAfterForwarding(count=1), Reject429(count=1)]
+        fetched = await posts.get("s1", using=client)
+        assert (fetched.title, fetched.views) == ("first", 7)
+        proxy.faults = [ResetAfterForwarding(count=1), Stall(count=1, seconds=1.5), Unavailable503(count=1)]
+        hits = await posts.search(using=client).query("term", **{"title.raw": "first"}).execute()
+        assert [hit.meta.id for hit in hits] == ["s1"]
+    raw = await odm_client.get(index=posts.index_name(), id="s1")
+    assert raw["_source"] == sent(fetched) and raw["_source"]["views"] == 7
+    assert set(proxy.stats.injected) == {"reject_429", "unavailable_503", "reset_before", "reset_after", "stall"}
+
+
+async def test_a_save_whose_response_was_lost_leaves_one_document_with_its_content(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """A save with an id is a PUT: aiohttp re-sends it once after the reset, and it overwrites itself."""
+    post = posts(title="once", created_at=WHEN, meta={"id": "s1"})
+    proxy.faults = [ResetAfterForwarding(count=1)]
+    async with through(proxy) as client:
+        await post.save(using=client)
+    raw = await odm_client.get(index=posts.index_name(), id="s1")
+    assert raw["_source"] == sent(post) and raw["_version"] == 2 and post.meta.version == 2
+    assert proxy.stats.injected["reset_after"] == 1 and proxy.stats.requests == 2
+
+
+async def test_a_create_save_whose_response_was_lost_is_not_a_false_conflict(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """A create is a PUT: aiohttp re-sends it once after the reset, below the client (even with
+    max_retries=0), and the re-sent create meets the first one. odm reads it back: its own."""
+    post = posts(title="once", created_at=WHEN, meta={"id": "s1"})
+    proxy.faults = [ResetAfterForwarding(count=1)]
+    async with through(proxy) as client:
+        assert await post.save(using=client, op_type="create") == "created"
+    raw = await odm_client.get(index=posts.index_name(), id="s1")
+    assert raw["_source"] == sent(post) and (post.meta.version, post.meta.seq_no) == (raw["_version"], raw["_seq_no"])
+    assert proxy.stats.injected["reset_after"] == 1 and proxy.stats.requests == 3  # create, re-sent create, read back
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: a single-document write sent again after its answer was lost (by aiohttp for PUT and "
+    "DELETE, by the client's retries for update's POST) meets its own first attempt: a write guarded by the "
+    "loaded seq_no fails with a false VersionConflictError, a delete without tokens with a false DocumentNotFoundError",
+)
+@pytest.mark.parametrize("call", ["save-loaded", "update-loaded", "delete-loaded", "delete-new-instance"])
+async def test_a_single_write_whose_response_was_lost_is_not_a_false_failure(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], call: str
+) -> None:
+    await posts(title="loaded", created_at=WHEN, meta={"id": "s1"}).save(using=odm_client, refresh=True)
+    loaded = await posts.get("s1", using=odm_client)
+    proxy.faults = [ResetAfterForwarding(count=1)]
+    async with through(proxy, max_retries=3) as client:
+        if call == "save-loaded":
+            loaded.views = 5
+            await loaded.save(using=client)
+        elif call == "update-loaded":
+            await loaded.update(using=client, views=5)
+        elif call == "delete-loaded":
+            await loaded.delete(using=client)
+        else:
+            await posts(title="loaded", created_at=WHEN, meta={"id": "s1"}).delete(using=client)
+    assert proxy.stats.injected["reset_after"] == 1
+    raw = await odm_client.options(ignore_status=404).get(index=posts.index_name(), id="s1")
+    assert raw["found"] is call.startswith(("save", "update")) and raw.get("_source", {"views": 5})["views"] == 5
