@@ -145,8 +145,8 @@ class Encoded:
     objects: list[str] | None = None  # update: object fields merged in the index, read back
 
     @property
-    def source(self) -> bytes:
-        """The ``_source`` line of an index or create action (its header line never holds a newline)."""
+    def body(self) -> bytes:
+        """The ``_source`` line of an index or create action (a header line never holds a newline)."""
         return self.lines.split(b"\n", 2)[1]
 
 

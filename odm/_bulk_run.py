@@ -102,7 +102,7 @@ _INVALID_INPUT = (OdmError,)
 # 429: rejected, 503: shards unavailable for a moment (a primary relocating, a node
 # restarting); both heal, so both are retried with backoff, a whole request or one item.
 _RETRIED_STATUSES = frozenset({429, 503})
-# What a create confirmed by reading its document back reports, as a write's answer would.
+# What an item confirmed by reading its document back reports, as a write's answer would.
 _READ_BACK = ("_index", "_id", "_version", "_seq_no", "_primary_term")
 
 
@@ -224,7 +224,7 @@ class BulkRun(Generic[D]):
                 else:
                     pending, conflicts = self._record(pending, response["items"], attempt >= self.options["max_retries"])
                     if conflicts:
-                        await self._confirm_creates(conflicts)
+                        await self._read_back(conflicts)
                     if not pending:
                         return
                 await asyncio.sleep(self._backoff(attempt))
@@ -244,8 +244,8 @@ class BulkRun(Generic[D]):
         """File each item's outcome.
 
         Returns:
-            The items answered 429 or 503, to retry, and the creates answered 409, to
-            confirm (see :meth:`_confirm_creates`); neither is filed yet.
+            The items answered 429 or 503, to retry, and the creates answered 409, to read
+            back (see :meth:`_read_back`); neither is filed yet.
         """
         retry: list[Encoded] = []
         conflicts: list[tuple[Encoded, Mapping[str, Any]]] = []
@@ -257,12 +257,14 @@ class BulkRun(Generic[D]):
             elif status in _RETRIED_STATUSES and not last:
                 retry.append(encoded)
             elif status == 409 and op == "create" and info.get("_id") is not None:
+                # Only a create is confirmed by content: a write guarded by seq_no that finds
+                # the same values may have lost a race (two increments from 5 both write 6).
                 conflicts.append((encoded, info))
             else:
                 self._failed(encoded, info)
         return retry, conflicts
 
-    async def _confirm_creates(self, conflicts: list[tuple[Encoded, Mapping[str, Any]]]) -> None:
+    async def _read_back(self, conflicts: list[tuple[Encoded, Mapping[str, Any]]]) -> None:
         """Read back the documents of creates answered 409; the same content means success.
 
         The client sends a request again when a connection breaks, and a bulk chunk is
@@ -291,9 +293,10 @@ class BulkRun(Generic[D]):
                 raise
             await asyncio.sleep(self._backoff(attempt))
             attempt += 1
-        for (encoded, info), doc in zip(conflicts, docs, strict=True):
-            if doc.get("found") is True and same_source(encoded.source, doc.get("_source")):
-                answer = {**{key: doc.get(key) for key in _READ_BACK}, "result": "created"}
+        docs = list(docs) + [{}] * (len(conflicts) - len(docs))  # a short answer confirms nothing
+        for (encoded, info), doc in zip(conflicts, docs):
+            if doc.get("found") is True and same_source(encoded.body, doc.get("_source")):
+                answer = {**{key: doc.get(key, info.get(key)) for key in _READ_BACK}, "result": "created"}
                 self._succeeded(encoded, answer, confirmed=True)
             else:
                 self._failed(encoded, info)

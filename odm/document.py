@@ -361,8 +361,10 @@ class AsyncDocument(BaseModel):
         try:
             response = await client.index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
         except ConflictError as error:
-            stored = await _own_create(client, name, doc_id, route, body) if creating and doc_id else None
-            if stored is None:
+            # Only a create can be confirmed by its content: a write guarded by seq_no that
+            # finds the same values may have lost a race (two increments from 5 both write 6).
+            stored = await _read_back(client, name, doc_id, route) if creating and doc_id is not None else None
+            if stored is None or not same_source(body, stored.get("_source")):
                 raise conflict(name, doc_id, error, creating) from error
             record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
             return "created"
@@ -500,19 +502,18 @@ class AsyncDocument(BaseModel):
 _NO_SUCH_INDEX = {"error": {"type": "index_not_found_exception", "reason": "no such index"}}
 
 
-async def _own_create(
-    client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None, sent: bytes
-) -> Mapping[str, Any] | None:
-    """The stored document a create answered 409 wrote itself, if it is that one.
+async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None) -> Mapping[str, Any] | None:
+    """The stored document after a create was answered 409, or ``None`` if there is none.
 
-    The client sends a request again when its connection breaks, so a create whose first
-    attempt was applied meets its own document: the same content means it succeeded.
+    The client (and aiohttp, for PUT) sends a request again when its connection breaks, so
+    a create whose first attempt was applied meets its own document: the same content
+    means it succeeded.
     """
     try:
-        stored = await client.get(index=index, id=doc_id, routing=routing)
+        answer: Mapping[str, Any] = (await client.get(index=index, id=doc_id, routing=routing)).body
+        return answer
     except NotFoundError:
         return None
-    return stored.body if same_source(sent, stored.body.get("_source")) else None
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,18 +14,29 @@ __all__ = ["request_json"]
 
 
 def request_json(
-    method: str, url: str, body: Any = None, *, timeout: float = 30.0
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    timeout: float = 30.0,
+    context: ssl.SSLContext | None = None,
+    basic_auth: tuple[str, str] | None = None,
 ) -> tuple[int, Any]:
     """Send ``body`` (JSON-encoded when not None) and return ``(status, decoded JSON)``.
 
     Error statuses are returned, not raised, so callers can tell 404 from success.
-    Credentials in the URL (``http://user:pass@host:9200``) become Basic auth.
+    Credentials in the URL (``http://user:pass@host:9200``) become Basic auth, as do
+    ``basic_auth`` (which keeps them out of the URL, and so out of error messages).
+    ``context`` verifies an ``https`` server (e.g. against a test CA).
 
     Raises:
-        urllib.error.URLError: the server could not be reached.
+        urllib.error.URLError: the server could not be reached (or its certificate was refused).
     """
     parts = urllib.parse.urlsplit(url)
     headers = {"Accept": "application/json"}
+    if basic_auth is not None:
+        userinfo = f"{basic_auth[0]}:{basic_auth[1]}"
+        headers["Authorization"] = "Basic " + base64.b64encode(userinfo.encode()).decode()
     if parts.username is not None:
         userinfo = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         headers["Authorization"] = "Basic " + base64.b64encode(userinfo.encode()).decode()
@@ -39,7 +51,7 @@ def request_json(
         headers["Content-Type"] = "application/json"
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, _decode(resp.read())
     except urllib.error.HTTPError as err:
         with err:

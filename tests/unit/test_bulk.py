@@ -323,7 +323,7 @@ async def test_stop_on_invalid_sends_nothing_more() -> None:
 async def test_raise_on_error_raises_with_the_same_result() -> None:
     async def conflict(request: Request) -> tuple[int, Any]:
         if request.path == "/_mget":  # the create's read-back: another document is stored
-            return 200, {"docs": [{"_index": "posts", "_id": "a", "found": True, "_source": {"title": "other"}}]}
+            return 200, {"docs": [{"_index": "posts", "_id": i, "found": True, "_source": {"title": "other"}} for i in "ab"]}
         return 200, answer(request, lambda header: 409)
 
     client, _ = fake_client(conflict)
