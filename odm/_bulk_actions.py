@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Union
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import to_json
 from typing_extensions import TypeAlias, TypeVar
 
@@ -28,14 +28,13 @@ from ._writes import (
     object_fields,
     record_delete,
     record_write,
-    refuse_unknown,
     routing_of,
     stored_id,
     update_precondition,
+    validate_fields,
     validate_update,
 )
-from .errors import BulkInputError, DocumentStateError, DocumentValidationError, HitValidationError, NoIndexError
-from .mapping import es_field_name
+from .errors import BulkInputError, DocumentStateError, NoIndexError
 
 if TYPE_CHECKING:
     from .document import AsyncDocument
@@ -231,12 +230,7 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     if document is not None:
         updates, partial = validate_update(document, fields, name, doc_id)
     else:
-        try:
-            refuse_unknown(cls, fields)
-            valid = _validate_partial(cls, fields, name, doc_id)
-        except ValidationError as errors:
-            raise DocumentValidationError(name, doc_id, errors) from errors
-        updates, partial = None, valid.model_dump(mode="json", by_alias=True, include=set(fields))
+        updates, partial = None, validate_fields(cls, fields, name, doc_id)
     meta = document.meta if document is not None else None
     extra: dict[str, Any] = update_precondition(meta, name, action.if_unchanged, action.retry_on_conflict)
     objects = object_fields(partial) if document is not None else []
@@ -275,15 +269,6 @@ def _class_of(action: UpdateAction[Any] | DeleteAction[Any], defaults: Defaults)
             "use Post.bulk(...), bulk(document_class=Post) or document_class=Post"
         )
     return cls
-
-
-def _validate_partial(cls: type[AsyncDocument], fields: dict[str, Any], name: str, doc_id: str) -> AsyncDocument:
-    """Validate each field on its own, as a hit with those fields only would be."""
-    source = {es_field_name(key, cls.model_fields[key]): value for key, value in fields.items()}
-    try:
-        return reader_for(cls).read({"_index": name, "_id": doc_id, "_source": source}, partial=True)
-    except HitValidationError as error:
-        raise error.errors from None
 
 
 def _routing(action: BulkAction[Any], document: AsyncDocument | None) -> str | None:

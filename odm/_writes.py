@@ -21,9 +21,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
+from ._hits import reader_for
 from ._names import check_id
 from ._sentinel import NOT_GIVEN, NotGiven
-from .errors import DocumentStateError, DocumentValidationError
+from .errors import DocumentStateError, DocumentValidationError, HitValidationError
+from .mapping import es_field_name
 from .meta import Meta
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "stored_id",
     "object_fields",
     "update_precondition",
+    "validate_fields",
     "validate_update",
 ]
 
@@ -266,6 +269,32 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
     except PydanticSerializationError as error:
         raise DocumentValidationError(index, doc_id, " ".join(str(error).split())) from error
     return values, partial
+
+
+def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> dict[str, Any]:
+    """Check each of ``fields`` on its own against ``cls``: an update by id, whose other
+    fields are not known here.
+
+    Returns:
+        The ``doc`` body of the partial update (by Elasticsearch name, as JSON values).
+
+    Raises:
+        DocumentValidationError: an unknown field, ``meta``, or an invalid value; nothing may be sent.
+    """
+    try:
+        refuse_unknown(cls, fields)
+        source = {es_field_name(key, cls.model_fields[key]): value for key, value in fields.items()}
+        values = reader_for(cls).read_fields(source, index, doc_id)
+    except ValidationError as errors:
+        raise DocumentValidationError(index, doc_id, errors) from errors
+    except HitValidationError as error:
+        raise DocumentValidationError(index, doc_id, error.errors) from error
+    partial = cls.model_construct(**values).model_dump(mode="json", by_alias=True, include=set(fields))
+    try:
+        to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
+    except PydanticSerializationError as error:
+        raise DocumentValidationError(index, doc_id, " ".join(str(error).split())) from error
+    return partial
 
 
 def refuse_unknown(cls: type[BaseModel], fields: Mapping[str, Any]) -> None:

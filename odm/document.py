@@ -44,6 +44,7 @@ from ._writes import (
     same_source,
     stored_id,
     update_precondition,
+    validate_fields,
     validate_update,
 )
 from .bulk import BulkInput, BulkOptions, BulkResult, bulk
@@ -458,6 +459,67 @@ class AsyncDocument(BaseModel):
         except NotFoundError as error:
             raise not_found(name, doc_id, error.meta, error.body) from error
         record_delete(meta)
+
+    @classmethod
+    async def update_by_id(
+        cls,
+        id: str | int,
+        index: str | None = None,
+        using: UsingType | None = None,
+        refresh: Refresh | NotGiven = NOT_GIVEN,
+        routing: str | NotGiven = NOT_GIVEN,
+        retry_on_conflict: int | NotGiven = NOT_GIVEN,
+        **fields: Any,
+    ) -> str:
+        """Partially update a stored document by id in one request, without loading it first.
+
+        Each field is validated on its own against the model (the rest of the document is
+        not known here); without a precondition, Elasticsearch's internal conflicts are
+        retried, as for :meth:`update`. An object or ``dict`` value is merged into the
+        stored one. Example: ``await Post.update_by_id("p1", views=10)``
+
+        Returns:
+            ``"updated"`` or ``"noop"``.
+
+        Raises:
+            DocumentValidationError: an unknown field or an invalid value; nothing was sent.
+            DocumentNotFoundError, IndexNotFoundError: nothing to update.
+        """
+        name, doc_id = cls.index_name(index), check_id(id)
+        partial = validate_fields(cls, fields, name, doc_id)
+        retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
+        params = given(refresh=refresh, routing=routing)
+        params.update(update_precondition(None, name, NOT_GIVEN, retries))
+        try:
+            response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
+        except ConflictError as error:
+            raise VersionConflictError(name, doc_id, error) from error
+        except NotFoundError as error:
+            raise not_found(name, doc_id, error.meta, error.body) from error
+        return str(response["result"])
+
+    @classmethod
+    async def delete_by_id(
+        cls,
+        id: str | int,
+        index: str | None = None,
+        using: UsingType | None = None,
+        refresh: Refresh | NotGiven = NOT_GIVEN,
+        routing: str | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Delete a stored document by id in one request, without loading it first.
+
+        Example: ``await Post.delete_by_id("p1")``
+
+        Raises:
+            DocumentNotFoundError: no such document.
+            IndexNotFoundError: no such index.
+        """
+        name, doc_id = cls.index_name(index), check_id(id)
+        try:
+            await cls._client(using).delete(index=name, id=doc_id, **given(refresh=refresh, routing=routing))
+        except NotFoundError as error:
+            raise not_found(name, doc_id, error.meta, error.body) from error
 
     @classmethod
     async def bulk(

@@ -257,3 +257,24 @@ async def test_pydantic_aliases_name_the_field_and_round_trip(
     assert found.age == 33
     await found.update(age=34, refresh=True)
     assert (await odm_client.get(index=Person.index_name(), id="ann"))["_source"]["Age"] == 34
+
+
+async def test_update_and_delete_by_id_send_one_request_each_and_validate_first(
+    odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    await posts(title="by id", created_at=WHEN, meta={"id": "b1"}).save(refresh=True)
+    assert await posts.update_by_id("b1", views=7, refresh=True) == "updated"
+    assert (await posts.get("b1")).views == 7
+    with pytest.raises(DocumentValidationError, match="views"):
+        await posts.update_by_id("b1", views="many")
+    with pytest.raises(DocumentValidationError, match="nope"):
+        await posts.update_by_id("b1", nope=1)
+    with pytest.raises(DocumentNotFoundError):
+        await posts.update_by_id("missing", views=1)
+    assert (await posts.get("b1")).views == 7  # the refused updates sent nothing
+    await posts.delete_by_id("b1", refresh=True)
+    assert not await posts.exists("b1")
+    with pytest.raises(DocumentNotFoundError):
+        await posts.delete_by_id("b1")
+    with pytest.raises(InvalidIdError):
+        await posts.delete_by_id("..")
