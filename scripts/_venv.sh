@@ -9,6 +9,9 @@ fi
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
+  # The distribution was called "odm" before it became "odm-elasticsearch": drop the old one,
+  # or pytest would load the plugin twice.
+  .venv/bin/python -m pip uninstall -q -y odm 2>/dev/null || true
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
 fi
