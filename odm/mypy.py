@@ -51,6 +51,7 @@ __all__ = ["OdmPlugin", "plugin"]
 
 DOCUMENT = "odm.document.AsyncDocument"
 FIELD_EXPR = "odm.expressions.FieldExpr"
+META = "odm.meta.Meta"
 BASE_MODEL = "pydantic.main.BaseModel"
 METADATA_KEY = "odm"
 
@@ -107,7 +108,25 @@ class OdmPlugin(Plugin):
         owner, _, name = fullname.rpartition(".")
         if owner == FIELD_EXPR and not name.startswith("_"):
             return partial(_path_attribute, name)
+        if name == "meta":
+            info = self._class_info(owner)
+            if info is not None and info.has_base(DOCUMENT):
+                return self._meta_read
         return None
+
+    def _meta_read(self, ctx: AttributeContext) -> Type:
+        # ``doc.meta`` reads a Meta. pydantic's plugin types the field by what assignment
+        # takes (``Meta | Mapping[str, Any]``, the descriptor's __set__), which would make
+        # every ``doc.meta.id`` an error when both plugins are on: a read is narrowed to Meta.
+        # A model's own ``meta: Meta`` field (a response model) is already Meta; left alone.
+        meta = self._class_info(META)
+        attr = get_proper_type(ctx.default_attr_type)
+        if ctx.is_lvalue or meta is None or not isinstance(attr, UnionType):
+            return ctx.default_attr_type
+        items = [get_proper_type(item) for item in attr.items]
+        if any(isinstance(item, Instance) and item.type is meta for item in items):
+            return Instance(meta, [])
+        return ctx.default_attr_type
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         owner, _, method = fullname.rpartition(".")

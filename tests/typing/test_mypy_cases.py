@@ -74,14 +74,14 @@ def differences(expected: list[Report], actual: list[Report]) -> list[str]:
     return missing + unexpected
 
 
-def run_mypy(files: list[Path]) -> str:
-    """mypy with the repository's configuration, run from the repository root."""
+def run_mypy(files: list[Path], config: Path = ROOT / "mypy.ini", cache: str = ".mypy_cache") -> str:
+    """mypy with the repository's configuration (or ``config``), run from the repository root."""
     stdout, stderr, _ = api.run(
         [
             "--config-file",
-            str(ROOT / "mypy.ini"),
+            str(config),
             "--cache-dir",
-            str(ROOT / ".mypy_cache"),
+            str(ROOT / cache),
             "--no-error-summary",
             "--hide-error-context",
             "--no-pretty",
@@ -102,6 +102,22 @@ def test_mypy_reports_exactly_what_the_cases_expect(monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(ROOT)  # mypy_path and the imports of the cases are relative to the root
     output = run_mypy(CASES)
     expected = sorted(r for f in CASES for r in expected_reports(f.name, f.read_text()))
+    found = differences(expected, reported(output))
+    assert not found, "\n".join([*found, "mypy said:", output])
+
+
+WITH_PYDANTIC = sorted((Path(__file__).parent / "with_pydantic_plugin").glob("*.py"))
+
+
+@pytest.mark.parametrize("plugins", ["pydantic.mypy, odm.mypy", "odm.mypy, pydantic.mypy"])
+def test_cases_with_pydantic_plugin_in_either_order(plugins: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs recommend pydantic's plugin beside odm's: together they must not report false errors."""
+    config = tmp_path / "mypy.ini"
+    config.write_text((ROOT / "mypy.ini").read_text().replace("plugins = odm.mypy", f"plugins = {plugins}"))
+    assert plugins in config.read_text()
+    monkeypatch.chdir(ROOT)
+    output = run_mypy(WITH_PYDANTIC, config, cache=".mypy_cache_pydantic_plugin")
+    expected = sorted(r for f in WITH_PYDANTIC for r in expected_reports(f.name, f.read_text()))
     found = differences(expected, reported(output))
     assert not found, "\n".join([*found, "mypy said:", output])
 
