@@ -1,8 +1,12 @@
 """``python -m odm load``: bulk-load a JSON-lines file through a document class, with progress.
 
 Each line is validated as the document class (an invalid line is reported with its
-number and not sent), then written with :func:`odm.bulk`; the exit status is 0 only
-when every line was written.
+number and the id it would have had, and not sent), then written with :func:`odm.bulk`.
+Failures are reported one line per kind, not one per document.
+
+Exit status: 0 every line was written; 1 some lines were invalid or failed; 2 the command
+line is wrong (an unknown class, a missing file); 3 Elasticsearch cannot be used as asked
+(unreachable, the index missing without ``--init``, a mapping conflict).
 """
 
 from __future__ import annotations
@@ -16,48 +20,87 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, TransportError
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from ._document_options import options_of
 from .bulk import CreateAction, IndexAction
 from .document import AsyncDocument
-from .errors import DocumentValidationError
+from .errors import DocumentValidationError, OdmError
 
 __all__ = ["main", "run"]
+
+OK, INCOMPLETE, USAGE, UNUSABLE = 0, 1, 2, 3
+
+_DESCRIPTION = """\
+Bulk-load a JSON-lines file (one JSON document per line) through an odm document class.
+Each line is validated by the class before it is sent; invalid lines are reported with
+their line number and not sent.
+
+exit status: 0 every line was written, 1 some lines were invalid or failed,
+2 wrong command line (unknown class, missing file), 3 Elasticsearch cannot be used
+(unreachable, index missing without --init, mapping conflict)."""
+
+_SHOWN = 10  # problem lines printed per kind of problem
+
+
+class _Stop(Exception):
+    """A reason to stop before loading, with its exit status; printed as one line."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _document_class(spec: str) -> type[AsyncDocument]:
     module_name, _, class_name = spec.partition(":")
     if not class_name:
-        raise SystemExit(f"error: {spec!r} is not MODULE:CLASS, e.g. myapp.models:Post")
-    found = getattr(importlib.import_module(module_name), class_name, None)
+        raise _Stop(USAGE, f"{spec!r} is not MODULE:CLASS, e.g. myapp.models:Post")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise _Stop(USAGE, f"cannot import {module_name!r}: {error}") from error
+    found = getattr(module, class_name, None)
     if not (isinstance(found, type) and issubclass(found, AsyncDocument)):
-        raise SystemExit(f"error: {spec} is not an odm.AsyncDocument subclass")
+        raise _Stop(USAGE, f"{spec} is not an odm.AsyncDocument subclass")
     return found
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m odm", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m odm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    load = commands.add_parser("load", help="bulk-load a JSON-lines file through a document class")
+    load = commands.add_parser(
+        "load",
+        help="bulk-load a JSON-lines file through a document class",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     load.add_argument("document", help="the document class, as MODULE:CLASS (e.g. myapp.models:Post)")
-    load.add_argument("file", type=Path, help="one JSON document per line")
-    load.add_argument("--url", default=os.environ.get("ODM_ES_URL", "http://127.0.0.1:9200"))
-    load.add_argument("--index", help="write here instead of the class's Index.name")
+    load.add_argument("file", type=Path, help="the JSON-lines file: one JSON document per line")
+    load.add_argument(
+        "--url",
+        default=os.environ.get("ODM_ES_URL", "http://127.0.0.1:9200"),
+        help="Elasticsearch URL (default: $ODM_ES_URL, else http://127.0.0.1:9200)",
+    )
+    load.add_argument("--index", help="write to this index instead of the class's Index.name")
     load.add_argument("--id-field", help="use this field of each line as the document id")
-    load.add_argument("--create", action="store_true", help="only create: an existing id is a failure")
-    load.add_argument("--init", action="store_true", help="create or update the index first")
-    load.add_argument("--chunk-size", type=int, default=500)
+    load.add_argument("--create", action="store_true", help="only create: a line whose id exists with other content fails")
+    load.add_argument(
+        "--init", action="store_true", help="create the index from the class's mapping, or apply compatible changes"
+    )
+    load.add_argument("--chunk-size", type=int, default=500, help="documents per bulk request (default: 500)")
     return parser
 
 
 class _Lines:
-    """Documents from the file, lazily; invalid lines are kept aside with their numbers."""
+    """Documents from the file, lazily; invalid lines are kept aside with their numbers and ids."""
 
     def __init__(self, cls: type[AsyncDocument], path: Path, id_field: str | None, create: bool) -> None:
         self.cls, self.path, self.id_field, self.create = cls, path, id_field, create
-        self.invalid: list[tuple[int, ValidationError]] = []
+        self.invalid: list[tuple[int, str | None, ValidationError]] = []
         self.line_of: list[int] = []  # the line number of each action handed to bulk
 
     def __iter__(self) -> Iterator[IndexAction[Any] | CreateAction[Any]]:
@@ -68,18 +111,31 @@ class _Lines:
                 try:
                     document = self.cls.model_validate_json(line)
                 except ValidationError as error:
-                    self.invalid.append((number, error))
+                    self.invalid.append((number, self._id_in(line), error))
                     continue
                 if self.id_field is not None:
                     document.meta.id = str(getattr(document, self.id_field))
                 self.line_of.append(number)
                 yield CreateAction(document) if self.create else IndexAction(document)
 
+    def _id_in(self, line: bytes) -> str | None:
+        """The id an invalid line would have had, if it can be read from it."""
+        if self.id_field is None:
+            return None
+        try:
+            raw = from_json(line)
+        except ValueError:
+            return None
+        info = self.cls.model_fields.get(self.id_field)
+        names = [self.id_field, *([info.alias] if info is not None and info.alias else [])]
+        value = next((raw[name] for name in names if isinstance(raw, dict) and name in raw), None)
+        return None if value is None else str(value)
+
 
 def _progress_bar(path: Path, out: TextIO) -> tuple[Callable[[Any], None], Callable[[], None]]:
     """A tqdm bar when tqdm is installed, else nothing: the summary is printed anyway."""
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # optional: the command works without it
     except ImportError:
         return (lambda result: None), (lambda: None)
     bar = tqdm(desc=path.name, unit="doc", file=out)
@@ -90,19 +146,56 @@ def _progress_bar(path: Path, out: TextIO) -> tuple[Callable[[Any], None], Calla
     return update, bar.close
 
 
+async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, url: str, index: str, init: bool) -> None:
+    """Check that the node answers and the index exists (or create it with ``--init``)."""
+    try:
+        await client.cluster.health()
+        if init:
+            await cls.init(index=index, using=client)
+        elif not await client.indices.exists(index=index):
+            raise _Stop(
+                UNUSABLE,
+                f"index {index!r} does not exist; run with --init to create it from {cls.__name__}'s mapping "
+                "(writing without it would create a dynamic mapping that guesses the field types)",
+            )
+    except (ConnectionError, TransportError) as error:
+        raise _Stop(UNUSABLE, f"cannot reach Elasticsearch at {url}: {error}") from error
+    except (ApiError, OdmError) as error:
+        raise _Stop(UNUSABLE, f"cannot use index {index!r}: {error}") from error
+
+
+def _report(problems: list[tuple[int, str]], out: TextIO) -> None:
+    """One line per kind of problem (the same error for many lines is said once), with line numbers."""
+    kinds: dict[str, list[int]] = {}
+    for number, problem in sorted(problems):
+        kinds.setdefault(problem, []).append(number)
+    for problem, numbers in kinds.items():
+        where = ", ".join(str(n) for n in numbers[:_SHOWN]) + (", ..." if len(numbers) > _SHOWN else "")
+        label = f"line {where}" if len(numbers) == 1 else f"{len(numbers)} lines ({where})"
+        print(f"  {label}: {problem}", file=out)
+
+
 async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
     """Run the command line ``argv`` (without the program name); returns the exit status."""
     args = _parser().parse_args(argv)
-    cls = _document_class(args.document)
-    client = AsyncElasticsearch(hosts=[args.url], request_timeout=60)
     try:
-        if args.init:
-            await cls.init(index=args.index, using=client)
+        cls = _document_class(args.document)
+        if not args.file.is_file():
+            raise _Stop(USAGE, f"{args.file}: no such file")
+        index = cls.index_name(args.index)
+    except (_Stop, OdmError) as error:
+        print(f"error: {error}", file=out)
+        return error.status if isinstance(error, _Stop) else USAGE
+    client = AsyncElasticsearch(hosts=[args.url], request_timeout=60, max_retries=1)
+    try:
+        try:
+            await _prepare(cls, client, args.url, index, args.init)
+        except _Stop as error:
+            print(f"error: {error}", file=out)
+            return error.status
         lines = _Lines(cls, args.file, args.id_field, args.create)
         update, close = _progress_bar(args.file, out)
-        options: dict[str, Any] = {"chunk_size": args.chunk_size, "refresh": True, "progress": update}
-        if args.index:
-            options["index"] = args.index
+        options: dict[str, Any] = {"chunk_size": args.chunk_size, "refresh": True, "progress": update, "index": index}
         try:
             result = await cls.bulk(lines, using=client, **options)
         finally:
@@ -110,12 +203,11 @@ async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
     finally:
         await client.close()
     print(f"{args.file}: {result}, {len(lines.invalid)} invalid lines", file=out)
-    index = args.index or options_of(cls).name
-    problems = [(number, str(DocumentValidationError(index, None, error))) for number, error in lines.invalid]
+    problems = [(number, str(DocumentValidationError(index, id, error))) for number, id, error in lines.invalid]
     problems += [(lines.line_of[failure.position], str(failure.error)) for failure in result.failed]
-    for number, problem in sorted(problems)[:10]:
-        print(f"  line {number}: {problem}", file=out)
-    return 0 if result.ok and not lines.invalid else 1
+    problems += [(lines.line_of[skipped.position], "not attempted: the load stopped first") for skipped in result.not_attempted]
+    _report(problems, out)
+    return OK if result.ok and not lines.invalid else INCOMPLETE
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from odm.cli import run
+from odm.cli import _report, run
 
 LINES = (
     '{"title": "first", "created_at": "2026-11-24T00:00:00", "views": 1}\n'
@@ -38,6 +38,7 @@ async def test_load_writes_the_valid_lines_and_reports_the_rest(
     report = out.getvalue()
     assert "2 succeeded, 0 failed, 0 not attempted>, 1 invalid lines" in report
     assert "line 2: Post document" in report and "created_at" in report
+    assert "(id 'broken')" in report  # the id the invalid line would have had
     stored = await odm_client.search(index=index, sort=["views"])
     assert [hit["_id"] for hit in stored["hits"]["hits"]] == ["first", "third"]
 
@@ -58,5 +59,54 @@ def test_a_class_that_is_not_a_document_is_refused(jsonl: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "odm", "load", "tests.models.blog:Author", str(jsonl)], capture_output=True, text=True
     )
-    assert done.returncode == 1
-    assert "tests.models.blog:Author is not an odm.AsyncDocument subclass" in done.stderr
+    assert done.returncode == 2  # the command line is wrong
+    assert done.stderr.strip() == "error: tests.models.blog:Author is not an odm.AsyncDocument subclass"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["load", "no_such_module:Post", "FILE"], "error: cannot import 'no_such_module'"),
+        (["load", "tests.models.blog:Post", "missing.jsonl"], "error: missing.jsonl: no such file"),
+    ],
+)
+async def test_a_wrong_command_line_is_one_clear_line_and_status_2(jsonl: Path, argv: list[str], message: str) -> None:
+    out = io.StringIO()
+    argv = [str(jsonl) if arg == "FILE" else arg for arg in argv]
+    assert await run(argv, out=out) == 2
+    assert out.getvalue().startswith(message) and out.getvalue().count("\n") == 1
+
+
+async def test_an_unreachable_node_is_one_clear_line_and_status_3(jsonl: Path) -> None:
+    out = io.StringIO()
+    argv = ["load", "tests.models.blog:Post", str(jsonl), "--url", "http://127.0.0.1:9", "--init"]
+    assert await run(argv, out=out) == 3
+    assert out.getvalue().startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9")
+    assert out.getvalue().count("\n") == 1 and "Traceback" not in out.getvalue()
+
+
+async def test_a_missing_index_is_not_created_without_init(
+    odm_client: AsyncElasticsearch, index_prefix: str, es_url: str, jsonl: Path
+) -> None:
+    index = index_prefix + "cli-missing"
+    out = io.StringIO()
+    assert await run(["load", "tests.models.blog:Post", str(jsonl), "--url", es_url, "--index", index], out=out) == 3
+    assert "does not exist; run with --init" in out.getvalue()
+    assert not await odm_client.indices.exists(index=index)  # no dynamic mapping was guessed
+
+
+def test_help_is_plain_text_with_every_option_described() -> None:
+    done = subprocess.run([sys.executable, "-m", "odm", "load", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "``" not in done.stdout and ":func:" not in done.stdout
+    for option in ("--url", "--index", "--id-field", "--create", "--init", "--chunk-size"):
+        line = next(line for line in done.stdout.splitlines() if line.strip().startswith(option))
+        assert len(line.split()) > 2 or option in ("--chunk-size",), line  # the option has a description
+
+
+def test_the_same_failure_of_many_lines_is_said_once_with_their_numbers() -> None:
+    out = io.StringIO()
+    _report([(n, "ConnectionError(refused)") for n in range(1, 15)] + [(20, "version_conflict (409)")], out)
+    assert out.getvalue().splitlines() == [
+        "  14 lines (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...): ConnectionError(refused)",
+        "  line 20: version_conflict (409)",
+    ]
