@@ -25,6 +25,7 @@ __all__ = [
     "BulkError",
     "BulkInputError",
     "BulkItemError",
+    "CursorError",
     "DocumentExistsError",
     "DocumentNotFoundError",
     "DocumentReadError",
@@ -33,14 +34,18 @@ __all__ = [
     "FieldQueryError",
     "HitClassError",
     "HitValidationError",
+    "InvalidETagError",
     "IndexNotFoundError",
     "InvalidIdError",
     "InvalidIndexNameError",
     "MappingConflictError",
     "MappingError",
     "NoIndexError",
+    "NodeUnavailableError",
     "OdmError",
+    "OptionalDependencyError",
     "SearchStateError",
+    "SettingsError",
     "VersionConflictError",
 ]
 
@@ -344,3 +349,56 @@ class BulkError(OdmError):
             f"bulk write incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
             f"{len(result.not_attempted)} not attempted{detail}"
         )
+
+
+# -- web services (odm.fastapi) -----------------------------------------------------------
+
+
+class OptionalDependencyError(OdmError, ImportError):
+    """An optional part of odm was imported without its extra installed.
+
+    Example: ``import odm.fastapi`` without FastAPI: ``pip install 'odm[fastapi]'``.
+    """
+
+
+class SettingsError(OdmError, ValueError):
+    """Connection settings that cannot be used, from arguments or the environment.
+
+    For example ``ODM_ES_TIMEOUT=soon``, a user name without a password, or both a
+    password and an API key. The message names the setting, never a secret's value.
+    """
+
+
+class NodeUnavailableError(OdmError, ConnectionError):
+    """Elasticsearch did not answer within the wait allowed at start-up.
+
+    Attributes:
+        url: the node's URL, with any password in it replaced by ``***``.
+        waited: how long odm waited, in seconds.
+    """
+
+    def __init__(self, url: str, waited: float, last_error: str) -> None:
+        self.url = url
+        self.waited = waited
+        super().__init__(f"Elasticsearch at {url} did not answer within {waited:g} s (last error: {last_error})")
+
+
+class CursorError(OdmError, ValueError):
+    """A pagination cursor that cannot be used: malformed, tampered with, or made for another query.
+
+    A web service answers it with 400: the cursor came from the client.
+
+    Attributes:
+        reason: ``"malformed"``, ``"tampered"`` or ``"foreign"``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class InvalidETagError(OdmError, ValueError):
+    """An ``If-Match`` header that is neither ``*`` nor one ETag of the form odm writes (``"12-1"``).
+
+    A web service answers it with 400: the header came from the client.
+    """

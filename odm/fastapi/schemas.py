@@ -1,0 +1,294 @@
+"""Request and response schemas derived from a document class, with ``pydantic.create_model``.
+
+A document class is a fine response type, but a request body needs its own schema:
+what a client may send to create a document, to update one, and what it gets back.
+None of them has ``meta`` (the id, index and routing a write goes to come from code,
+never from a request body), and each keeps the document's field constraints, aliases,
+descriptions and its ``bytes`` handling (standard base64 in JSON, as stored).
+
+- :func:`create_schema`: every field, as the document declares it; an ``id`` only with
+  ``client_ids=True``. :func:`new_document` turns a body into a document.
+- :func:`update_schema`: every field optional, unset by default; the body's
+  ``model_dump(exclude_unset=True)`` is what to pass to ``doc.update(**fields)``.
+- :func:`public_schema`: the fields plus ``id`` (and, if asked, ``version``, ``score``,
+  ``highlight``); :func:`to_public` builds it from a document.
+
+The same arguments give the same class (they are cached), so OpenAPI names each schema
+once. Model validators (``@model_validator``) of the document are not copied: they need
+the whole document, which :func:`new_document` and ``update()`` validate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic_core import CoreSchema
+
+from .._document_options import is_document_class, options_of
+from .._names import check_id
+from .._stored_values import as_stored
+from ..document import AsyncDocument
+from ..errors import ArgumentError, DocumentStateError, DocumentValidationError
+
+__all__ = ["create_schema", "new_document", "page_schema", "public_schema", "to_public", "update_schema"]
+
+D = TypeVar("D", bound=AsyncDocument)
+Extra = Literal["ignore", "forbid"]
+
+# Keys of the document's model_config that are about the document, not about a request body.
+_NOT_INHERITED = frozenset({"title", "json_schema_extra", "extra", "validate_assignment", "frozen", "validate_default"})
+
+
+class _StoredValues(BaseModel):
+    """Base of the derived schemas: ``bytes`` in JSON as standard base64, as documents store them."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema: CoreSchema = as_stored(handler(source))
+        return schema
+
+
+@dataclass(frozen=True)
+class _SchemaInfo:
+    """What a derived schema was made from, for :func:`new_document` and :func:`to_public`."""
+
+    document: type[AsyncDocument]
+    kind: Literal["create", "update", "public"]
+    id_field: str | None
+    meta_fields: tuple[str, ...] = ()
+
+
+_INFO: dict[type[BaseModel], _SchemaInfo] = {}
+
+#: The meta values :func:`public_schema` can add, with their types.
+_META_EXTRAS: dict[str, Any] = {
+    "version": int | None,
+    "score": float | None,
+    "highlight": dict[str, list[str]] | None,
+}
+
+_CheckedId = Annotated[str, AfterValidator(check_id)]
+
+# What update_schema() keeps of a field besides its type and constraints.
+_DESCRIBING = (
+    "alias", "validation_alias", "serialization_alias", "title", "description", "examples", "deprecated",
+    "discriminator", "exclude",
+)
+
+
+def create_schema(
+    document: type[AsyncDocument],
+    *,
+    client_ids: bool = False,
+    id_field: str = "id",
+    extra: Extra = "ignore",
+    name: str | None = None,
+) -> type[BaseModel]:
+    """The body of a create request: every field of ``document`` as declared, no ``meta``.
+
+    Args:
+        client_ids: add an optional ``id_field`` (``str``) for the client to choose the
+            document id; it is checked as odm checks ids (``..`` is refused, 422).
+        id_field: the name of that field.
+        extra: ``"ignore"`` drops unknown keys (a ``"meta"`` key included) as pydantic
+            does by default; ``"forbid"`` answers them with 422.
+        name: the schema's name in OpenAPI (default ``<Document>Create``).
+
+    Raises:
+        ArgumentError: not a document class, or ``id_field`` is also a field of it.
+    """
+    return _create_schema(document, client_ids, id_field, extra, name)
+
+
+@functools.cache
+def _create_schema(
+    document: type[AsyncDocument], client_ids: bool, id_field: str, extra: Extra, name: str | None
+) -> type[BaseModel]:
+    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
+    if client_ids:
+        _check_free(document, id_field, "the client's id")
+        described = Field(default=None, description="The document id; generated if omitted.")
+        fields[id_field] = (_CheckedId | None, described)
+    doc = f"What a client sends to create a {document.__name__}."
+    schema = _model(document, name or f"{document.__name__}Create", extra, fields, doc)
+    _INFO[schema] = _SchemaInfo(document, "create", id_field if client_ids else None)
+    return schema
+
+
+def update_schema(document: type[AsyncDocument], *, extra: Extra = "ignore", name: str | None = None) -> type[BaseModel]:
+    """The body of a partial update: every field optional and unset unless given.
+
+    A field that is given is validated as the document declares it (``null`` only where
+    the field allows ``None``). ``body.model_dump(exclude_unset=True)`` is then what to
+    pass to ``doc.update(**fields)``, which validates the whole document (model
+    validators included) before sending anything.
+
+    Args:
+        extra: as for :func:`create_schema`.
+        name: the schema's name in OpenAPI (default ``<Document>Update``).
+
+    Raises:
+        ArgumentError: not a document class.
+    """
+    return _update_schema(document, extra, name)
+
+
+@functools.cache
+def _update_schema(document: type[AsyncDocument], extra: Extra, name: str | None) -> type[BaseModel]:
+    fields = {field: _optional(info) for field, info in _fields(document).items()}
+    doc = f"A partial update of a {document.__name__}: only the fields given are changed."
+    schema = _model(document, name or f"{document.__name__}Update", extra, fields, doc)
+    _INFO[schema] = _SchemaInfo(document, "update", None)
+    return schema
+
+
+def public_schema(
+    document: type[AsyncDocument],
+    *,
+    id_field: str = "id",
+    version: bool = False,
+    score: bool = False,
+    highlight: bool = False,
+    name: str | None = None,
+) -> type[BaseModel]:
+    """What a client reads: the fields of ``document`` plus ``id_field: str``.
+
+    Args:
+        version, score, highlight: add ``version: int | None``, ``score: float | None``,
+            ``highlight: dict[str, list[str]] | None`` (from ``meta``) as ordinary fields.
+        name: the schema's name in OpenAPI (default ``<Document>Public``).
+
+    Raises:
+        ArgumentError: not a document class, or one of the added names is also a field of it.
+    """
+    return _public_schema(document, id_field, version, score, highlight, name)
+
+
+@functools.cache
+def _public_schema(
+    document: type[AsyncDocument], id_field: str, version: bool, score: bool, highlight: bool, name: str | None
+) -> type[BaseModel]:
+    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
+    _check_free(document, id_field, "the document id")
+    fields[id_field] = (str, Field(description="The document id."))
+    wanted = [key for key, asked in (("version", version), ("score", score), ("highlight", highlight)) if asked]
+    for key in wanted:
+        _check_free(document, key, f"meta.{key}")
+        fields[key] = (_META_EXTRAS[key], Field(default=None))
+    doc = f"A {document.__name__} as a client reads it."
+    schema = _model(document, name or f"{document.__name__}Public", "ignore", fields, doc)
+    _INFO[schema] = _SchemaInfo(document, "public", id_field, tuple(wanted))
+    return schema
+
+
+def to_public(document: AsyncDocument, schema: type[BaseModel] | None = None) -> BaseModel:
+    """``document`` as its public schema (by default ``public_schema(type(document))``).
+
+    Raises:
+        DocumentStateError: the document has no ``meta.id`` (it was never saved).
+        ArgumentError: ``schema`` was not made by :func:`public_schema` for this class.
+    """
+    schema = schema if schema is not None else public_schema(type(document))
+    info = _INFO.get(schema)
+    if info is None or info.kind != "public" or not isinstance(document, info.document):
+        raise ArgumentError(f"{schema.__name__} is not a public_schema() of {type(document).__name__}")
+    meta = document.meta
+    if meta.id is None:
+        raise DocumentStateError("to_public() needs meta.id: save the document first", meta.index)
+    values: dict[str, Any] = {field: getattr(document, field) for field in _fields(info.document)}
+    values[info.id_field or "id"] = meta.id
+    for key in info.meta_fields:
+        values[key] = getattr(meta, key)
+    return schema.model_validate(values)
+
+
+def new_document(document: type[D], body: BaseModel) -> D:
+    """A new ``document`` from a body of :func:`create_schema`; ``meta.id`` from its id field if any.
+
+    The document is validated whole, so its model validators run here.
+
+    Raises:
+        DocumentValidationError: the document is invalid (e.g. a model validator refused it).
+        ArgumentError: ``body`` is not of a :func:`create_schema` of ``document``.
+    """
+    info = _INFO.get(type(body))
+    if info is None or info.kind != "create" or not issubclass(document, info.document):
+        raise ArgumentError(f"{type(body).__name__} is not a create_schema() of {document.__name__}")
+    exclude = {info.id_field} if info.id_field is not None else set()
+    values = body.model_dump(exclude=exclude)
+    doc_id = getattr(body, info.id_field) if info.id_field is not None else None
+    try:
+        return document(**values, meta={"id": doc_id})
+    except ValidationError as error:
+        raise DocumentValidationError(options_of(document).name, doc_id, error) from error
+
+
+@functools.cache
+def page_schema(item: type[BaseModel], name: str | None = None) -> type[BaseModel]:
+    """A page of :func:`odm.fastapi.paginate` as a response: ``items: list[item]``, ``next_cursor: str | None``."""
+    return create_model(
+        name or f"{item.__name__}Page",
+        __module__=item.__module__,
+        items=(list[item], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, Field(default=None, description="Send it back as `cursor`; null on the last page.")),
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _fields(document: type[AsyncDocument]) -> dict[str, FieldInfo]:
+    if not is_document_class(document):
+        raise ArgumentError(f"{document!r} is not an AsyncDocument subclass")
+    return {field: info for field, info in document.model_fields.items() if field != "meta"}
+
+
+def _check_free(document: type[AsyncDocument], field: str, what: str) -> None:
+    if field in document.model_fields:
+        raise ArgumentError(
+            f"{document.__name__} has a field named {field!r}; pass another name for {what} "
+            f"(id_field=... for the id)"
+        )
+
+
+def _optional(info: FieldInfo) -> tuple[Any, Any]:
+    """A field's type and constraints, its alias and description, with ``None`` as an unset default.
+
+    Rebuilt from public attributes rather than copied: the default or default factory
+    must go, and ``validate_default`` must be off, since ``None`` may not be valid.
+    """
+    kept = {name: getattr(info, name) for name in _DESCRIBING if getattr(info, name) is not None}
+    annotation: Any = info.annotation
+    if info.metadata:  # constraints (MinLen, Ge, ...) and the mapping's markers (Keyword(), ...)
+        annotated: Any = Annotated
+        arguments = (annotation, *info.metadata)
+        annotation = annotated[arguments]
+    extra = _without_default(info.json_schema_extra)
+    return annotation, Field(default=None, validate_default=False, json_schema_extra=extra, **kept)
+
+
+def _without_default(original: Any) -> Callable[[dict[str, Any]], None]:
+    """A field's ``json_schema_extra`` that drops ``"default": null``: an unset field is not null."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        if isinstance(original, dict):
+            schema.update(original)
+        elif callable(original):
+            original(schema)
+        schema.pop("default", None)
+
+    return extra
+
+
+def _model(
+    document: type[AsyncDocument], name: str, extra: Extra, fields: dict[str, Any], doc: str
+) -> type[BaseModel]:
+    inherited = {key: value for key, value in document.model_config.items() if key not in _NOT_INHERITED}
+    config = ConfigDict(**{**inherited, "extra": extra, "allow_inf_nan": False})  # type: ignore[typeddict-item]
+    base = type(f"{name}Base", (_StoredValues,), {"model_config": config, "__module__": document.__module__})
+    return create_model(name, __base__=base, __module__=document.__module__, __doc__=doc, **fields)
