@@ -16,7 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 from elasticsearch.dsl import field as dsl_field
 from elasticsearch.dsl import query
 from elasticsearch.dsl.document_base import InstrumentedField
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 from pydantic.fields import FieldInfo
 
@@ -194,12 +194,13 @@ class FieldExpr(InstrumentedField, Generic[T]):
         return self._wrap(query.Range(target._expr, {operator: target._dump(value)}))
 
     def _dump(self, value: Any) -> Any:
-        """``value`` as the field's pydantic type serializes it in JSON."""
+        """``value`` validated as the model takes it (lax: ``10`` for a ``Decimal``, ``"books"``
+        for an enum whose value it is), then serialized as it is stored, in JSON."""
         if self._adapter is None:
             self._adapter = TypeAdapter(self._value_type)
         try:
-            return self._adapter.dump_python(value, mode="json", warnings="error")
-        except PydanticSerializationError as error:
+            return self._adapter.dump_python(self._adapter.validate_python(value), mode="json")
+        except (ValidationError, PydanticSerializationError) as error:
             raise FieldQueryError(f"{self._label}: {value!r} is not a valid {_describe(self._value_type)}") from error
 
     def _wrap(self, inner: query.Query) -> query.Query:
