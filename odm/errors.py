@@ -357,7 +357,7 @@ class BulkError(OdmError):
 class OptionalDependencyError(OdmError, ImportError):
     """An optional part of odm was imported without its extra installed.
 
-    Example: ``import odm.fastapi`` without FastAPI: ``pip install 'odm[fastapi]'``.
+    Example: ``import odm.fastapi`` without FastAPI: ``pip install 'odm-elasticsearch[fastapi]'``.
     """
 
 

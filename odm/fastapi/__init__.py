@@ -1,4 +1,4 @@
-"""FastAPI integration, an optional extra (``pip install 'odm[fastapi]'``).
+"""FastAPI integration, an optional extra (``pip install 'odm-elasticsearch[fastapi]'``).
 
 Above odm's core: it imports ``odm`` freely, and nothing in ``odm`` imports it, so the
 core never depends on FastAPI. What it gives a service (``docs/fastapi.md``):
@@ -21,7 +21,7 @@ import importlib.util
 from ..errors import OptionalDependencyError
 
 if importlib.util.find_spec("fastapi") is None:  # say which extra, not just "No module named fastapi"
-    raise OptionalDependencyError("odm.fastapi needs FastAPI: pip install 'odm[fastapi]'")
+    raise OptionalDependencyError("odm.fastapi needs FastAPI: pip install 'odm-elasticsearch[fastapi]'")
 
 from .etags import apply_if_match, etag  # noqa: E402
 from .handlers import install_exception_handlers, validation_errors  # noqa: E402

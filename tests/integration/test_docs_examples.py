@@ -51,3 +51,9 @@ async def test_example_runs(
     if missing:
         pytest.skip(f"the test node lacks the Elasticsearch module(s) {', '.join(missing)}")
     await module.main()
+
+
+def test_readme_shows_its_fastapi_example_verbatim() -> None:
+    """The README's FastAPI example is docs/examples/readme_fastapi.py, which the wheel test runs too."""
+    source = (DOCS / "examples" / "readme_fastapi.py").read_text().strip()
+    assert source in (DOCS.parent / "README.md").read_text()

@@ -297,4 +297,4 @@ def test_without_fastapi_the_import_names_the_extra() -> None:
         "    print(isinstance(e, ImportError), e)\n"
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True odm.fastapi needs FastAPI: pip install 'odm[fastapi]'"
+    assert result.stdout.strip() == "True odm.fastapi needs FastAPI: pip install 'odm-elasticsearch[fastapi]'"
