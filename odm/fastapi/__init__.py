@@ -12,6 +12,7 @@ core never depends on FastAPI. What it gives a service (``docs/fastapi.md``):
 - :func:`etag` and :func:`apply_if_match`: ``ETag``/``If-Match`` on top of
   ``seq_no``/``primary_term``.
 - :func:`paginate` and :class:`Page`: stateless, signed ``search_after`` cursors.
+- :func:`search_params`: typed query parameters as filters, and a whitelisted sort.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from .etags import apply_if_match, etag  # noqa: E402
 from .handlers import install_exception_handlers, validation_errors  # noqa: E402
 from .lifespan import odm_lifespan, wait_for_node  # noqa: E402
 from .pagination import Page, paginate  # noqa: E402
+from .query import SearchParams, search_params  # noqa: E402
 from .schemas import create_schema, new_document, page_schema, public_schema, to_public, update_schema  # noqa: E402
 from .settings import OdmSettings, redact_url  # noqa: E402
 
 __all__ = [
     "OdmSettings",
     "Page",
+    "SearchParams",
     "apply_if_match",
     "create_schema",
     "etag",
@@ -43,6 +46,7 @@ __all__ = [
     "paginate",
     "public_schema",
     "redact_url",
+    "search_params",
     "to_public",
     "update_schema",
     "validation_errors",

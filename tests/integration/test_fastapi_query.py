@@ -1,0 +1,87 @@
+"""``odm.fastapi.search_params``: typed query parameters as filters and a whitelisted sort.
+
+No ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations.
+"""
+
+import enum
+from decimal import Decimal
+from typing import Annotated
+
+import httpx
+import pytest
+from elasticsearch import AsyncElasticsearch
+from fastapi import Depends, FastAPI
+
+from odm import ArgumentError, AsyncDocument, Keyword, Text
+from odm.fastapi import SearchParams, install_exception_handlers, search_params
+from odm.testing.isolation import isolated
+
+
+class Category(str, enum.Enum):
+    BOOKS = "books"
+    TOOLS = "tools"
+
+
+class Item(AsyncDocument):
+    name: Annotated[str, Text()]
+    category: Category
+    tags: list[Annotated[str, Keyword()]] = []
+    price: Decimal = Decimal(0)
+
+    class Index:
+        name = "query-items"
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+def app_for(items: type[Item]) -> FastAPI:
+    app = FastAPI()
+    install_exception_handlers(app)
+    params_of = search_params(items, filters=["category", "tags"], sort=["price"])
+
+    @app.get("/items")
+    async def list_items(params: SearchParams[Item] = Depends(params_of)) -> list[str]:
+        return [item.name async for item in params.apply(items.search())]
+
+    return app
+
+
+@pytest.fixture
+async def items(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Item]:
+    bound = isolated(Item, index_prefix)
+    await bound.init()
+    await bound.bulk(
+        [
+            bound(name="atlas", category=Category.BOOKS, tags=["maps"], price=Decimal(30), meta={"id": "1"}),
+            bound(name="novel", category=Category.BOOKS, tags=["fiction", "paper"], price=Decimal(10), meta={"id": "2"}),
+            bound(name="hammer", category=Category.TOOLS, tags=["steel"], price=Decimal(20), meta={"id": "3"}),
+        ],
+        refresh=True,
+    )
+    return bound
+
+
+async def get(app: FastAPI, url: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as client:
+        return await client.get(url)
+
+
+async def test_query_parameters_filter_and_sort(items: type[Item]) -> None:
+    app = app_for(items)
+    assert (await get(app, "/items?category=books&sort=-price")).json() == ["atlas", "novel"]
+    assert (await get(app, "/items?tags=steel&tags=maps&sort=price")).json() == ["hammer", "atlas"]
+    assert sorted((await get(app, "/items")).json()) == ["atlas", "hammer", "novel"]
+
+
+async def test_a_value_or_sort_outside_the_model_or_the_whitelist_is_a_422(items: type[Item]) -> None:
+    app = app_for(items)
+    assert (await get(app, "/items?category=food")).status_code == 422
+    assert (await get(app, "/items?sort=name")).status_code == 422  # not whitelisted
+    schema = app.openapi()["paths"]["/items"]["get"]["parameters"]
+    assert {p["name"] for p in schema} == {"category", "tags", "sort"}
+
+
+def test_a_field_that_cannot_be_filtered_or_does_not_exist_is_refused_at_startup() -> None:
+    with pytest.raises(ArgumentError, match="no field 'nope'"):
+        search_params(Item, filters=["nope"])
+    with pytest.raises(Exception, match="keyword"):  # a text field without a keyword sub-field
+        search_params(Item, filters=["name"])
