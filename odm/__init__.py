@@ -5,33 +5,10 @@ their type hints. Queries, aggregations, field classes and analysis objects are
 elasticsearch.dsl's own, re-exported here so one import serves a whole module.
 """
 
-from elasticsearch.dsl import (
-    A,
-    Binary,
-    Boolean,
-    Completion,
-    Date,
-    DenseVector,
-    Double,
-    Float,
-    GeoPoint,
-    GeoShape,
-    Integer,
-    Ip,
-    Keyword,
-    Long,
-    Nested,
-    Object,
-    Q,
-    SparseVector,
-    Text,
-    char_filter,
-    token_filter,
-    tokenizer,
-)
+from elasticsearch.dsl import A, Q, char_filter, token_filter, tokenizer
 
-from ._stored_values import InnerDoc
 from ._mapping_diff import MappingDiff
+from ._stored_values import InnerDoc
 from .analysis import (
     AnalyzeCharFilterStage,
     AnalyzeDetail,
@@ -100,6 +77,25 @@ from .faceted import (
     NestedFacet,
     RangeFacet,
     TermsFacet,
+)
+from .fields import (
+    Binary,
+    Boolean,
+    Completion,
+    Date,
+    DenseVector,
+    Double,
+    Float,
+    GeoPoint,
+    GeoShape,
+    Integer,
+    Ip,
+    Keyword,
+    Long,
+    Nested,
+    Object,
+    SparseVector,
+    Text,
 )
 from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate, AsyncMapping
 from .mapping import field_for, mapping_for

@@ -191,3 +191,17 @@ def test_quoted_names_inside_generics_are_resolved_in_the_model_module() -> None
     assert _resolve_strings(Literal["Inner"], Inner, "Inner.x") == Literal["Inner"]  # values, not names
     with pytest.raises(MappingError, match=r"Inner.x: name 'Missing' is not defined"):
         _resolve_strings(list["Missing"], Inner, "Inner.x")  # type: ignore[name-defined]
+
+
+def test_odm_field_classes_are_hashable_so_an_annotated_field_can_be_optional() -> None:
+    from odm import Keyword, Nested, Text
+    from tests.models.blog import Comment
+
+    class Optional_(AsyncDocument):
+        nick: Annotated[str, Keyword()] | None = None
+        title: Annotated[str, Text(fields={"raw": Keyword()})] | None = None
+        comments: Annotated[list[Comment], Nested()] | None = None
+
+    assert Optional_.mapping_dict()["properties"]["nick"] == {"type": "keyword"}
+    assert Optional_.mapping_dict()["properties"]["title"] == {"type": "text", "fields": {"raw": {"type": "keyword"}}}
+    assert hash(Keyword()) == hash(Keyword()) and Keyword() == Keyword()

@@ -1,0 +1,113 @@
+"""elasticsearch.dsl's field classes, made hashable, for ``Annotated`` metadata.
+
+Python's typing hashes ``Annotated`` metadata when it builds a union, so with
+elasticsearch.dsl's own classes (which define ``__eq__`` and so are unhashable)
+``Annotated[str, Keyword()] | None`` fails at import with a bare ``TypeError:
+unhashable type: 'Keyword'``. These subclasses add a hash of what the field maps to and
+change nothing else: they map, compare and serialize as elasticsearch.dsl's do (and
+elasticsearch.dsl keeps its own classes in its registry).
+
+Example: ``nickname: Annotated[str, Keyword()] | None = None``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch.dsl import field
+
+__all__ = [
+    "Binary",
+    "Boolean",
+    "Completion",
+    "Date",
+    "DenseVector",
+    "Double",
+    "Float",
+    "GeoPoint",
+    "GeoShape",
+    "Integer",
+    "Ip",
+    "Keyword",
+    "Long",
+    "Nested",
+    "Object",
+    "SparseVector",
+    "Text",
+]
+
+
+class _Hashable:
+    """A hash consistent with elasticsearch.dsl's ``__eq__``: the type and the mapping."""
+
+    def __hash__(self) -> int:
+        to_dict: Any = getattr(self, "to_dict")
+        return hash((type(self).__name__, repr(to_dict())))
+
+
+class Binary(_Hashable, field.Binary):
+    """``binary``: see elasticsearch.dsl. Example: ``Annotated[bytes, Binary(doc_values=True)]``"""
+
+
+class Boolean(_Hashable, field.Boolean):
+    """``boolean``: see elasticsearch.dsl. Example: ``Annotated[bool, Boolean(index=False)]``"""
+
+
+class Completion(_Hashable, field.Completion):
+    """``completion``: see elasticsearch.dsl. Example: ``Annotated[str, Completion()]``"""
+
+
+class Date(_Hashable, field.Date):
+    """``date``: see elasticsearch.dsl. Example: ``Annotated[datetime, Date(format="strict_date_optional_time")]``"""
+
+
+class DenseVector(_Hashable, field.DenseVector):
+    """``dense_vector``: see elasticsearch.dsl. Example: ``Annotated[list[float], DenseVector(dims=3)]``"""
+
+
+class Double(_Hashable, field.Double):
+    """``double``: see elasticsearch.dsl. Example: ``Annotated[float, Double()]``"""
+
+
+class Float(_Hashable, field.Float):
+    """``float``: see elasticsearch.dsl. Example: ``Annotated[float, Float()]``"""
+
+
+class GeoPoint(_Hashable, field.GeoPoint):
+    """``geo_point``: see elasticsearch.dsl. Example: ``Annotated[dict[str, float], GeoPoint()]``"""
+
+
+class GeoShape(_Hashable, field.GeoShape):
+    """``geo_shape``: see elasticsearch.dsl. Example: ``Annotated[dict[str, Any], GeoShape()]``"""
+
+
+class Integer(_Hashable, field.Integer):
+    """``integer``: see elasticsearch.dsl. Example: ``Annotated[int, Integer()]``"""
+
+
+class Ip(_Hashable, field.Ip):
+    """``ip``: see elasticsearch.dsl. Example: ``Annotated[str, Ip()]``"""
+
+
+class Keyword(_Hashable, field.Keyword):
+    """``keyword``: see elasticsearch.dsl. Example: ``Annotated[str, Keyword()] | None``"""
+
+
+class Long(_Hashable, field.Long):
+    """``long``: see elasticsearch.dsl. Example: ``Annotated[int, Long()]``"""
+
+
+class Nested(_Hashable, field.Nested):
+    """``nested``: see elasticsearch.dsl. Example: ``Annotated[list[Comment], Nested()]``"""
+
+
+class Object(_Hashable, field.Object):
+    """``object``: see elasticsearch.dsl. Example: ``Annotated[list[Comment], Object()]``"""
+
+
+class SparseVector(_Hashable, field.SparseVector):
+    """``sparse_vector``: see elasticsearch.dsl. Example: ``Annotated[dict[str, float], SparseVector()]``"""
+
+
+class Text(_Hashable, field.Text):
+    """``text``: see elasticsearch.dsl. Example: ``Annotated[str, Text(fields={"raw": Keyword()})] | None``"""
