@@ -31,11 +31,13 @@ from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
 from mypy.messages import format_type
 from mypy.nodes import MypyFile, SymbolTableNode, TypeAlias, TypeInfo, Var
-from mypy.plugin import AttributeContext, CheckerPluginInterface, ClassDefContext, MethodContext, Plugin
+from mypy.plugin import AttributeContext, CheckerPluginInterface, ClassDefContext, MethodContext, MethodSigContext, Plugin
+from mypy.typeops import make_simplified_union
 from mypy.types import (
     AnyType,
     CallableType,
     ExtraAttrs,
+    FunctionLike,
     Instance,
     LiteralType,
     NoneType,
@@ -127,6 +129,12 @@ class OdmPlugin(Plugin):
         if any(isinstance(item, Instance) and item.type is meta for item in items):
             return Instance(meta, [])
         return ctx.default_attr_type
+
+    def get_method_signature_hook(self, fullname: str) -> Callable[[MethodSigContext], FunctionLike] | None:
+        owner, _, method = fullname.rpartition(".")
+        if owner == FIELD_EXPR and method in _COMPARISONS:
+            return _lax_values
+        return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         owner, _, method = fullname.rpartition(".")
@@ -258,6 +266,50 @@ def _path_attribute(name: str, ctx: AttributeContext) -> Type:
         return attrs[ANY_SUBFIELD]
     ctx.api.fail(f'{label} has no field or sub-field "{name}"', ctx.context, code=ATTR_DEFINED)
     return AnyType(TypeOfAny.from_error)
+
+
+# What pydantic's lax mode takes for a field of these types, beside the type itself: a
+# query value is validated as the model validates (odm/expressions.py, ``_dump``).
+_LAX: dict[str, tuple[str, ...]] = {
+    "decimal.Decimal": ("builtins.int", "builtins.float", "builtins.str"),
+    "datetime.datetime": ("builtins.str",),
+    "datetime.date": ("builtins.str",),
+    "uuid.UUID": ("builtins.str",),
+}
+
+
+def _lax_values(ctx: MethodSigContext) -> FunctionLike:
+    """Widen the value parameters of ``FieldExpr[T]`` comparisons to what the model takes for ``T``.
+
+    ``Product.price >= 10`` (a ``Decimal`` field) and ``Product.status == "live"`` (a str
+    enum) validate at run time as ``Product(price=10, status="live")`` does.
+    """
+    expr = get_proper_type(ctx.type)
+    signature = ctx.default_signature
+    if not isinstance(expr, Instance) or not expr.args:
+        return signature
+    value = get_proper_type(expr.args[0])
+    if not isinstance(value, Instance):
+        return signature
+    extra = [ctx.api.named_generic_type(name, []) for name in _LAX.get(value.type.fullname, ())]
+    if value.type.is_enum:
+        extra += [base for base in value.type.bases if base.type.fullname in ("builtins.str", "builtins.int")]
+    if not extra:
+        return signature
+    widened = make_simplified_union([value, *extra])
+    return signature.copy_modified(arg_types=[_replace(arg, value, widened) for arg in signature.arg_types])
+
+
+def _replace(typ: Type, old: Instance, new: Type) -> Type:
+    """``typ`` with ``old`` replaced by ``new`` at the top, in a union, or as an iterable's item."""
+    proper = get_proper_type(typ)
+    if isinstance(proper, Instance) and proper == old:
+        return new
+    if isinstance(proper, UnionType):
+        return make_simplified_union([_replace(item, old, new) for item in proper.items])
+    if isinstance(proper, Instance) and proper.args:
+        return proper.copy_modified(args=[_replace(arg, old, new) for arg in proper.args])
+    return typ
 
 
 def _compare_object(method: str, ctx: MethodContext) -> Type:
