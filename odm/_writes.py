@@ -200,7 +200,7 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
     try:
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error")
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error", exclude=_meta_field(cls))
     except PydanticSerializationError as error:
         raise _refusal(document, index, doc_id, error) from error
     if revalidate is True or (revalidate == "auto" and revalidates(cls)):
@@ -210,7 +210,7 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             raise DocumentValidationError(index, doc_id, errors) from errors
         values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
         apply_values(document, values)  # computed fields then see meta and the valid values
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True)
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=_meta_field(cls))
     unknown = meta.unknown_fields
     if unknown:
         source = _with_unknown(source, unknown)
@@ -224,6 +224,13 @@ def same_source(sent: bytes, stored: Any) -> bool:
     its own document: the same content means the write succeeded.
     """
     return bool(from_json(sent) == stored)
+
+
+def _meta_field(cls: type[BaseModel]) -> set[str] | None:
+    """``{"meta"}`` for a class that redeclares ``meta`` as an ordinary field (a response
+    model showing it): meta is never part of ``_source``. ``None`` otherwise, the fast path."""
+    info = cls.model_fields.get("meta")
+    return {"meta"} if info is not None and not info.exclude else None
 
 
 def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:

@@ -125,3 +125,12 @@ def test_an_unknown_attribute_is_refused_and_outside_extras_are_dropped() -> Non
     assert document.meta.unknown_fields is None and b"is_admin" not in encode_source(document, document.meta, "p")
     with pytest.raises(ValueError, match='no field "tagz"'):
         document.tagz = ["x"]  # type: ignore[attr-defined]
+
+
+def test_a_class_that_redeclares_meta_still_never_writes_it() -> None:
+    class Shown(Plain):
+        meta: Meta  # a response model showing meta (docs/documents.md)
+
+    document = Shown(tags=["a"], meta=Meta(id="s1", index="elsewhere"))
+    assert "meta" in Shown.model_json_schema()["properties"]
+    assert encode_source(document, document.meta, "plain") == b'{"tags":["a"],"counts":[]}'
