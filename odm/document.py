@@ -53,7 +53,7 @@ from .errors import (
     DocumentReadError,
     IndexNotFoundError,
     NoIndexError,
-    VersionConflictError,
+    answered_about,
     conflict,
     error_type,
     not_found,
@@ -415,12 +415,8 @@ class AsyncDocument(BaseModel):
         objects = object_fields(partial)
         if objects:
             params["source"] = objects  # merged in the index: read back what it holds
-        try:
+        with answered_about(name, doc_id):
             response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
-        except ConflictError as error:
-            raise VersionConflictError(name, doc_id, error) from error
-        except NotFoundError as error:
-            raise not_found(name, doc_id, error.meta, error.body) from error
         if objects:
             stored = response.body.get("get", {}).get("_source", {})
             values.update(reader_for(cls).read_fields(stored, name, doc_id))
@@ -452,12 +448,8 @@ class AsyncDocument(BaseModel):
         if route is not None:
             params["routing"] = route
         params.update(concurrency_tokens(meta, name, if_unchanged))
-        try:
+        with answered_about(name, doc_id):
             await type(self)._client(using).delete(index=name, id=doc_id, **params)
-        except ConflictError as error:
-            raise VersionConflictError(name, doc_id, error) from error
-        except NotFoundError as error:
-            raise not_found(name, doc_id, error.meta, error.body) from error
         record_delete(meta)
 
     @classmethod
@@ -490,12 +482,8 @@ class AsyncDocument(BaseModel):
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
         params = given(refresh=refresh, routing=routing)
         params.update(update_precondition(None, name, NOT_GIVEN, retries))
-        try:
+        with answered_about(name, doc_id):
             response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
-        except ConflictError as error:
-            raise VersionConflictError(name, doc_id, error) from error
-        except NotFoundError as error:
-            raise not_found(name, doc_id, error.meta, error.body) from error
         return str(response["result"])
 
     @classmethod
@@ -516,10 +504,8 @@ class AsyncDocument(BaseModel):
             IndexNotFoundError: no such index.
         """
         name, doc_id = cls.index_name(index), check_id(id)
-        try:
+        with answered_about(name, doc_id):
             await cls._client(using).delete(index=name, id=doc_id, **given(refresh=refresh, routing=routing))
-        except NotFoundError as error:
-            raise not_found(name, doc_id, error.meta, error.body) from error
 
     @classmethod
     async def bulk(

@@ -10,7 +10,8 @@ client's exception is the ``__cause__``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import elasticsearch
@@ -300,6 +301,21 @@ def not_found(index: str | None, id: str | None, meta: ApiResponseMeta, body: An
     if error_type(body) == "index_not_found_exception":
         return IndexNotFoundError(index, id, meta, body)
     return DocumentNotFoundError(index, id, meta, body)
+
+
+@contextlib.contextmanager
+def answered_about(index: str, id: str) -> Iterator[None]:
+    """Turn the client's 409 and 404 about one stored document into odm's errors.
+
+    Used by the writes of a stored document (update, delete, by instance or by id): 409 is
+    a changed document, 404 a missing document or a missing index.
+    """
+    try:
+        yield
+    except elasticsearch.ConflictError as error:
+        raise VersionConflictError(index, id, error) from error
+    except elasticsearch.NotFoundError as error:
+        raise not_found(index, id, error.meta, error.body) from error
 
 
 def conflict(index: str | None, id: str | None, cause: elasticsearch.ApiError, creating: bool) -> _Answered:
