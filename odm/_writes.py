@@ -15,6 +15,7 @@ the bytes are validated again and the validated document is what is stored.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -62,15 +63,32 @@ _CONSTRAINTS = frozenset(
      "allow_inf_nan", "unique", "strict"}
 )
 
-_revalidates: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _WritePlan:
+    """What encoding a class's documents needs, worked out once per class."""
+
+    revalidates: bool  # validation catches what the serializer's type check misses
+    exclude: set[str] | None  # {"meta"} for a class that redeclares meta as a plain field
+
+
+_plans: weakref.WeakKeyDictionary[type[BaseModel], _WritePlan] = weakref.WeakKeyDictionary()
+
+
+def _plan(cls: type[BaseModel]) -> _WritePlan:
+    plan = _plans.get(cls)
+    if plan is None:
+        meta = cls.model_fields.get("meta")
+        plan = _plans[cls] = _WritePlan(
+            revalidates=_needs_validation(cls.__pydantic_core_schema__),
+            # A response model showing meta: meta is never part of _source all the same.
+            exclude={"meta"} if meta is not None and not meta.exclude else None,
+        )
+    return plan
 
 
 def revalidates(cls: type[BaseModel]) -> bool:
     """Whether validation catches mistakes in ``cls`` that its serializer's type check misses."""
-    known = _revalidates.get(cls)
-    if known is None:
-        known = _revalidates[cls] = _needs_validation(cls.__pydantic_core_schema__)
-    return known
+    return _plan(cls).revalidates
 
 
 def _needs_validation(schema: Any) -> bool:
@@ -191,6 +209,7 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
         DocumentStateError: the document was read with a filtered ``_source``.
     """
     cls = type(document)
+    plan = _plan(cls)
     doc_id = meta.id
     if document.__pydantic_extra__:  # keys outside data gave (a request body): never stored
         object.__setattr__(document, "__pydantic_extra__", {})
@@ -200,17 +219,17 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
     try:
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error", exclude=_meta_field(cls))
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error", exclude=plan.exclude)
     except PydanticSerializationError as error:
         raise _refusal(document, index, doc_id, error) from error
-    if revalidate is True or (revalidate == "auto" and revalidates(cls)):
+    if revalidate is True or (revalidate == "auto" and plan.revalidates):
         try:
             valid = cls.__pydantic_validator__.validate_json(source)
         except ValidationError as errors:
             raise DocumentValidationError(index, doc_id, errors) from errors
         values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
         apply_values(document, values)  # computed fields then see meta and the valid values
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=_meta_field(cls))
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.exclude)
     unknown = meta.unknown_fields
     if unknown:
         source = _with_unknown(source, unknown)
@@ -224,13 +243,6 @@ def same_source(sent: bytes, stored: Any) -> bool:
     its own document: the same content means the write succeeded.
     """
     return bool(from_json(sent) == stored)
-
-
-def _meta_field(cls: type[BaseModel]) -> set[str] | None:
-    """``{"meta"}`` for a class that redeclares ``meta`` as an ordinary field (a response
-    model showing it): meta is never part of ``_source``. ``None`` otherwise, the fast path."""
-    info = cls.model_fields.get("meta")
-    return {"meta"} if info is not None and not info.exclude else None
 
 
 def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:

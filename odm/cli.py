@@ -24,7 +24,6 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from ._document_options import options_of
 from .bulk import CreateAction, IndexAction
 from .document import AsyncDocument
 from .errors import DocumentValidationError, OdmError

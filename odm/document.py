@@ -301,7 +301,7 @@ class AsyncDocument(BaseModel):
         if answer:
             return True
         if not await client.indices.exists(index=name):  # HEAD answers 404 for both; tell them apart
-            raise IndexNotFoundError(name, doc_id, answer.meta, _NO_SUCH_INDEX)
+            raise IndexNotFoundError(name, doc_id, answer.meta, None)
         return False
 
     # -- writing --------------------------------------------------------------------
@@ -544,10 +544,6 @@ class AsyncDocument(BaseModel):
             pattern: by default ``Index.name`` if it is a pattern, else ``<Index.name>-*``.
         """
         return template_for(cls, name, pattern=pattern, priority=priority)
-
-
-# What Elasticsearch's GET would have said: a HEAD request has no body to carry it.
-_NO_SUCH_INDEX = {"error": {"type": "index_not_found_exception", "reason": "no such index"}}
 
 
 async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None) -> Mapping[str, Any] | None:

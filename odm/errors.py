@@ -224,10 +224,10 @@ def error_type(body: Any) -> str | None:
 
 def _init_answered(
     error: _Answered, exception: type[elasticsearch.ApiError], description: str, index: str | None,
-    id: str | None, meta: ApiResponseMeta, body: Any,
+    id: str | None, meta: ApiResponseMeta, body: Any, known_type: str | None = None,
 ) -> None:
     error.index, error.id, error.description = index, id, description
-    message = error_type(body) or ("not_found" if meta.status == 404 else str(meta.status))
+    message = error_type(body) or known_type or ("not_found" if meta.status == 404 else str(meta.status))
     exception.__init__(error, message, meta=meta, body=body)  # type: ignore[arg-type]
 
 
@@ -273,7 +273,8 @@ class IndexNotFoundError(_Answered, elasticsearch.NotFoundError):
     def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
         what = f" (looking for document {id!r})" if id is not None else ""
         _init_answered(
-            self, elasticsearch.NotFoundError, f"index {index!r} does not exist{what}", index, id, meta, body
+            self, elasticsearch.NotFoundError, f"index {index!r} does not exist{what}", index, id, meta, body,
+            known_type="index_not_found_exception",  # also when the answer had no body (a HEAD request)
         )
 
 
