@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from odm.cli import _report, run
+from odm.cli import run
+from odm.cli.load import _report
 
 LINES = (
     '{"title": "first", "created_at": "2026-11-24T00:00:00", "views": 1}\n'

@@ -1,4 +1,4 @@
-"""``python -m odm load``: bulk-load a JSON-lines file through a document class, with progress.
+"""``odm load``: bulk-load a JSON-lines file through a document class, with progress.
 
 Each line is validated as the document class (an invalid line is reported with its
 number and the id it would have had, and not sent), then written with :func:`odm.bulk`.
@@ -12,11 +12,8 @@ line is wrong (an unknown class, a missing file); 3 Elasticsearch cannot be used
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,13 +21,14 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from .bulk import CreateAction, IndexAction
-from .document import AsyncDocument
-from .errors import DocumentValidationError, OdmError
+from ..bulk import CreateAction, IndexAction
+from ..document import AsyncDocument
+from ..errors import DocumentValidationError, OdmError
 
-__all__ = ["main", "run"]
+from ._common import FAILED as UNUSABLE
+from ._common import INCOMPLETE, OK, USAGE, Stop, add_connection_options, client_from, document_class
 
-OK, INCOMPLETE, USAGE, UNUSABLE = 0, 1, 2, 3
+__all__ = ["add_parser", "run"]
 
 _DESCRIPTION = """\
 Bulk-load a JSON-lines file (one JSON document per line) through an odm document class.
@@ -44,33 +42,8 @@ exit status: 0 every line was written, 1 some lines were invalid or failed,
 _SHOWN = 10  # problem lines printed per kind of problem
 
 
-class _Stop(Exception):
-    """A reason to stop before loading, with its exit status; printed as one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _document_class(spec: str) -> type[AsyncDocument]:
-    module_name, _, class_name = spec.partition(":")
-    if not class_name:
-        raise _Stop(USAGE, f"{spec!r} is not MODULE:CLASS, e.g. myapp.models:Post")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise _Stop(USAGE, f"cannot import {module_name!r}: {error}") from error
-    found = getattr(module, class_name, None)
-    if not (isinstance(found, type) and issubclass(found, AsyncDocument)):
-        raise _Stop(USAGE, f"{spec} is not an odm.AsyncDocument subclass")
-    return found
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m odm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: Any) -> None:
+    """Add ``load`` to the ``odm`` command's subcommands."""
     load = commands.add_parser(
         "load",
         help="bulk-load a JSON-lines file through a document class",
@@ -79,11 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("document", help="the document class, as MODULE:CLASS (e.g. myapp.models:Post)")
     load.add_argument("file", type=Path, help="the JSON-lines file: one JSON document per line")
-    load.add_argument(
-        "--url",
-        default=os.environ.get("ODM_ES_URL", "http://127.0.0.1:9200"),
-        help="Elasticsearch URL (default: $ODM_ES_URL, else http://127.0.0.1:9200)",
-    )
+    add_connection_options(load)
     load.add_argument("--index", help="write to this index instead of the class's Index.name")
     load.add_argument("--id-field", help="use this field of each line as the document id")
     load.add_argument("--create", action="store_true", help="only create: a line whose id exists with other content fails")
@@ -91,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--init", action="store_true", help="create the index from the class's mapping, or apply compatible changes"
     )
     load.add_argument("--chunk-size", type=int, default=500, help="documents per bulk request (default: 500)")
-    return parser
+    load.set_defaults(run=run)
 
 
 class _Lines:
@@ -152,15 +121,15 @@ async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, url: st
         if init:
             await cls.init(index=index, using=client)
         elif not await client.indices.exists(index=index):
-            raise _Stop(
+            raise Stop(
                 UNUSABLE,
                 f"index {index!r} does not exist; run with --init to create it from {cls.__name__}'s mapping "
                 "(writing without it would create a dynamic mapping that guesses the field types)",
             )
     except (ConnectionError, TransportError) as error:
-        raise _Stop(UNUSABLE, f"cannot reach Elasticsearch at {url}: {error}") from error
+        raise Stop(UNUSABLE, f"cannot reach Elasticsearch at {url}: {error}") from error
     except (ApiError, OdmError) as error:
-        raise _Stop(UNUSABLE, f"cannot use index {index!r}: {error}") from error
+        raise Stop(UNUSABLE, f"cannot use index {index!r}: {error}") from error
 
 
 def _report(problems: list[tuple[int, str]], out: TextIO) -> None:
@@ -174,22 +143,21 @@ def _report(problems: list[tuple[int, str]], out: TextIO) -> None:
         print(f"  {label}: {problem}", file=out)
 
 
-async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
-    """Run the command line ``argv`` (without the program name); returns the exit status."""
-    args = _parser().parse_args(argv)
+async def run(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
+    """Run ``odm load`` with parsed ``args``; returns the exit status."""
     try:
-        cls = _document_class(args.document)
+        cls = document_class(args.document)
         if not args.file.is_file():
-            raise _Stop(USAGE, f"{args.file}: no such file")
+            raise Stop(USAGE, f"{args.file}: no such file")
         index = cls.index_name(args.index)
-    except (_Stop, OdmError) as error:
+    except (Stop, OdmError) as error:
         print(f"error: {error}", file=out)
-        return error.status if isinstance(error, _Stop) else USAGE
-    client = AsyncElasticsearch(hosts=[args.url], request_timeout=60, max_retries=1)
+        return error.status if isinstance(error, Stop) else USAGE
+    client = client_from(args)
     try:
         try:
             await _prepare(cls, client, args.url, index, args.init)
-        except _Stop as error:
+        except Stop as error:
             print(f"error: {error}", file=out)
             return error.status
         lines = _Lines(cls, args.file, args.id_field, args.create)
@@ -208,7 +176,3 @@ async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
     _report(problems, out)
     return OK if result.ok and not lines.invalid else INCOMPLETE
 
-
-def main() -> None:
-    """Entry point of ``python -m odm``."""
-    raise SystemExit(asyncio.run(run(sys.argv[1:])))

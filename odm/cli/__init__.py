@@ -1,0 +1,51 @@
+"""The ``odm`` command (also ``python -m odm``): one subcommand per module of this package.
+
+Each command module has ``add_parser(subparsers)``, which registers its subcommands with
+``set_defaults(run=...)``, an async function of the parsed arguments that returns the exit
+status (see :mod:`odm.cli._common` for the codes). ``docs/cli.md`` documents every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from . import load
+from ._common import USAGE
+
+__all__ = ["main", "run"]
+
+#: The command modules, in the order ``odm --help`` lists them.
+COMMANDS = (load,)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``odm`` argument parser, with every command's subcommands."""
+    root = argparse.ArgumentParser(
+        prog="odm",
+        description="odm: load documents through their classes, check and migrate the indices behind them.",
+        epilog="exit status: 0 ok, 1 drift found or documents not written, 2 wrong command line, "
+        "3 failed or Elasticsearch unusable, 4 migration lock held by another process",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    for module in COMMANDS:
+        module.add_parser(commands)
+    return root
+
+
+async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
+    """Run the command line ``argv`` (without the program name); returns the exit status."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit:  # argparse printed the usage error (or --help)
+        return USAGE if exit.code else 0
+    status: int = await args.run(args, out)
+    return status
+
+
+def main() -> None:
+    """Entry point of the ``odm`` console script and of ``python -m odm``."""
+    raise SystemExit(asyncio.run(run(sys.argv[1:])))
