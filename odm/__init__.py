@@ -40,6 +40,8 @@ from .bulk import (
 from .connections import AsyncConnections, async_connections, get_client
 from .document import AsyncDocument
 from .errors import (
+    AdoptError,
+    AggregationResultError,
     AliasNotFoundError,
     ArgumentError,
     BulkInputError,
@@ -58,6 +60,10 @@ from .errors import (
     InvalidIndexNameError,
     MappingConflictError,
     MappingError,
+    MigrationError,
+    MigrationFailedError,
+    MigrationLockedError,
+    MigrationStateError,
     NoIndexError,
     NodeUnavailableError,
     OdmError,
@@ -65,6 +71,7 @@ from .errors import (
     SearchStateError,
     SettingsError,
     VersionConflictError,
+    VersionedIndexError,
 )
 from .expressions import FieldExpr
 from .faceted import (
@@ -99,9 +106,23 @@ from .fields import (
 )
 from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate, AsyncMapping
 from .mapping import field_for, mapping_for
-from .meta import Meta
+from ._hits import InvalidHit
+from .meta import InnerHit, InnerHits, Meta, NestedIdentity
+from .migrate import MigrationResult, Plan, Progress, Rejected, apply, plan, prune, resume, rollback
 from .multisearch import AsyncMultiSearch
 from .response import Hits, Response, Total
+from .schema import (
+    Change,
+    Drift,
+    Outcome,
+    adopt,
+    definition_body,
+    definition_hash,
+    detect_drift,
+    indices_behind,
+    version_of,
+    versioned_name,
+)
 from .search import AsyncSearch
 from .update_by_query import (
     AsyncUpdateByQuery,
@@ -112,6 +133,8 @@ from .update_by_query import (
 
 __all__ = [
     "A",
+    "AdoptError",
+    "AggregationResultError",
     "AliasNotFoundError",
     "AnalyzeCharFilterStage",
     "AnalyzeDetail",
@@ -142,6 +165,7 @@ __all__ = [
     "BulkOptions",
     "BulkResult",
     "BulkSuccess",
+    "Change",
     "Completion",
     "CreateAction",
     "CursorError",
@@ -156,6 +180,7 @@ __all__ = [
     "DocumentStateError",
     "DocumentValidationError",
     "Double",
+    "Drift",
     "FacetValue",
     "FacetedResponse",
     "Facets",
@@ -171,8 +196,11 @@ __all__ = [
     "IndexAction",
     "IndexNotFoundError",
     "InnerDoc",
+    "InnerHit",
+    "InnerHits",
     "Integer",
     "InvalidETagError",
+    "InvalidHit",
     "InvalidIdError",
     "InvalidIndexNameError",
     "Ip",
@@ -182,15 +210,25 @@ __all__ = [
     "MappingDiff",
     "MappingError",
     "Meta",
+    "MigrationError",
+    "MigrationFailedError",
+    "MigrationLockedError",
+    "MigrationResult",
+    "MigrationStateError",
     "Nested",
     "NestedFacet",
+    "NestedIdentity",
     "NoIndexError",
     "NodeUnavailableError",
     "Object",
     "OdmError",
     "OptionalDependencyError",
+    "Outcome",
+    "Plan",
+    "Progress",
     "Q",
     "RangeFacet",
+    "Rejected",
     "Response",
     "SearchStateError",
     "SettingsError",
@@ -203,15 +241,28 @@ __all__ = [
     "UpdateByQueryResult",
     "UpdateByQueryRetries",
     "VersionConflictError",
+    "VersionedIndexError",
+    "adopt",
     "analyzer",
+    "apply",
     "async_connections",
     "bulk",
     "char_filter",
+    "definition_body",
+    "definition_hash",
+    "detect_drift",
     "field_for",
     "get_client",
+    "indices_behind",
     "mapping_for",
     "normalizer",
+    "plan",
+    "prune",
+    "resume",
+    "rollback",
     "simulate",
     "token_filter",
     "tokenizer",
+    "version_of",
+    "versioned_name",
 ]

@@ -31,6 +31,7 @@ from ._bulk_actions import (
     record_success,
 )
 from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
+from ._document_options import is_document, options_of
 from ._writes import Revalidate, same_source
 from .errors import BulkError, BulkItemError, OdmError
 
@@ -367,4 +368,8 @@ class BulkRun(Generic[D]):
 
 
 def _as_action(item: Any) -> BulkAction[Any]:
-    return item if isinstance(item, _ACTIONS) else IndexAction(item)
+    if isinstance(item, _ACTIONS):
+        return item
+    if is_document(item) and options_of(type(item)).data_stream:
+        return CreateAction(item)  # a data stream takes creates only
+    return IndexAction(item)

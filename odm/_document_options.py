@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DocumentOptions", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
 
-_INDEX_KEYS = frozenset({"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields"})
+_INDEX_KEYS = frozenset(
+    {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream"}
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class DocumentOptions:
     """The merged ``class Index`` of a document class and its derived mapping.
 
     A subclass inherits its parents' ``Index`` and may override any key; ``settings``
-    and ``aliases`` are merged key by key, the subclass winning.
+    and ``aliases`` are merged key by key, the subclass winning (an alias set to ``None``
+    in a subclass is removed).
     """
 
     name: str | None
@@ -42,6 +45,10 @@ class DocumentOptions:
     using: UsingType
     mapping: MappingBase = field(repr=False)
     keep_unknown_fields: bool = True
+    #: ``Index.name`` is an alias of ``<name>-v<N>`` indices, created and moved by odm (docs/schema-drift.md).
+    versioned: bool = False
+    #: ``Index.name`` is a data stream: append-only, written with ``op_type=create`` (docs/indices-and-templates.md).
+    data_stream: bool = False
     #: The keys odm writes in ``_source``: fields and computed fields, by Elasticsearch name.
     source_names: frozenset[str] = frozenset()
 
@@ -74,9 +81,17 @@ class DocumentOptions:
             for key in ("settings", "aliases"):
                 merged[key] = {**merged[key], **dict(options.pop(key, {}))}
             merged.update(options)
+        # A subclass removes an inherited alias by setting it to None.
+        merged["aliases"] = {alias: body for alias, body in merged["aliases"].items() if body is not None}
         for name, info in document.model_fields.items():
             if name != "meta" and es_field_name(name, info) == "meta":
                 raise MappingError(f"{document.__qualname__}.{name}: 'meta' is reserved for Meta")
+        versioned = bool(merged.get("versioned", False))
+        if versioned and merged.get("name") in merged["aliases"]:
+            raise MappingError(
+                f"{document.__qualname__}.Index: a versioned class's name {merged['name']!r} is the alias odm "
+                "manages; it cannot be in Index.aliases too"
+            )
         return cls(
             name=merged.get("name"),
             settings=merged["settings"],
@@ -85,11 +100,33 @@ class DocumentOptions:
             using=merged.get("using", "default"),
             mapping=mapping_for(document),
             keep_unknown_fields=bool(merged.get("keep_unknown_fields", True)),
+            versioned=versioned,
+            data_stream=_data_stream(document, merged, versioned),
             source_names=frozenset(
                 [es_field_name(name, info) for name, info in document.model_fields.items()]
                 + [info.alias or name for name, info in document.model_computed_fields.items()]
             ),
         )
+
+
+def _data_stream(document: type[BaseModel], merged: Mapping[str, Any], versioned: bool) -> bool:
+    """``Index.data_stream``, checked: a data stream needs a ``@timestamp`` date field.
+
+    Raises:
+        MappingError: no ``@timestamp`` date field, or ``versioned`` too.
+    """
+    if not merged.get("data_stream", False):
+        return False
+    where = f"{document.__qualname__}.Index"
+    if versioned:
+        raise MappingError(f"{where}: a data stream cannot be versioned (its backing indices are Elasticsearch's)")
+    timestamp = mapping_for(document).to_dict().get("properties", {}).get("@timestamp", {})
+    if timestamp.get("type") not in ("date", "date_nanos"):
+        raise MappingError(
+            f"{where}: data_stream = True needs a datetime field stored as '@timestamp', e.g. "
+            "timestamp: datetime = Field(alias='@timestamp')"
+        )
+    return True
 
 
 class IncompleteDocument:

@@ -13,9 +13,9 @@ judged from the mapping alone. Such parameters are listed in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["MappingDiff", "diff_mappings", "same_value"]
+__all__ = ["FieldConflict", "MappingDiff", "diff_mappings", "same_value"]
 
 #: Field parameters Elasticsearch lets a live mapping change.
 UPDATABLE_PARAMS = frozenset({"ignore_above", "meta", "search_analyzer", "search_quote_analyzer", "ignore_malformed", "dynamic"})
@@ -29,6 +29,15 @@ Defaults = Mapping[str, Mapping[str, Any]]
 """Field path -> every parameter of the live field, defaults included."""
 
 
+class FieldConflict(NamedTuple):
+    """One conflict of :class:`MappingDiff`, as data (``conflicts`` holds the same as text)."""
+
+    path: str  #: the field path, or the mapping option (``"_source"``)
+    param: str  #: ``"type"``, the field parameter, or ``""`` for a mapping option
+    live: Any
+    wanted: Any
+
+
 class MappingDiff:
     """The outcome of :func:`diff_mappings`.
 
@@ -38,6 +47,9 @@ class MappingDiff:
         conflicts: one line per field or option whose change Elasticsearch refuses.
         unchecked: ``path.param`` the model sets that the live mapping omits (a default
             value, or not): compared only when the field defaults are given.
+        conflicting: the conflicts as :class:`FieldConflict` records, in the same order.
+        removed: paths of live fields (and multi-fields) the model does not have; they
+            need no update (Elasticsearch keeps them) but hold data the model does not read.
     """
 
     def __init__(self) -> None:
@@ -45,6 +57,12 @@ class MappingDiff:
         self.changed: list[str] = []
         self.conflicts: list[str] = []
         self.unchecked: list[str] = []
+        self.conflicting: list[FieldConflict] = []
+        self.removed: list[str] = []
+
+    def _conflict(self, conflict: FieldConflict, text: str) -> None:
+        self.conflicting.append(conflict)
+        self.conflicts.append(text)
 
     @property
     def needs_update(self) -> bool:
@@ -76,7 +94,9 @@ def diff_mappings(wanted: Mapping[str, Any], live: Mapping[str, Any], defaults: 
         if key in UPDATABLE_OPTIONS or key not in live:
             diff.changed.append(key)
         else:
-            diff.conflicts.append(f"{key}: the index has {live[key]!r}, the model wants {value!r}")
+            diff._conflict(
+                FieldConflict(key, "", live[key], value), f"{key}: the index has {live[key]!r}, the model wants {value!r}"
+            )
     _compare(wanted.get("properties", {}), live.get("properties", {}), "", diff, defaults or {})
     return diff
 
@@ -103,6 +123,7 @@ def _kind(definition: Mapping[str, Any]) -> str:
 def _compare(
     wanted: Mapping[str, Any], live: Mapping[str, Any], prefix: str, diff: MappingDiff, defaults: Defaults
 ) -> None:
+    diff.removed.extend(f"{prefix}{name}" for name in live if name not in wanted)
     for name, want in wanted.items():
         path = f"{prefix}{name}"
         have = live.get(name)
@@ -110,7 +131,10 @@ def _compare(
             diff.added.append(path)
             continue
         if _kind(want) != _kind(have):
-            diff.conflicts.append(f"{path}: the index has {_kind(have)}, the model wants {_kind(want)}")
+            diff._conflict(
+                FieldConflict(path, "type", _kind(have), _kind(want)),
+                f"{path}: the index has {_kind(have)}, the model wants {_kind(want)}",
+            )
             continue
         for key, value in want.items():
             if key in ("type", "properties", "fields"):
@@ -124,6 +148,9 @@ def _compare(
             if key in UPDATABLE_PARAMS:
                 diff.changed.append(f"{path}.{key}")
             else:
-                diff.conflicts.append(f"{path}: {key} is {current!r} in the index, the model wants {value!r}")
+                diff._conflict(
+                    FieldConflict(path, key, current, value),
+                    f"{path}: {key} is {current!r} in the index, the model wants {value!r}",
+                )
         _compare(want.get("properties", {}), have.get("properties", {}), f"{path}.", diff, defaults)
         _compare(want.get("fields", {}), have.get("fields", {}), f"{path}.", diff, defaults)

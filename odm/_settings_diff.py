@@ -7,11 +7,11 @@ prefix and with every value a string; definitions may nest, prefix and use numbe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._mapping_diff import same_value
 
-__all__ = ["diff_settings"]
+__all__ = ["SettingDifference", "diff_settings", "setting_differences"]
 
 #: Settings Elasticsearch only takes when an index is created (``sort.*`` and ``store.*`` too).
 _STATIC_SETTINGS = frozenset(
@@ -46,6 +46,34 @@ def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+class SettingDifference(NamedTuple):
+    """One wanted setting the live index does not have as wanted."""
+
+    key: str  #: flat, without ``index.`` (``"number_of_shards"``, ``"analysis.analyzer.folded"``)
+    live: Any  #: ``None`` when the index does not have it
+    wanted: Any
+    static: bool  #: taken only when the index is created (analysis: or while it is closed)
+
+
+def setting_differences(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[SettingDifference]:
+    """Every wanted setting (and analysis entry) that differs from the live one, in order."""
+    differences: list[SettingDifference] = []
+    live_flat = _flatten(live)
+    for key, value in _flatten(wanted).items():
+        if key == "analysis":
+            live_analysis = live_flat.get("analysis", {})
+            differences.extend(
+                SettingDifference(f"analysis.{section}.{name}", have, definition, True)
+                for section, entries in value.items()
+                for name, definition in entries.items()
+                if not same_value(have := live_analysis.get(section, {}).get(name), definition)
+            )
+        elif not same_value(live_flat.get(key), value):
+            static = key in _STATIC_SETTINGS or key.startswith(_STATIC_PREFIXES)
+            differences.append(SettingDifference(key, live_flat.get(key), value, static))
+    return differences
+
+
 def diff_settings(
     wanted: dict[str, Any], live: dict[str, Any], closed: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
@@ -56,25 +84,15 @@ def diff_settings(
     """
     update: dict[str, Any] = {}
     conflicts: list[str] = []
-    live_flat = _flatten(live)
-    for key, value in _flatten(wanted).items():
-        if key == "analysis":
-            live_analysis = live_flat.get("analysis", {})
-            changed = [
-                f"{section}.{name}"
-                for section, entries in value.items()
-                for name, definition in entries.items()
-                if not same_value(live_analysis.get(section, {}).get(name), definition)
-            ]
-            if changed and closed:
-                update["analysis"] = value
-            elif changed:
-                conflicts.extend(f"settings.analysis.{name}: differs from the open index" for name in changed)
-            continue
-        if same_value(live_flat.get(key), value):
-            continue
-        if key in _STATIC_SETTINGS or key.startswith(_STATIC_PREFIXES):
-            conflicts.append(f"settings.{key}: the index has {live_flat.get(key)!r}, the model wants {value!r}")
+    for difference in setting_differences(wanted, live):
+        key = difference.key
+        if key.startswith("analysis."):
+            if closed:
+                update["analysis"] = _flatten(wanted)["analysis"]
+            else:
+                conflicts.append(f"settings.{key}: differs from the open index")
+        elif difference.static:
+            conflicts.append(f"settings.{key}: the index has {difference.live!r}, the model wants {difference.wanted!r}")
         else:
-            update[key] = value
+            update[key] = difference.wanted
     return update, conflicts

@@ -17,15 +17,16 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from ._hits import reader_for
 from ._names import check_id
+from ._stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
 from ._sentinel import NOT_GIVEN, NotGiven
-from .errors import DocumentStateError, DocumentValidationError, HitValidationError
+from .errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
 from .mapping import es_field_name
 from .meta import Meta
 
@@ -43,6 +44,8 @@ __all__ = [
     "same_source",
     "stored_id",
     "object_fields",
+    "Script",
+    "update_body",
     "update_precondition",
     "validate_fields",
     "validate_update",
@@ -97,6 +100,8 @@ def _needs_validation(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
+    if kind == "function-before" and (schema.get("metadata") or {}).get(CONVERTS_INPUT_ONLY):
+        return _needs_validation(schema["schema"])  # a numpy array or packed vector taken as a list
     if kind in _CHECKED_ONLY_BY_VALIDATION:
         return True
     if kind == "model":
@@ -193,6 +198,61 @@ def update_precondition(
     return tokens
 
 
+class ScriptObject(Protocol):
+    """A script object with ``to_dict()``, such as elasticsearch.dsl's ``types.Script``."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+#: The script of a scripted update: painless source, a script dict (``{"source": ..}``,
+#: ``{"id": ..}`` for a stored script), or a script object.
+Script = str | Mapping[str, Any] | ScriptObject
+
+
+def update_body(
+    fields: Mapping[str, Any], script: Script | None, params: Mapping[str, Any] | None, upsert: bytes | None, index: str, doc_id: str
+) -> dict[str, Any] | None:
+    """The body of a scripted update (``script``, ``upsert``), or ``None`` for an update by fields.
+
+    Args:
+        script: painless source, a script dict (``{"source": ..}``, ``{"id": ..}`` for a
+            stored script), an elasticsearch.dsl ``Script``, or ``None`` (no script).
+        params: the script's ``params``.
+        upsert: the ``_source`` (as :func:`encode_source` made it) to store if the
+            document does not exist.
+
+    Raises:
+        ArgumentError: field values with a script, ``params`` or ``upsert`` without one, a
+            script that names neither a source nor an id, or ``params`` given twice.
+    """
+    if script is None:
+        if params is not None or upsert is not None:
+            raise ArgumentError(f"params= and upsert= go with script= (document {doc_id!r}, index {index!r})")
+        return None
+    if fields:
+        raise ArgumentError(
+            f"update() takes a script or field values, not both: {sorted(fields)} with script= "
+            f"(document {doc_id!r}, index {index!r}); set them in the script's params"
+        )
+    body: dict[str, Any] = {}
+    if isinstance(script, str):
+        body = {"source": script}
+    elif isinstance(script, Mapping):
+        body = dict(script)
+    elif callable(getattr(script, "to_dict", None)):  # elasticsearch.dsl's types.Script
+        body = dict(script.to_dict())
+    if not {"source", "id"} & body.keys():
+        raise ArgumentError(f"script= is painless source, or a dict with 'source' or a stored script's 'id': {script!r}")
+    if params is not None:
+        if "params" in body:
+            raise ArgumentError("params= given twice: as an argument and in the script")
+        body["params"] = dict(params)
+    request: dict[str, Any] = {"script": body}
+    if upsert is not None:
+        request["upsert"] = from_json(upsert)
+    return request
+
+
 def object_fields(partial: Mapping[str, Any]) -> list[str]:
     """The keys of a partial update whose values Elasticsearch merges into the stored objects."""
     return [key for key, value in partial.items() if isinstance(value, dict)]
@@ -219,7 +279,9 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
     try:
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings="error", exclude=plan.exclude)
+        source = cls.__pydantic_serializer__.to_json(
+            document, by_alias=True, warnings="error", exclude=plan.exclude, context=TO_ELASTICSEARCH
+        )
     except PydanticSerializationError as error:
         raise _refusal(document, index, doc_id, error) from error
     if revalidate is True or (revalidate == "auto" and plan.revalidates):
@@ -229,7 +291,7 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             raise DocumentValidationError(index, doc_id, errors) from errors
         values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
         apply_values(document, values)  # computed fields then see meta and the valid values
-        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.exclude)
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.exclude, context=TO_ELASTICSEARCH)
     unknown = meta.unknown_fields
     if unknown:
         source = _with_unknown(source, unknown)
@@ -249,7 +311,8 @@ def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: 
     """The error for a value the serializer refused, located by validation (``tags.0: ...``) where it can be."""
     cls = type(document)
     try:
-        cls.__pydantic_validator__.validate_json(cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings=False))
+        lenient = cls.__pydantic_serializer__.to_json(document, by_alias=True, warnings=False, context=TO_ELASTICSEARCH)
+        cls.__pydantic_validator__.validate_json(lenient)
     except ValidationError as errors:
         return DocumentValidationError(index, doc_id, errors)
     except PydanticSerializationError:  # not even serializable leniently (e.g. a lone surrogate)
@@ -282,7 +345,7 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
     except ValidationError as errors:
         raise DocumentValidationError(index, doc_id, errors) from errors
     values = {key: valid.__dict__[key] for key in fields}
-    partial = valid.model_dump(mode="json", by_alias=True, include=set(fields))
+    partial = valid.model_dump(mode="json", by_alias=True, include=set(fields), context=TO_ELASTICSEARCH)
     try:
         to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
     except PydanticSerializationError as error:
@@ -308,7 +371,9 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
         raise DocumentValidationError(index, doc_id, errors) from errors
     except HitValidationError as error:
         raise DocumentValidationError(index, doc_id, error.errors) from error
-    partial = cls.model_construct(**values).model_dump(mode="json", by_alias=True, include=set(fields))
+    partial = cls.model_construct(**values).model_dump(
+        mode="json", by_alias=True, include=set(fields), context=TO_ELASTICSEARCH
+    )
     try:
         to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
     except PydanticSerializationError as error:

@@ -9,10 +9,12 @@ answers to documents or to odm's errors.
 
 from __future__ import annotations
 
+import dataclasses
+import urllib.parse
 from collections.abc import AsyncIterable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
-from elastic_transport import ApiResponseMeta
+from elastic_transport import ApiResponse, ApiResponseMeta
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from pydantic import (
     BaseModel,
@@ -32,7 +34,9 @@ from ._document_options import DocumentOptions, IncompleteDocument
 from ._hits import reader_for
 from ._names import check_id, check_index_name
 from ._sentinel import NOT_GIVEN, NotGiven, given
+from ._vectors import reads_vectors, with_vectors
 from ._writes import (
+    Script,
     apply_values,
     concurrency_tokens,
     document_id,
@@ -43,6 +47,7 @@ from ._writes import (
     routing_of,
     same_source,
     stored_id,
+    update_body,
     update_precondition,
     validate_fields,
     validate_update,
@@ -50,7 +55,10 @@ from ._writes import (
 from .bulk import BulkInput, BulkOptions, BulkResult, bulk
 from .connections import UsingType, get_client
 from .errors import (
+    ArgumentError,
+    DocumentNotFoundError,
     DocumentReadError,
+    DocumentStateError,
     IndexNotFoundError,
     NoIndexError,
     answered_about,
@@ -61,6 +69,7 @@ from .errors import (
 from .expressions import install_field_expressions
 from .index import AsyncComposableIndexTemplate, AsyncIndex, template_for
 from .meta import Meta, blank_meta, from_elasticsearch, meta_from_code
+from .schema import init_document
 from .search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
 
@@ -70,6 +79,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDocument"]
 
 Refresh = bool | Literal["wait_for", "true", "false"]
+_MISSING = ("none", "raise", "skip")
 
 def _closed_schema(schema: dict[str, Any]) -> None:
     # Documents keep unknown stored fields in meta, not as extra attributes: a client of a
@@ -166,6 +176,7 @@ class AsyncDocument(BaseModel):
             # elasticsearch.dsl reads doc_type._index (resolve_field), as users write Post._index.refresh()
             index: AsyncIndex[Any] = AsyncIndex(options.name or "*", using=options.using)
             index.document(cls)
+            index.data_stream(options.data_stream)  # init() saves a data stream's template and creates it
             cls._index = index
             install_field_expressions(cls)  # Post.views is a FieldExpr at class level
 
@@ -190,20 +201,20 @@ class AsyncDocument(BaseModel):
         return check_index_name(name)
 
     @classmethod
-    def _index_definition(cls, index: str | None) -> AsyncIndex[Any]:
-        """``_index``, renamed to ``index`` when one is given."""
-        name = cls.index_name(index)
-        return cls._index if name == cls._index._name else cls._index.clone(name)
-
-    @classmethod
     async def init(cls, index: str | None = None, using: UsingType | None = None) -> None:
         """Create the index with settings and mapping, or apply compatible mapping changes.
+
+        The mapping's ``_meta`` records the hash of the class's index definition
+        (``_meta.odm``). With ``Index.versioned = True``, the index is ``<name>-v1`` behind
+        the alias ``<name>`` (docs/schema-drift.md).
 
         Raises:
             MappingConflictError: a live field's type (or fixed parameter) differs from the
                 model's; the error names each field and nothing is changed.
+            VersionedIndexError: a versioned class found a concrete index named like its alias
+                (``odm.adopt`` moves it behind the alias).
         """
-        await cls._index_definition(index).save(using=using)
+        await init_document(cls, index, using)
 
     @classmethod
     def _client(cls, using: UsingType | None) -> AsyncElasticsearch:
@@ -235,8 +246,11 @@ class AsyncDocument(BaseModel):
             HitValidationError: its ``_source`` does not validate.
         """
         name, doc_id = cls.index_name(index), check_id(id)
+        params = given(routing=routing)
+        if reads_vectors(cls):  # Elasticsearch 9 leaves them out of _source: saved back, they would be lost
+            params["source_exclude_vectors"] = False
         try:
-            raw = await cls._client(using).get(index=name, id=doc_id, **given(routing=routing))
+            raw = await cls._client(using).get(index=name, id=doc_id, **params)
         except NotFoundError as error:
             raise not_found(name, doc_id, error.meta, error.body) from error
         body = raw.body
@@ -260,27 +274,69 @@ class AsyncDocument(BaseModel):
         except NotFoundError:
             return None
 
+    @overload
     @classmethod
     async def mget(
-        cls, ids: Iterable[str | int], index: str | None = None, using: UsingType | None = None
-    ) -> list[Self | None]:
-        """Fetch many documents in one request: in the order asked, ``None`` where missing.
+        cls,
+        ids: Iterable[str | int],
+        index: str | None = None,
+        using: UsingType | None = None,
+        missing: Literal["none"] = "none",
+    ) -> list[Self | None]: ...
+    @overload
+    @classmethod
+    async def mget(
+        cls,
+        ids: Iterable[str | int],
+        index: str | None = None,
+        using: UsingType | None = None,
+        *,
+        missing: Literal["raise", "skip"],
+    ) -> list[Self]: ...
+    @classmethod
+    async def mget(
+        cls,
+        ids: Iterable[str | int],
+        index: str | None = None,
+        using: UsingType | None = None,
+        missing: Literal["none", "raise", "skip"] = "none",
+    ) -> list[Self | None] | list[Self]:
+        """Fetch many documents in one request, in the order asked.
+
+        Args:
+            missing: what a missing document gives, as in elasticsearch-dsl: ``"none"`` a
+                ``None`` in its place, ``"raise"`` a ``DocumentNotFoundError`` naming every
+                missing id, ``"skip"`` nothing (the list is shorter).
 
         Raises:
+            ArgumentError: ``missing`` is none of those; nothing is sent.
+            DocumentNotFoundError: ``missing="raise"`` and some are missing.
             IndexNotFoundError: the index does not exist.
-            DocumentReadError: Elasticsearch could not read one of them (never turned into ``None``).
+            DocumentReadError: Elasticsearch could not read one of them (never taken for missing,
+                whatever ``missing`` says).
         """
+        if missing not in _MISSING:
+            raise ArgumentError(f"mget(missing=...) takes one of {', '.join(map(repr, _MISSING))}, not {missing!r}")
         name, doc_ids = cls.index_name(index), [check_id(i) for i in ids]
         if not doc_ids:
             return []
         try:
-            raw = await cls._client(using).mget(index=name, ids=doc_ids)
+            raw = await _mget(cls._client(using), name, doc_ids, reads_vectors(cls))
         except NotFoundError as error:
             raise not_found(name, None, error.meta, error.body) from error
         if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
             raise not_found(name, None, raw.meta, raw.body)
         reader = reader_for(cls)
-        return [_found(reader, doc, name, raw.meta) for doc in raw.body["docs"]]
+        docs = raw.body["docs"]
+        found = [_found(reader, doc, name, raw.meta) for doc in docs]  # raises a document's read error first
+        if missing == "none":
+            return found
+        absent = [doc for doc, document in zip(docs, found) if document is None]
+        if absent and missing == "raise":
+            ids_missing = [str(doc.get("_id")) for doc in absent]
+            answer = dataclasses.replace(raw.meta, status=404)
+            raise DocumentNotFoundError(name, ids_missing[0], answer, {"docs": absent}, ids=ids_missing)
+        return [document for document in found if document is not None]
 
     @classmethod
     async def exists(
@@ -348,6 +404,12 @@ class AsyncDocument(BaseModel):
             DocumentExistsError: ``op_type="create"`` and the id exists.
         """
         meta = self.meta
+        if type(self).__odm__.data_stream and index is None:  # appended to the stream, never changed there
+            if meta.index is not None or meta.seq_no is not None:
+                raise _append_only(type(self), "save() of a stored document", meta.id)
+            if op_type not in (NOT_GIVEN, "create"):
+                raise ArgumentError(f"{type(self).__name__} is stored in a data stream, which takes op_type='create' only")
+            op_type = "create"
         name = self._target(index)
         body = encode_source(self, meta, name)
         doc_id = document_id(meta)
@@ -379,9 +441,12 @@ class AsyncDocument(BaseModel):
         refresh: Refresh | NotGiven = NOT_GIVEN,
         if_unchanged: bool | NotGiven = NOT_GIVEN,
         retry_on_conflict: int | NotGiven = NOT_GIVEN,
+        script: Script | None = None,
+        params: Mapping[str, Any] | None = None,
+        upsert: bool = False,
         **fields: Any,
     ) -> str:
-        """Partially update the stored document with ``fields``, validated first.
+        """Partially update the stored document with ``fields``, validated first, or by a script.
 
         The values are checked against the model (the whole document must still be
         valid); only those fields are sent, and afterwards this instance holds what the
@@ -389,40 +454,69 @@ class AsyncDocument(BaseModel):
         Elasticsearch does; the merged value is read back into the instance (assign and
         :meth:`save` to replace an object whole).
 
+        With ``script`` (painless source, a script dict, ``{"id": ...}`` for a stored
+        script, or an elasticsearch.dsl ``Script``) and its ``params``, Elasticsearch runs
+        the script on the stored document; the instance then holds the whole stored
+        ``_source``, read and validated as :meth:`get` reads it. ``upsert=True`` stores
+        this document as it is if none is stored. Example:
+        ``await post.update(script="ctx._source.views += params.n", params={"n": 1})``
+
         A loaded document is updated only if unchanged since (its ``seq_no``); without
         that precondition (a new instance with ``meta.id``, or ``if_unchanged=False``),
         Elasticsearch's internal conflicts are retried ``retry_on_conflict`` times
         (default ``UPDATE_RETRIES``, 10).
 
         Returns:
-            ``"updated"`` or ``"noop"``.
+            ``"updated"`` or ``"noop"``; with a script also ``"created"`` (upsert) or
+            ``"deleted"`` (the script set ``ctx.op = "delete"``: the tokens are forgotten).
 
         Raises:
+            ArgumentError: field values and a script together, or ``params``/``upsert``
+                without a script; nothing was sent.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             VersionConflictError: the document changed since it was loaded.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
+            HitValidationError: the script stored a document the model rejects (it is stored).
         """
         cls, meta = type(self), self.meta
+        if cls.__odm__.data_stream and index is None:
+            raise _append_only(cls, "update()", meta.id)
         name = self._target(index)
         doc_id = stored_id(meta, name, "update()")
-        values, partial = validate_update(self, fields, name, doc_id)
-        params = given(refresh=refresh)
+        upserted = encode_source(self, meta, name) if upsert and script is not None else None
+        scripted = update_body(fields, script, params, upserted, name, doc_id)
+        if upsert and scripted is None:
+            raise ArgumentError(f"upsert=True goes with script= (document {doc_id!r}, index {name!r}); save() writes a whole document")
+        values, partial = validate_update(self, fields, name, doc_id) if scripted is None else ({}, {})
+        request = given(refresh=refresh)
         route = routing_of(meta)
         if route is not None:
-            params["routing"] = route
+            request["routing"] = route
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
-        params.update(update_precondition(meta, name, if_unchanged, retries))
+        request.update(update_precondition(meta, name, if_unchanged, retries))
         objects = object_fields(partial)
-        if objects:
-            params["source"] = objects  # merged in the index: read back what it holds
+        if scripted is not None:
+            request.update(scripted, source=with_vectors(True) if reads_vectors(cls) else True)
+        else:
+            request["doc"] = partial
+            if objects:
+                request["source"] = objects  # merged in the index: read back what it holds
         with answered_about(name, doc_id):
-            response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
-        if objects:
-            stored = response.body.get("get", {}).get("_source", {})
-            values.update(reader_for(cls).read_fields(stored, name, doc_id))
+            response = await cls._client(using).update(index=name, id=doc_id, **request)
+        result = str(response["result"])
+        stored = response.body.get("get", {}).get("_source")
+        if scripted is not None and result == "deleted":
+            record_delete(meta)
+            return result
+        if scripted is not None and stored is not None:
+            fresh = reader_for(cls).read({"_index": response.body.get("_index", name), "_id": doc_id, "_source": stored})
+            values = {key: value for key, value in fresh.__dict__.items() if key != "meta"}
+            meta.unknown_fields = fresh.meta.unknown_fields
+        elif objects:
+            values.update(reader_for(cls).read_fields(stored or {}, name, doc_id))
         apply_values(self, values)
         record_write(meta, response.body, name)
-        return str(response["result"])
+        return result
 
     async def delete(
         self,
@@ -441,6 +535,8 @@ class AsyncDocument(BaseModel):
             VersionConflictError: the document changed since it was loaded.
         """
         meta = self.meta
+        if type(self).__odm__.data_stream and index is None:
+            raise _append_only(type(self), "delete()", meta.id)
         name = self._target(index)
         doc_id = stored_id(meta, name, "delete()")
         params = given(refresh=refresh)
@@ -461,6 +557,9 @@ class AsyncDocument(BaseModel):
         refresh: Refresh | NotGiven = NOT_GIVEN,
         routing: str | NotGiven = NOT_GIVEN,
         retry_on_conflict: int | NotGiven = NOT_GIVEN,
+        script: Script | None = None,
+        params: Mapping[str, Any] | None = None,
+        upsert: Self | None = None,
         **fields: Any,
     ) -> str:
         """Partially update a stored document by id in one request, without loading it first.
@@ -470,20 +569,30 @@ class AsyncDocument(BaseModel):
         retried, as for :meth:`update`. An object or ``dict`` value is merged into the
         stored one. Example: ``await Post.update_by_id("p1", views=10)``
 
+        Or by a script, as for :meth:`update`, with ``upsert`` a document of this class
+        to store (validated and encoded as :meth:`save` does) if none is stored:
+        ``await Post.update_by_id("p1", script="ctx._source.views += 1", upsert=Post(...))``
+
         Returns:
-            ``"updated"`` or ``"noop"``.
+            ``"updated"`` or ``"noop"``; with a script also ``"created"`` or ``"deleted"``.
 
         Raises:
+            ArgumentError: field values and a script together, or ``params``/``upsert``
+                without a script; nothing was sent.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
         """
+        if cls.__odm__.data_stream and index is None:
+            raise _append_only(cls, "update_by_id()", str(id))
         name, doc_id = cls.index_name(index), check_id(id)
-        partial = validate_fields(cls, fields, name, doc_id)
+        upserted = encode_source(upsert, upsert.meta, name) if upsert is not None else None
+        scripted = update_body(fields, script, params, upserted, name, doc_id)
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
-        params = given(refresh=refresh, routing=routing)
-        params.update(update_precondition(None, name, NOT_GIVEN, retries))
+        request = given(refresh=refresh, routing=routing)
+        request.update(update_precondition(None, name, NOT_GIVEN, retries))
+        request.update(scripted if scripted is not None else {"doc": validate_fields(cls, fields, name, doc_id)})
         with answered_about(name, doc_id):
-            response = await cls._client(using).update(index=name, id=doc_id, doc=partial, **params)
+            response = await cls._client(using).update(index=name, id=doc_id, **request)
         return str(response["result"])
 
     @classmethod
@@ -503,6 +612,8 @@ class AsyncDocument(BaseModel):
             DocumentNotFoundError: no such document.
             IndexNotFoundError: no such index.
         """
+        if cls.__odm__.data_stream and index is None:
+            raise _append_only(cls, "delete_by_id()", str(id))
         name, doc_id = cls.index_name(index), check_id(id)
         with answered_about(name, doc_id):
             await cls._client(using).delete(index=name, id=doc_id, **given(refresh=refresh, routing=routing))
@@ -546,6 +657,16 @@ class AsyncDocument(BaseModel):
         return template_for(cls, name, pattern=pattern, priority=priority)
 
 
+def _append_only(cls: type[AsyncDocument], operation: str, doc_id: str | None) -> DocumentStateError:
+    """The refusal of a write that would change a document stored in a data stream."""
+    stream = cls.__odm__.name
+    return DocumentStateError(
+        f"{cls.__name__} is stored in the data stream {stream!r}, which is append-only: {operation} would change "
+        f"a stored document. Name its backing index (index=doc.meta.index, a '.ds-{stream}-...' index) to write "
+        "there, or use update_by_query()", stream, doc_id,
+    )
+
+
 async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None) -> Mapping[str, Any] | None:
     """The stored document after a create was answered 409, or ``None`` if there is none.
 
@@ -558,6 +679,25 @@ async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routin
         return answer
     except NotFoundError:
         return None
+
+
+async def _mget(client: AsyncElasticsearch, index: str, ids: list[str], vectors: bool) -> ApiResponse[Any]:
+    """An mget of ``ids``; with ``vectors``, one that asks for them back (``_vectors``).
+
+    The client's ``mget()`` has no ``source_exclude_vectors`` parameter, which
+    Elasticsearch takes: that request is sent as ``mget()`` would send it, plus it.
+    """
+    if not vectors:
+        return await client.mget(index=index, ids=ids)
+    return await client.perform_request(
+        "POST",
+        f"/{urllib.parse.quote(index, safe='')}/_mget",
+        params={"_source_exclude_vectors": "false"},
+        headers={"accept": "application/json", "content-type": "application/json"},
+        body={"ids": ids},
+        endpoint_id="mget",
+        path_parts={"index": index},
+    )
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import elasticsearch
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from elastic_transport import ApiResponseMeta
 
 __all__ = [
+    "AdoptError",
     "AliasNotFoundError",
     "ArgumentError",
     "BulkError",
@@ -41,6 +43,10 @@ __all__ = [
     "InvalidIndexNameError",
     "MappingConflictError",
     "MappingError",
+    "MigrationError",
+    "MigrationFailedError",
+    "MigrationLockedError",
+    "MigrationStateError",
     "NoIndexError",
     "NodeUnavailableError",
     "OdmError",
@@ -48,6 +54,7 @@ __all__ = [
     "SearchStateError",
     "SettingsError",
     "VersionConflictError",
+    "VersionedIndexError",
 ]
 
 
@@ -151,13 +158,42 @@ class HitValidationError(OdmError, ValueError):
         index: the ``_index`` of the hit.
         id: the ``_id`` of the hit.
         errors: pydantic's ``ValidationError`` (also the ``__cause__``).
+        model: the name of the class it was validated as.
     """
 
     def __init__(self, index: str | None, id: str | None, errors: ValidationError, model: str) -> None:
         self.index = index
         self.id = id
         self.errors = errors
+        self.model = model
         super().__init__(f"hit {id!r} in index {index!r} is not a valid {model}: {_describe(errors)}")
+
+
+class AggregationResultError(OdmError, ValueError):
+    """A typed aggregation result is missing from the response or not of its declared shape.
+
+    Never answered with an empty or invented value: a search that did not ask for the
+    aggregation, or asked under another name, gets this error naming it.
+
+    Attributes:
+        aggregations: the name of the declared class (``Facets``).
+        names: the aggregations that failed, as paths (``colors``, ``colors.buckets[0].key``).
+        errors: pydantic's ``ValidationError`` (also the ``__cause__``).
+    """
+
+    def __init__(self, aggregations: str, errors: ValidationError) -> None:
+        self.aggregations = aggregations
+        self.errors = errors
+        self.names: list[str] = []
+        parts = []
+        for error in errors.errors(include_url=False):
+            path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+            self.names.append(path)
+            if error["type"] == "missing":
+                parts.append(f"{aggregations}.{path} is missing from the response (did the search ask for it?)")
+            else:
+                parts.append(f"{aggregations}.{path}: {error['msg']}")
+        super().__init__("; ".join(parts))
 
 
 class HitClassError(OdmError, LookupError):
@@ -183,6 +219,41 @@ class MappingConflictError(OdmError, ValueError):
         super().__init__(
             f"the mapping of index {index!r} is incompatible with the model, nothing was changed: {listing}"
         )
+
+
+class VersionedIndexError(OdmError, LookupError):
+    """The indices behind a versioned class's alias are not as odm keeps them; nothing was changed.
+
+    A concrete index named like the alias (``adopt()`` moves it behind the alias), or an
+    alias with no single write index.
+
+    Attributes:
+        index: the alias (``Index.name``).
+    """
+
+    def __init__(self, index: str, message: str) -> None:
+        self.index = index
+        super().__init__(f"index {index!r}: {message}")
+
+
+class AdoptError(OdmError, RuntimeError):
+    """``adopt()`` could not move an index behind its alias.
+
+    Before the alias switch nothing is lost: the original index keeps its documents and
+    its write block is lifted again. The message says which step failed and what was
+    left; the client's error is the ``__cause__``.
+
+    Attributes:
+        index: the index being adopted (the future alias).
+        target: the ``<index>-v1`` clone.
+        detail: what happened, without the names.
+    """
+
+    def __init__(self, index: str, target: str, detail: str) -> None:
+        self.index = index
+        self.target = target
+        self.detail = detail
+        super().__init__(f"adopting index {index!r} as {target!r}: {detail}")
 
 
 # -- Elasticsearch's answers, with the document they were about ---------------------------
@@ -256,12 +327,19 @@ class DocumentExistsError(_Answered, elasticsearch.ConflictError):
 
 
 class DocumentNotFoundError(_Answered, elasticsearch.NotFoundError):
-    """No document with that id in an index that exists (HTTP 404)."""
+    """No document with that id in an index that exists (HTTP 404).
 
-    def __init__(self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> None:
-        _init_answered(
-            self, elasticsearch.NotFoundError, f"no document {id!r} in index {index!r}", index, id, meta, body
-        )
+    Attributes:
+        ids: every id that was not found: ``[id]``, or several for ``mget(missing="raise")``
+            (``id`` is then the first of them).
+    """
+
+    def __init__(
+        self, index: str | None, id: str | None, meta: ApiResponseMeta, body: Any, ids: Sequence[str] = ()
+    ) -> None:
+        self.ids = list(ids) if ids else [id] if id is not None else []
+        what = f"document {id!r}" if len(self.ids) <= 1 else f"documents {', '.join(map(repr, self.ids))}"
+        _init_answered(self, elasticsearch.NotFoundError, f"no {what} in index {index!r}", index, id, meta, body)
 
 
 class IndexNotFoundError(_Answered, elasticsearch.NotFoundError):
@@ -419,3 +497,52 @@ class InvalidETagError(OdmError, ValueError):
 
     A web service answers it with 400: the header came from the client.
     """
+
+
+# -- migrations (odm.migrate) ---------------------------------------------------------------
+
+
+class MigrationError(OdmError, RuntimeError):
+    """A migration could not run or finish as asked; what was live stays live.
+
+    Attributes:
+        alias: the name users query (``Index.name``).
+    """
+
+    def __init__(self, alias: str, message: str) -> None:
+        self.alias = alias
+        super().__init__(f"migration of {alias!r}: {message}")
+
+
+class MigrationLockedError(MigrationError):
+    """Another process holds the migration lock of this alias (or this one lost it).
+
+    Attributes:
+        owner: the lock holder (``host:pid:uuid``).
+        expires_at: when its lease ends unless renewed (seconds since the epoch).
+    """
+
+    def __init__(self, alias: str, owner: str, expires_at: float, message: str | None = None) -> None:
+        self.owner = owner
+        self.expires_at = expires_at
+        until = datetime.fromtimestamp(expires_at, timezone.utc).isoformat(timespec="seconds")
+        super().__init__(alias, message or f"the lock is held by {owner} (its lease runs until {until})")
+
+
+class MigrationStateError(MigrationError):
+    """The migration state does not allow the call: an interrupted migration to resume first,
+    nothing to roll back, an index that must be adopted first, another transform than the
+    interrupted run's."""
+
+
+class MigrationFailedError(MigrationError):
+    """A migration or rollback stopped before its alias swap: documents were rejected, or the
+    copy did not verify. The alias was not moved and the live index is writable again.
+
+    Attributes:
+        result: the :class:`~odm.migrate.MigrationResult` so far (counts, rejected ids).
+    """
+
+    def __init__(self, alias: str, message: str, result: Any) -> None:
+        self.result = result
+        super().__init__(alias, message)

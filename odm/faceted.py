@@ -8,6 +8,7 @@ The query, filters, aggregations and facets are elasticsearch.dsl's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Generic, NamedTuple, cast
@@ -25,6 +26,9 @@ from elasticsearch.dsl.query import Query
 from typing_extensions import TypeVar
 
 from ._document_options import is_document_class, options_of
+from .aggs import Aggs, Terms
+from .expressions import FieldExpr
+from ._hits import InvalidPolicy
 from .connections import UsingType
 from .errors import ArgumentError
 from .response import Response
@@ -97,7 +101,7 @@ class FacetedResponse(Response[T]):
     def __init__(
         self, response: Response[T], facets: Facets, query_string: str | Query | None
     ) -> None:
-        super().__init__(response.search, response.body, list(response.hits))
+        super().__init__(response.search, response.body, list(response.hits), response.invalid_hits)
         self.facets = facets
         self.query_string = query_string
 
@@ -122,6 +126,8 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
 
     doc_types: Sequence[type[T]] | None = None  # type: ignore[assignment]  # models, not dsl Documents
     using: UsingType = "default"  # type: ignore[assignment]  # an odm alias or a client
+    #: What a hit that does not validate does: ``"raise"``, ``"skip"`` or ``"collect"`` (``AsyncSearch.on_invalid``).
+    on_invalid: InvalidPolicy = "raise"
     _s: AsyncSearch[T]
 
     def __init__(
@@ -161,7 +167,8 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
     def search(self) -> AsyncSearch[T]:
         """The search the facets are added to; override it to add filters of your own."""
         doc_types = list(self.doc_types) if self.doc_types else None
-        return cast("AsyncSearch[T]", AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types))
+        search = AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types)
+        return search.on_invalid(self.on_invalid)
 
     async def count(self) -> int:
         """The number of matching documents, filters included."""
@@ -171,13 +178,13 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
         """Send the search: hits are ``T`` models, ``facets`` the values of every facet.
 
         Raises:
-            HitValidationError: a hit does not validate as its model.
+            HitValidationError: a hit does not validate as its model (with ``on_invalid = "raise"``).
         """
         response = await self._s.execute()
         facets = Facets()
         for name, facet in self.facets.items():
             data = getattr(getattr(response.aggregations, f"_filter_{name}"), name)
-            facets[name] = _values_of(facet, data, self.filter_values.get(name, []))
+            facets[name] = _values_of(facet, data, self.filter_values.get(name, []), tuple(self.doc_types or ()))
         return FacetedResponse(response, facets, self._query)
 
 
@@ -193,12 +200,44 @@ def _as_key(value: Any) -> Any:
     return value
 
 
-def _values_of(facet: Facet[Any], data: Any, selected: Sequence[Any]) -> list[FacetValue]:
-    """A facet's buckets as values; a nested facet's buckets are its inner facet's."""
+def _values_of(
+    facet: Facet[Any], data: Any, selected: Sequence[Any], doc_types: tuple[Any, ...] = ()
+) -> list[FacetValue]:
+    """A facet's buckets as values; a nested facet's buckets are its inner facet's.
+
+    A terms facet on a field of the documents reads its keys through the typed buckets of
+    ``odm.aggs.Terms``: the field's type (``True`` rather than ``1`` for a boolean, an enum member).
+    """
     if isinstance(facet, NestedFacet):
-        return _values_of(facet._inner, data.inner, selected)
+        return _values_of(facet._inner, data.inner, selected, doc_types)
+    keys = _typed_terms_keys(facet, data, doc_types)
     values = []
-    for bucket in data.buckets:
-        value = facet.get_value(bucket)
+    for n, bucket in enumerate(data.buckets):
+        value = keys[n] if keys is not None else facet.get_value(bucket)
         values.append(FacetValue(value, int(bucket["doc_count"]), facet.is_filtered(value, list(selected))))
     return values
+
+
+def _typed_terms_keys(facet: Facet[Any], data: Any, doc_types: tuple[Any, ...]) -> list[Any] | None:
+    if not isinstance(facet, TermsFacet) or not isinstance(facet._params.get("field"), str):
+        return None
+    keys = _terms_keys_of(doc_types, facet._params["field"])
+    if keys is None:
+        return None
+    result: Any = keys.from_aggregations({"terms": data.to_dict()})
+    return [bucket.key for bucket in result.terms.buckets]
+
+
+@functools.lru_cache(maxsize=256)
+def _terms_keys_of(doc_types: tuple[Any, ...], path: str) -> type[Aggs] | None:
+    """An ``Aggs`` class reading a terms aggregation on ``path`` of the documents, if the field is known."""
+    for doc_type in doc_types:
+        field: Any = doc_type
+        try:
+            for part in path.split("."):
+                field = getattr(field, part)
+        except AttributeError:
+            continue
+        if isinstance(field, FieldExpr):
+            return type(f"{doc_type.__name__}TermsFacet", (Aggs,), {"terms": Terms(field)})
+    return None

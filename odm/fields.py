@@ -15,6 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from elasticsearch.dsl import field
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema
+
+from ._stored_values import vector_schema
+from .errors import MappingError
 
 __all__ = [
     "Binary",
@@ -62,7 +67,31 @@ class Date(_Hashable, field.Date):
 
 
 class DenseVector(_Hashable, field.DenseVector):
-    """``dense_vector``: see elasticsearch.dsl. Example: ``Annotated[list[float], DenseVector(dims=3)]``"""
+    """``dense_vector``: see elasticsearch.dsl. Example: ``Annotated[list[float], DenseVector(dims=3)]``
+
+    The field takes a numpy array (1-D, any float or int dtype) and a packed value
+    (``elasticsearch.helpers.pack_dense_vector``) as well as a list, and holds a list.
+    ``packed=True`` (float vectors only) sends the value to Elasticsearch as base64 of
+    big-endian float32s, which is shorter and faster to parse than a JSON list of floats;
+    it is not part of the mapping. See ``docs/documents.md`` (dense vectors).
+    """
+
+    def __init__(self, *args: Any, packed: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        element_type = str(getattr(self, "_element_type", "float"))
+        if packed and element_type != "float":
+            raise MappingError(f"DenseVector(packed=True) needs element_type 'float', not {element_type!r}")
+        self._packed = packed
+
+    def __eq__(self, other: Any) -> bool:
+        return super().__eq__(other) and self._packed == getattr(other, "_packed", False)
+
+    def __hash__(self) -> int:  # typing caches Annotated[...] by it: packed must tell two apart
+        return hash((super().__hash__(), self._packed))
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # pydantic asks Annotated metadata for the schema: this one adds numpy and packed input.
+        return vector_schema(handler(source), str(getattr(self, "_element_type", "float")), self._packed)
 
 
 class Double(_Hashable, field.Double):

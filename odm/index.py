@@ -66,6 +66,12 @@ class AsyncMapping(DslAsyncMapping):
         mapping._meta = copy.deepcopy(source._meta)
         return mapping
 
+    def _clone(self) -> Self:
+        # elasticsearch.dsl copies only the fields: a cloned index definition lost its _meta and dynamic
+        clone = super()._clone()
+        clone._meta = copy.deepcopy(self._meta)
+        return clone
+
     @classmethod
     async def from_es(cls, index: str | list[str] | None, using: UsingType = "default") -> Self:
         """The live mapping of ``index`` (a name, alias or pattern; of several indices, one of them)."""
@@ -290,6 +296,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
         New fields are added with ``put_mapping`` and changed dynamic settings with
         ``put_settings``; changed analysis is applied only while the index is closed.
+        The mapping's ``_meta`` is merged into the live one: keys set by others are kept.
         A changed field type or fixed parameter, a changed static setting or analysis on
         an open index is a conflict: nothing is sent. For a data stream
         (``data_stream(True)``) its composable template ``<name>-template`` is saved
@@ -314,6 +321,8 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
                     raise
         live = next(iter((await client.indices.get(index=self._name)).body.values()))
         wanted_mapping, live_mapping = body.get("mappings", {}), live.get("mappings", {})
+        if "_meta" in wanted_mapping:  # put_mapping replaces _meta whole: keep the keys others set
+            wanted_mapping = {**wanted_mapping, "_meta": {**live_mapping.get("_meta", {}), **wanted_mapping["_meta"]}}
         diff = diff_mappings(wanted_mapping, live_mapping)
         if diff.unchecked:
             defaults = await self._field_defaults(client, diff.unchecked)

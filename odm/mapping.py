@@ -207,6 +207,22 @@ def _fill_object(override: field.Field, annotation: Any, where: str) -> field.Fi
     return override
 
 
+def model_at(model: type[BaseModel], path: str) -> type[BaseModel] | None:
+    """The model of the object (or nested) field at a dotted Elasticsearch ``path`` of ``model``.
+
+    ``model_at(Post, "comments")`` is ``Comment`` for ``comments: list[Comment]``; ``None``
+    when a step of the path is not a field holding a model.
+    """
+    current: type[BaseModel] | None = model
+    for step in path.split("."):
+        if current is None:
+            return None
+        fields = current.model_fields
+        found = next((info for name, info in fields.items() if es_field_name(name, info) == step), None)
+        current = _model_of(found.annotation) if found is not None else None
+    return current
+
+
 def _model_of(annotation: Any) -> type[BaseModel] | None:
     annotation, _ = _unwrap_annotated(annotation, [])
     if get_origin(annotation) in (Union, types.UnionType):

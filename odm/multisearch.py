@@ -119,7 +119,8 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
             elasticsearch.ApiError: the client's exception class for the failed search's
                 status (``NotFoundError`` for a missing index, ``BadRequestError`` for a bad
                 query), with that search's error ``body``; a note names its position.
-            HitValidationError: a hit does not validate as its model (whatever ``raise_on_error``).
+            HitValidationError: a hit does not validate as its model (whatever ``raise_on_error``),
+                unless its search skips or collects such hits (``on_invalid()``).
             InvalidIndexNameError: an index name is invalid; nothing was sent.
         """
         if ignore_cache or self._odm_results is None:
@@ -144,7 +145,7 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
                 where = f"the search at index {position} (of {len(items)}) of the multi search"
                 results.append(_error_of(raw.meta, item, where))
             else:
-                results.append(Response(search, item, search._read_hits(item["hits"]["hits"])))
+                results.append(search._response_of(item))  # hits read by the search's on_invalid policy
         return results
 
 

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from elasticsearch.dsl.response import AggResponse
 from elasticsearch.dsl.utils import AttrDict
 
+from ._hits import InvalidHit
+from .aggs import Aggs
+from .errors import SearchStateError
+from .meta import Total, total_of
+
 if TYPE_CHECKING:
     from elasticsearch.dsl.search_base import SearchBase
+
+    from .search import AsyncSearch
 
 __all__ = ["Hits", "Response", "Total"]
 
 T = TypeVar("T")
-
-
-class Total(NamedTuple):
-    """``hits.total``: ``relation`` is ``"eq"`` for an exact count, ``"gte"`` for a lower bound."""
-
-    value: int
-    relation: str
+AggsT = TypeVar("AggsT", bound=Aggs)
 
 
 class Hits(list[T]):
@@ -39,19 +40,26 @@ class Response(Generic[T]):
     """One search response: ``hits`` (validated models), ``aggregations``, ``suggest``, ``took``.
 
     Iterating a response iterates its hits. ``body`` is the raw response as sent by
-    Elasticsearch, for anything not exposed here.
+    Elasticsearch, for anything not exposed here. ``invalid_hits`` lists the hits left
+    out because they do not validate, when the search collects them
+    (``on_invalid("collect")``); ``hits.total`` is Elasticsearch's count, which includes them.
     """
 
-    def __init__(self, search: SearchBase[Any], body: Mapping[str, Any], hits: list[T]) -> None:
+    def __init__(
+        self,
+        search: SearchBase[Any],
+        body: Mapping[str, Any],
+        hits: list[T],
+        invalid_hits: list[InvalidHit] | None = None,
+    ) -> None:
         self.search = search
         self.body = body
         raw_hits = body.get("hits", {})
-        total = raw_hits.get("total")
-        if isinstance(total, Mapping):
-            count = Total(total["value"], total["relation"])
-        else:  # rest_total_hits_as_int, or no total tracked
-            count = Total(total if isinstance(total, int) else len(hits), "eq")
+        sent = raw_hits.get("hits")
+        # Without a total (track_total_hits=false): the hits Elasticsearch sent, valid or not.
+        count = total_of(raw_hits, len(sent) if isinstance(sent, list) else len(hits))
         self.hits: Hits[T] = Hits(hits, count, raw_hits.get("max_score"))
+        self.invalid_hits: list[InvalidHit] = invalid_hits if invalid_hits is not None else []
 
     @property
     def took(self) -> int:
@@ -73,6 +81,16 @@ class Response(Generic[T]):
         """Aggregation results, wrapped by elasticsearch.dsl: ``response.aggregations.tags.buckets``."""
         return AggResponse(cast(Any, self.search.aggs), self.search, dict(self.body.get("aggregations", {})))
 
+    def aggs(self, aggregations: type[AggsT]) -> AggsT:
+        """The aggregations declared by ``aggregations`` (added by ``s.aggregate(...)``), typed.
+
+        Example: ``facets = response.aggs(Facets)``; ``facets.colors.buckets[0].key``.
+
+        Raises:
+            AggregationResultError: one of them is missing from the response or not of its shape.
+        """
+        return aggregations.from_aggregations(self.body.get("aggregations"))
+
     @property
     def suggest(self) -> AttrDict[Any]:
         """Suggester results by name: ``response.suggest.title_fix[0].options``."""
@@ -83,6 +101,29 @@ class Response(Generic[T]):
         """The point-in-time id to pass to the next page, when searching in one."""
         value = self.body.get("pit_id")
         return str(value) if value is not None else None
+
+    def search_after(self) -> AsyncSearch[T]:
+        """The search for the next page: this response's search after its last hit's sort values.
+
+        Example::
+
+            response = await Post.search().sort("created_at", "_id")[:20].execute()
+            next_page = await response.search_after().execute()
+
+        In a point in time, the next page also carries the newest ``pit_id``.
+
+        Raises:
+            SearchStateError: the response has no hits, or its search is not sorted.
+        """
+        hits = self.body.get("hits", {}).get("hits") or []
+        if not hits:
+            raise SearchStateError("search_after() needs a response with hits: this page is empty (the last one)")
+        if "sort" not in hits[-1]:
+            raise SearchStateError("search_after() needs a sorted search: sort() it, e.g. by a date and _id")
+        search = self.search.extra(search_after=hits[-1]["sort"])
+        if self.pit_id is not None and "pit" in search._extra:
+            search._extra["pit"] = {**search._extra["pit"], "id": self.pit_id}
+        return cast("AsyncSearch[T]", search)
 
     def success(self) -> bool:
         """True when every shard answered and the search did not time out."""

@@ -10,8 +10,9 @@ as on the elasticsearch-dsl asyncio page.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Generic, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from elasticsearch.dsl.response import Hit
 from elasticsearch.dsl.search_base import SearchBase
@@ -20,18 +21,28 @@ from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
 from ._hit_classes import hit_classes
-from ._hits import reader_for
+from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, reader_for
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
+from ._vectors import reads_vectors, with_vectors
+from .aggs import Aggs
+from .aggs._pages import add_aggregations, composite_of, with_after
 from .connections import UsingType, get_client
-from .errors import NoIndexError, SearchStateError
+from .errors import ArgumentError, NoIndexError, SearchStateError
 from .response import Response
+
+if TYPE_CHECKING:
+    from .aggs._tree import AggsTree
 
 __all__ = ["AsyncSearch"]
 
 T = TypeVar("T", default=Hit)
+AggsT = TypeVar("AggsT", bound=Aggs)
 
 _PIT_PAGE_SIZE = 1000
+_POLICIES = ("raise", "skip", "collect")
+
+logger = logging.getLogger("odm")
 
 
 class AsyncSearch(SearchBase[T], Generic[T]):
@@ -45,6 +56,9 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     """
 
     _using: UsingType
+    _on_invalid: InvalidPolicy = "raise"
+    if TYPE_CHECKING:
+        aggs: AggsTree[T]  # so that s.aggs["a"]["b"].metric(...) type-checks (see aggs/_tree.py)
 
     @overload
     def __init__(
@@ -98,31 +112,103 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
     def _is_partial(self) -> bool:
         source = self._extra.get("_source", self._source)
+        if isinstance(source, Mapping) and source == {"exclude_vectors": False}:  # elasticsearch.dsl's own
+            return False
         return source is not None and source is not True
 
-    def _read_hits(self, hits: Sequence[Mapping[str, Any]]) -> list[T]:
-        """Turn raw hits into ``T``: one pydantic-core call per page for a single model."""
+    def _read_hits(
+        self,
+        hits: Sequence[Mapping[str, Any]],
+        rules: InnerHitRules = NO_RULES,
+        invalid: list[InvalidHit] | None = None,
+    ) -> list[T]:
+        """Turn raw hits into ``T``: one pydantic-core call per page for a single model.
+
+        With an ``invalid`` list, hits that do not validate are left out and reported there.
+        """
         models = self._models()
         partial = self._is_partial()
         if not models:
             return [cast(T, Hit(dict(hit))) for hit in hits]
         if len(models) == 1:
-            return cast(list[T], reader_for(models[0]).read_many(hits, partial))
-        return [self._read_hit(hit, models, partial) for hit in hits]
+            return cast(list[T], reader_for(models[0]).read_many(hits, partial, rules, invalid))
+        read = (self._read_hit(hit, models, partial, rules, invalid) for hit in hits)
+        return [hit for hit in read if hit is not None]
 
     def _read_hit(
-        self, hit: Mapping[str, Any], models: list[type[BaseModel]], partial: bool
-    ) -> T:
+        self,
+        hit: Mapping[str, Any],
+        models: list[type[BaseModel]],
+        partial: bool,
+        rules: InnerHitRules,
+        invalid: list[InvalidHit] | None,
+    ) -> T | None:
         if not models:
             return cast(T, Hit(dict(hit)))
         model = hit_classes(tuple(models)).model_for(hit)
-        return cast(T, reader_for(model).read(hit, partial))
+        return cast("T | None", reader_for(model).read_or_report(hit, partial, rules, invalid))
+
+    def _response_of(self, body: Mapping[str, Any]) -> Response[T]:
+        """The response to this search from its decoded body (a multi search's item), read by its policy."""
+        invalid = self._invalid_list()
+        hits = self._read_hits(body["hits"]["hits"], inner_hit_rules(self._body()), invalid)
+        return Response(self, body, hits, self._settle(invalid))
+
+    # -- hits that do not validate ------------------------------------------------------
+
+    def on_invalid(self, policy: InvalidPolicy) -> Self:
+        """A copy of this search that raises for, skips or collects hits that do not validate.
+
+        ``"raise"`` (the default): ``HitValidationError``, naming the index, id and fields.
+        ``"skip"``: the hit is left out of ``response.hits`` and logged as a WARNING on the
+        ``odm`` logger with its index, id and errors; ``hits.total`` stays Elasticsearch's
+        count. ``"collect"``: left out too, and listed on ``response.invalid_hits`` (and,
+        after ``scan()``/``iterate()``, on :attr:`invalid_hits`).
+
+        Raises:
+            ArgumentError: another policy.
+        """
+        if policy not in _POLICIES:
+            raise ArgumentError(f"on_invalid() takes one of {', '.join(map(repr, _POLICIES))}, not {policy!r}")
+        search = self._clone()
+        search._on_invalid = policy
+        return search
+
+    @property
+    def invalid_hits(self) -> list[InvalidHit]:
+        """With ``on_invalid("collect")``: the invalid hits met by the latest ``execute()``,
+        ``async for``, ``scan()`` or ``iterate()`` of this search object (reset when one starts)."""
+        found: list[InvalidHit] = getattr(self, "_odm_invalid", [])
+        return found
+
+    def _invalid_list(self) -> list[InvalidHit] | None:
+        """Where a read reports invalid hits: ``None`` raises them."""
+        return None if self._on_invalid == "raise" else []
+
+    def _settle(self, invalid: list[InvalidHit] | None) -> list[InvalidHit]:
+        """The invalid hits a response keeps: logged and dropped when skipped, kept when collected."""
+        if not invalid:
+            return []
+        if self._on_invalid == "skip":
+            for hit in invalid:
+                logger.warning("%s; left out of the results (on_invalid='skip')", hit)
+            return []
+        return invalid
+
+    def _clone(self) -> Self:
+        search = super()._clone()
+        search._on_invalid = self._on_invalid
+        return search
 
     def _body(self) -> dict[str, Any]:
-        """The request body; typed searches also ask for concurrency tokens, for ``if_unchanged``."""
+        """The request body; typed searches also ask for concurrency tokens, for ``if_unchanged``,
+        and for vectors, which Elasticsearch 9 leaves out of ``_source`` (``_vectors``)."""
         body = self.to_dict()
-        if self._models():
+        models = self._models()
+        if models:
             body.setdefault("seq_no_primary_term", True)
+            if any(reads_vectors(model) for model in models):
+                body["_source"] = with_vectors(body.get("_source"))
         return body
 
     def _index_param(self) -> list[str] | None:
@@ -138,25 +224,29 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         ``_source`` is then its model, never built as a dict.
 
         Raises:
-            HitValidationError: a hit's ``_source`` does not validate as its model.
+            HitValidationError: a hit's ``_source`` does not validate as its model (unless
+                the search skips or collects such hits: :meth:`on_invalid`).
         """
         cached: Response[T] | None = getattr(self, "_odm_response", None)
         if cached is not None and not ignore_cache:
             return cached
         client = get_client(self._using)
         models = self._models()
+        request = self._body()
+        rules, invalid = inner_hit_rules(request), self._invalid_list()
         # One model and whole sources: validate straight from the response bytes.
         from_bytes = len(models) == 1 and not self._is_partial() and accepts_raw_json(client)
         with raw_json_responses() if from_bytes else contextlib.nullcontext():
-            raw = await client.search(index=self._index_param(), body=self._body(), **self._params)
+            raw = await client.search(index=self._index_param(), body=request, **self._params)
         if isinstance(raw.body, RawJson):
-            body, models_read = reader_for(models[0]).read_response(raw.body)
+            body, models_read = reader_for(models[0]).read_response(raw.body, rules, invalid)
             hits = cast(list[T], models_read)
         else:
             body = raw.body
-            hits = self._read_hits(body["hits"]["hits"])
-        response = Response(self, body, hits)
+            hits = self._read_hits(body["hits"]["hits"], rules, invalid)
+        response = Response(self, body, hits, self._settle(invalid))
         self._odm_response = response
+        self._odm_invalid = response.invalid_hits
         return response
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -180,12 +270,20 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     async def scan(self) -> AsyncIterator[T]:
         """Every matching hit, through the scroll API (``params()`` go to ``async_scan``).
 
-        Prefer :meth:`iterate`, which uses a point in time and ``search_after``.
+        Prefer :meth:`iterate`, which uses a point in time and ``search_after``. Hits that
+        do not validate are raised, skipped or collected (:attr:`invalid_hits`) as
+        :meth:`on_invalid` says.
         """
         client = get_client(self._using)
-        models, partial = self._models(), self._is_partial()
-        async for hit in async_scan(client, query=self._body(), index=self._index_param(), **self._params):
-            yield self._read_hit(hit, models, partial)
+        models, partial, request = self._models(), self._is_partial(), self._body()
+        rules = inner_hit_rules(request)
+        self._odm_invalid = collected = []
+        async for raw in async_scan(client, query=request, index=self._index_param(), **self._params):
+            invalid = self._invalid_list()
+            hit = self._read_hit(raw, models, partial, rules, invalid)
+            collected.extend(self._settle(invalid))
+            if hit is not None:
+                yield hit
 
     @contextlib.asynccontextmanager
     async def point_in_time(self, keep_alive: str = "1m") -> AsyncIterator[Self]:
@@ -203,35 +301,78 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     async def iterate(self, keep_alive: str = "1m") -> AsyncIterator[T]:
         """Every matching hit, consistently, via a point in time and ``search_after``.
 
-        Pages are of ``size`` hits when the search sets one, else 1,000.
+        Pages are of ``size`` hits when the search sets one, else 1,000. Hits that do not
+        validate are raised, skipped or collected (:attr:`invalid_hits`) as
+        :meth:`on_invalid` says; a page of invalid hits only does not end the iteration.
         """
+        self._odm_invalid = collected = []
         async with self.point_in_time(keep_alive=keep_alive) as search:
             if "size" not in search._extra:
                 search = search.extra(size=_PIT_PAGE_SIZE)
             while True:
                 response = await search.execute()
+                collected.extend(response.invalid_hits)
                 for hit in response:
                     yield hit
-                if not response.hits:
+                if not response.body.get("hits", {}).get("hits"):
                     break
-                search = search.search_after()
+                search = response.search_after()
 
     def search_after(self) -> Self:
-        """The next page after the executed one, by the last hit's sort values.
+        """The next page after the executed one, by the last hit's sort values
+        (:meth:`Response.search_after <odm.Response.search_after>`, on the cached response).
 
         Raises:
-            ValueError: the search was not executed yet, or its last page was empty.
+            SearchStateError: the search was not executed yet, is not sorted, or its
+                last page was empty.
         """
         response: Response[T] | None = getattr(self, "_odm_response", None)
         if response is None:
             raise SearchStateError("a search must be executed before search_after()")
-        hits = response.body["hits"]["hits"]
-        if not hits or "sort" not in hits[-1]:
-            raise SearchStateError("search_after() needs a sorted search whose last page has hits")
-        search = self.extra(search_after=hits[-1]["sort"])
-        if response.pit_id is not None and "pit" in search._extra:
-            search._extra["pit"] = {**search._extra["pit"], "id": response.pit_id}
-        return search
+        return cast(Self, response.search_after())
+
+    # -- typed aggregations (docs/aggregations.md) -----------------------------------
+
+    def aggregate(self, aggregations: type[Aggs]) -> Self:
+        """A copy of this search that also asks for the aggregations ``aggregations`` declares.
+
+        Read them with ``response.aggs(aggregations)``. Example::
+
+            response = await Product.search().aggregate(Facets).execute()
+            facets = response.aggs(Facets)
+
+        Raises:
+            ArgumentError: not an ``Aggs`` class, or the search already has one of its names.
+        """
+        return add_aggregations(self, aggregations)
+
+    async def composite_pages(self, aggregations: type[AggsT]) -> AsyncIterator[AggsT]:
+        """Every page of the one ``Composite`` aggregation ``aggregations`` declares, in order.
+
+        Each page is a request; the next asks for the buckets after the last page's
+        ``after_key``, as Elasticsearch gave it. The search asks for no hits unless it
+        sets a size. The first page is always yielded, later ones while they have buckets.
+
+        Raises:
+            ArgumentError: the class declares no ``Composite`` aggregation, or several.
+        """
+        name, composite = composite_of(aggregations)
+        search = self.aggregate(aggregations)
+        if "size" not in search._extra:
+            search = search.extra(size=0)
+        first = True
+        while True:
+            response = await search.execute()
+            page = response.aggs(aggregations)
+            raw = response.body["aggregations"][name]
+            if not first and not raw["buckets"]:
+                return
+            yield page
+            first = False
+            after = raw.get("after_key")
+            if after is None or not raw["buckets"]:
+                return
+            search = with_after(search, name, composite, after)
 
     async def delete(self) -> dict[str, Any]:
         """Delete every matching document (``delete_by_query``; needs the ``reindex`` module).

@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import load
+from . import load, migrate, schema
 from ._common import USAGE
 
 __all__ = ["main", "run"]
 
 #: The command modules, in the order ``odm --help`` lists them.
-COMMANDS = (load,)
+COMMANDS = (load, schema, migrate)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,7 +11,8 @@ import argparse
 import importlib
 import inspect
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from elasticsearch import AsyncElasticsearch
 
@@ -30,6 +31,7 @@ __all__ = [
     "client_from",
     "document_class",
     "document_classes",
+    "progress_bar",
 ]
 
 OK, DRIFT, USAGE, FAILED, LOCK_HELD = 0, 1, 2, 3, 4
@@ -121,3 +123,24 @@ def client_from(args: argparse.Namespace, request_timeout: float = 60) -> AsyncE
     if args.insecure:
         options["verify_certs"] = False
     return AsyncElasticsearch(**options)
+
+
+def progress_bar(
+    description: str, out: TextIO, total: int | None = None
+) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A tqdm bar (rate, and ETA when ``total`` is known) when tqdm is installed, else nothing.
+
+    Returns:
+        ``update(done)`` and ``close()``; both do nothing without tqdm (the commands print
+        their summaries anyway).
+    """
+    try:
+        from tqdm import tqdm  # optional: the commands work without it
+    except ImportError:
+        return (lambda done: None), (lambda: None)
+    bar = tqdm(desc=description, unit="doc", file=out, total=total)
+
+    def update(done: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close

@@ -26,7 +26,7 @@ from ..document import AsyncDocument
 from ..errors import DocumentValidationError, OdmError
 
 from ._common import FAILED as UNUSABLE
-from ._common import INCOMPLETE, OK, USAGE, Stop, add_connection_options, client_from, document_class
+from ._common import INCOMPLETE, OK, USAGE, Stop, add_connection_options, client_from, document_class, progress_bar
 
 __all__ = ["add_parser", "run"]
 
@@ -101,17 +101,9 @@ class _Lines:
 
 
 def _progress_bar(path: Path, out: TextIO) -> tuple[Callable[[Any], None], Callable[[], None]]:
-    """A tqdm bar when tqdm is installed, else nothing: the summary is printed anyway."""
-    try:
-        from tqdm import tqdm  # optional: the command works without it
-    except ImportError:
-        return (lambda result: None), (lambda: None)
-    bar = tqdm(desc=path.name, unit="doc", file=out)
-
-    def update(result: Any) -> None:
-        bar.update(result.total - bar.n)
-
-    return update, bar.close
+    """The shared bar (:func:`._common.progress_bar`), fed with the live bulk result."""
+    update, close = progress_bar(path.name, out)
+    return (lambda result: update(result.total)), close
 
 
 async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, url: str, index: str, init: bool) -> None:

@@ -12,8 +12,11 @@ __all__ = ["delete_prefixed"]
 
 
 def delete_prefixed(url: str, prefix: str) -> None:
-    """Delete every index (hidden ones too), index template, component template and
-    legacy template whose name starts with ``prefix``.
+    """Delete every data stream, index (hidden ones too), index template, component
+    template and legacy template whose name starts with ``prefix``.
+
+    Data streams go first: their templates cannot be deleted while they exist. A node
+    without the data-streams module (odm's throwaway node) has no API for them.
 
     Names are listed first and deleted by name, so this also works on clusters where
     ``action.destructive_requires_name`` forbids wildcard deletes.
@@ -25,6 +28,8 @@ def delete_prefixed(url: str, prefix: str) -> None:
     if not prefix or any(c in prefix for c in "*?,"):
         raise ValueError(f"refusing to delete by the prefix {prefix!r}")
     pattern = urllib.parse.quote(prefix + "*", safe="*")
+    streams = _get(url, f"/_data_stream/{pattern}?expand_wildcards=all", absent=(400, 404))
+    _delete(url, "/_data_stream", sorted(s["name"] for s in (streams or {}).get("data_streams", ())))
     indices = _get(url, f"/_cat/indices/{pattern}?h=index&format=json&expand_wildcards=all")
     _delete(url, "", sorted(row["index"] for row in indices or ()))
     templates = _get(url, f"/_index_template/{pattern}")
@@ -34,9 +39,9 @@ def delete_prefixed(url: str, prefix: str) -> None:
     _delete(url, "/_template", sorted(_get(url, f"/_template/{pattern}") or {}))
 
 
-def _get(url: str, path: str) -> Any:
+def _get(url: str, path: str, absent: tuple[int, ...] = (404,)) -> Any:
     status, body = request_json("GET", url + path)
-    if status == 404:
+    if status in absent:
         return None
     if status != 200:
         raise NodeError(f"GET {path} answered {status}: {body}")

@@ -28,7 +28,9 @@ def isolated(document: type[D], prefix: str) -> type[D]:
         (),
         {
             "name": prefix + options.name,
-            "aliases": {prefix + alias: body for alias, body in options.aliases.items()},
+            # The parent's own aliases are removed (None), so no unprefixed alias is ever created.
+            "aliases": {alias: None for alias in options.aliases}
+            | {prefix + alias: body for alias, body in options.aliases.items()},
         },
     )
     namespace = {

@@ -20,6 +20,7 @@ from odm import (
     Keyword,
     MappingConflictError,
     VersionConflictError,
+    definition_hash,
 )
 from odm.testing.isolation import isolated
 from tests.integration.live_mappings import without_object_type
@@ -45,7 +46,8 @@ async def test_init_creates_the_index_with_settings_and_the_exact_mapping(
 ) -> None:
     name = posts.index_name()
     live = (await odm_client.indices.get(index=name))[name]
-    assert live["mappings"] == without_object_type(posts.mapping_dict())
+    recorded = {"odm": {"definition_hash": definition_hash(posts), "document": "tests.models.blog:Post"}}
+    assert live["mappings"] == {**without_object_type(posts.mapping_dict()), "_meta": recorded}
     assert live["settings"]["index"]["number_of_shards"] == "1"
     assert live["settings"]["index"]["number_of_replicas"] == "0"
     await posts.init()  # a second run changes nothing and does not fail

@@ -71,8 +71,8 @@ async def test_highlight_and_inner_hits_are_kept_in_meta(posts: type[Post]) -> N
     [found] = [h async for h in posts.search().query(nested)]
     assert found.views == 4
     assert found.meta.inner_hits is not None
-    inner = found.meta.inner_hits["comments"]["hits"]["hits"]
-    assert inner[0]["_source"]["author"] == "ann"
+    [inner] = found.meta.inner_hits["comments"].of(Comment)  # typed: tests/integration/test_inner_hits.py
+    assert inner.doc.author == "ann"
 
 
 async def test_count_scan_and_iterate_see_every_document(posts: type[Post]) -> None:

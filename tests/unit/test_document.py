@@ -10,6 +10,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from odm import AsyncDocument, DocumentExistsError, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
+from odm._document_options import options_of
+from odm.testing.isolation import isolated
 from tests.models.blog import Post
 from tests.unit.fake_node import Request, fake_client
 
@@ -163,3 +165,20 @@ async def test_a_create_answered_409_reads_the_document_back(same: bool) -> None
         with pytest.raises(DocumentExistsError):
             await post.save(using=client, op_type="create")
     assert [r.method for r in requests] == ["PUT", "GET"]
+
+
+def test_a_subclass_removes_an_inherited_alias_with_none_and_isolation_keeps_no_unprefixed_alias() -> None:
+    class Base(AsyncDocument):
+        title: str = ""
+
+        class Index:
+            name = "aliased"
+            aliases = {"aliased-all": {}, "aliased-read": {"is_hidden": False}}
+
+    class Narrow(Base):
+        class Index:
+            aliases = {"aliased-all": None}
+
+    assert dict(options_of(Narrow).aliases) == {"aliased-read": {"is_hidden": False}}
+    bound = isolated(Base, "t-1-")
+    assert dict(options_of(bound).aliases) == {"t-1-aliased-all": {}, "t-1-aliased-read": {"is_hidden": False}}

@@ -23,11 +23,12 @@ def test_request_lines_are_a_header_and_a_body_per_search() -> None:
         .add(Post.search(index="posts-*").query("match", title="hello").extra(size=3))
         .add(AsyncSearch().filter("term", tags="search"))
     )
+    vectors = {"_source": {"exclude_vectors": False}}  # typed searches ask for them back (docs/documents.md)
     assert ms.to_dict() == [
         {"index": ["posts"], "routing": "ann"},
-        {"query": {"bool": {"filter": [{"term": {"tags": "python"}}]}}, "seq_no_primary_term": True},
+        {"query": {"bool": {"filter": [{"term": {"tags": "python"}}]}}, "seq_no_primary_term": True, **vectors},
         {"index": ["posts-*"]},
-        {"query": {"match": {"title": "hello"}}, "size": 3, "seq_no_primary_term": True},
+        {"query": {"match": {"title": "hello"}}, "size": 3, "seq_no_primary_term": True, **vectors},
         {},
         {"query": {"bool": {"filter": [{"term": {"tags": "search"}}]}}},
     ]

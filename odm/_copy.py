@@ -1,0 +1,283 @@
+"""The copy of a migration: documents read from one index, through the model, written to another.
+
+Reading: a point in time over the source, pages by ``search_after`` on ``_shard_doc``;
+the catch-up reads, one primary shard at a time (``preference=_shards:N``), the
+documents whose ``_seq_no`` is above that shard's mark. Writing: each ``_source`` goes
+through the transform, is validated as the document class the way a hit is (stored
+formats accepted, unknown stored fields kept, as ``save()`` keeps them), and is written
+with :func:`odm.bulk` under the same id and routing. A document the transform or the
+model refuses, or the new index rejects, is collected with its id and reason and not
+written; one the transform maps to ``None`` is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from elasticsearch import AsyncElasticsearch
+from pydantic_core import from_json
+
+from ._hits import reader_for
+from .bulk import BulkItemError, DeleteAction, IndexAction, bulk
+from .document import AsyncDocument
+from ._migration_state import Key
+from .errors import HitValidationError, MigrationError
+
+__all__ = [
+    "Copier",
+    "PageResult",
+    "Transform",
+    "changed_pages",
+    "copy_raw",
+    "key_of",
+    "keys_of",
+    "pit_pages",
+    "primary_max_seq_nos",
+]
+
+Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+D = TypeVar("D", bound=AsyncDocument)
+
+_ID_PAGE = 10_000  # ids per page when listing an index's documents
+
+
+@dataclass
+class PageResult:
+    """What became of one page of source documents."""
+
+    copied: set[Key] = field(default_factory=set)
+    invalid: dict[Key, str] = field(default_factory=dict)
+    dropped: set[Key] = field(default_factory=set)
+
+
+def key_of(hit: Mapping[str, Any]) -> Key:
+    return str(hit["_id"]), hit.get("_routing")
+
+
+class Copier(Generic[D]):
+    """Turns source hits into documents of ``document`` and writes them to ``target``."""
+
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        alias: str,
+        document: type[D],
+        target: str,
+        transform: Transform | None = None,
+        concurrency: int = 2,
+        chunk_size: int = 500,
+    ) -> None:
+        self.client, self.alias, self.document, self.target = client, alias, document, target
+        self.transform = transform
+        self.concurrency, self.chunk_size = concurrency, chunk_size
+        self.reader = reader_for(document)
+
+    def prepare(self, hits: Iterable[Mapping[str, Any]]) -> tuple[list[D], PageResult]:
+        """Transform and validate ``hits``; the valid ones as documents bound for the target."""
+        result = PageResult()
+        staged: list[dict[str, Any]] = []
+        for hit in hits:
+            key = key_of(hit)
+            if "_source" not in hit:
+                raise MigrationError(
+                    self.alias, f"document {key[0]!r} in {hit.get('_index')!r} has no _source: it cannot be copied"
+                )
+            source: dict[str, Any] | None = hit["_source"]
+            if self.transform is not None:
+                try:
+                    source = self.transform(source)  # type: ignore[arg-type]
+                except Exception as error:  # the user's function: its failure is this document's
+                    result.invalid[key] = f"the transform raised {type(error).__name__}: {error}"
+                    continue
+                if source is None:
+                    result.dropped.add(key)
+                    continue
+            staged.append({"_id": key[0], "_index": self.target, "_routing": key[1], "_source": source})
+        try:
+            documents = self.reader.read_many(staged)
+        except HitValidationError:  # find each invalid one; the others go on
+            documents = []
+            for hit in staged:
+                try:
+                    documents.append(self.reader.read(hit))
+                except HitValidationError as error:
+                    result.invalid[key_of(hit)] = str(error)
+        return documents, result
+
+    async def copy(self, hits: Iterable[Mapping[str, Any]]) -> PageResult:
+        """Write the valid documents of ``hits`` to the target; what was refused is in the result.
+
+        Raises:
+            MigrationError: a write failed for a reason that is not the document's (after retries).
+        """
+        documents, result = self.prepare(hits)
+        if not documents:
+            return result
+        actions = [IndexAction(doc, index=self.target, if_unchanged=False) for doc in documents]
+        written = await bulk(
+            actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size
+        )
+        for success in written.succeeded:
+            result.copied.add((success.id, actions[success.position].document.meta.routing))
+        for failure in written.failed:
+            meta = actions[failure.position].document.meta
+            error = failure.error
+            if isinstance(error, BulkItemError) and not 400 <= error.status < 500:
+                raise MigrationError(self.alias, f"writing document {meta.id!r} failed: {error}") from error
+            result.invalid[(str(meta.id), meta.routing)] = str(error)
+        if written.not_attempted:
+            cause = written.failed[-1].error if written.failed else None
+            raise MigrationError(self.alias, f"a bulk request to {self.target!r} failed: {cause}") from cause
+        return result
+
+    async def delete(self, keys: Iterable[Key]) -> None:
+        """Delete documents from the target; one that is already gone is fine.
+
+        Raises:
+            MigrationError: a delete failed.
+        """
+        actions = [
+            DeleteAction(id, document_class=self.document, index=self.target, routing=routing) for id, routing in keys
+        ]
+        if not actions:
+            return
+        result = await bulk(actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size)
+        for failure in result.failed:
+            if not (isinstance(failure.error, BulkItemError) and failure.error.status == 404):
+                raise MigrationError(self.alias, f"deleting a document failed: {failure.error}") from failure.error
+        if result.not_attempted:
+            raise MigrationError(self.alias, f"deleting documents from {self.target!r} failed")
+
+    def expected_source(self, hit: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The ``_source`` the copy of ``hit`` must have, or ``None`` if it is not copied."""
+        documents, _ = self.prepare([hit])
+        if not documents:
+            return None
+        expected: dict[str, Any] = from_json(documents[0].to_source(self.target))
+        return expected
+
+
+async def primary_max_seq_nos(client: AsyncElasticsearch, index: str) -> dict[str, int]:
+    """The highest sequence number of each primary shard of ``index``, by shard number."""
+    stats = await client.indices.stats(index=index, level="shards", metric="docs")
+    shards = stats["indices"][index]["shards"]
+    return {
+        number: int(copy["seq_no"]["max_seq_no"])
+        for number, copies in shards.items()
+        for copy in copies
+        if copy["routing"]["primary"]
+    }
+
+
+async def pit_pages(
+    client: AsyncElasticsearch, pit: str, after: list[Any] | None, page_size: int, keep_alive: str, source: bool = True
+) -> AsyncIterator[tuple[list[dict[str, Any]], list[Any], str]]:
+    """Pages of a point in time, in ``_shard_doc`` order from ``after``: (hits, last sort values, pit id).
+
+    The next page is requested while the caller works on this one.
+    """
+
+    async def fetch(pit_id: str, after: list[Any] | None) -> Any:
+        options: dict[str, Any] = {"search_after": after} if after is not None else {}
+        if not source:
+            options["source"] = False
+        return await client.search(
+            pit={"id": pit_id, "keep_alive": keep_alive}, sort=[{"_shard_doc": "asc"}], size=page_size,
+            track_total_hits=False, **options,
+        )
+
+    pending = asyncio.ensure_future(fetch(pit, after))
+    try:
+        while True:
+            answer = await pending
+            hits = answer["hits"]["hits"]
+            if not hits:
+                return
+            pit = answer.get("pit_id", pit)
+            after = hits[-1]["sort"]
+            pending = asyncio.ensure_future(fetch(pit, after))
+            yield hits, after, pit
+    finally:
+        if not pending.done():
+            pending.cancel()
+
+
+async def changed_pages(
+    client: AsyncElasticsearch, index: str, marks: Mapping[str, int], page_size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Pages of the documents of ``index`` whose ``_seq_no`` is above their primary shard's mark.
+
+    Meant for an index whose writes are blocked (refreshed after the block): nothing moves.
+    """
+    for shard, mark in sorted(marks.items(), key=lambda item: int(item[0])):
+        after: list[Any] | None = None
+        while True:
+            options: dict[str, Any] = {"search_after": after} if after is not None else {}
+            answer = await client.search(
+                index=index, preference=f"_shards:{shard}", query={"range": {"_seq_no": {"gt": mark}}},
+                sort=[{"_seq_no": "asc"}], size=page_size, track_total_hits=False, **options,
+            )
+            hits = answer["hits"]["hits"]
+            if not hits:
+                break
+            after = hits[-1]["sort"]
+            yield hits
+
+
+async def keys_of(client: AsyncElasticsearch, index: str, keep_alive: str = "2m") -> set[Key]:
+    """Every document of ``index`` (its id and routing), read through a point in time."""
+    pit = (await client.open_point_in_time(index=index, keep_alive=keep_alive))["id"]
+    keys: set[Key] = set()
+    try:
+        async for hits, _, pit in pit_pages(client, pit, None, _ID_PAGE, keep_alive, source=False):
+            keys.update(key_of(hit) for hit in hits)
+    finally:
+        await client.close_point_in_time(id=pit)
+    return keys
+
+
+async def copy_raw(
+    client: AsyncElasticsearch, alias: str, target: str, hits: Iterable[Mapping[str, Any]], transform: Transform | None
+) -> PageResult:
+    """Write ``hits``' ``_source`` to ``target`` as it is (after ``transform``), with no model.
+
+    Raises:
+        MigrationError: the request failed, or an item failed for a reason that is not the document's.
+    """
+    result = PageResult()
+    operations: list[Any] = []
+    keys: list[Key] = []
+    for hit in hits:
+        key = key_of(hit)
+        source: dict[str, Any] | None = hit.get("_source")
+        if transform is not None and source is not None:
+            try:
+                source = transform(source)
+            except Exception as error:  # the user's function: its failure is this document's
+                result.invalid[key] = f"the transform raised {type(error).__name__}: {error}"
+                continue
+            if source is None:
+                result.dropped.add(key)
+                continue
+        header: dict[str, Any] = {"_index": target, "_id": key[0]}
+        if key[1] is not None:
+            header["routing"] = key[1]
+        operations += [{"index": header}, source]
+        keys.append(key)
+    if not operations:
+        return result
+    answer = await client.bulk(operations=operations)
+    for key, item in zip(keys, answer["items"]):
+        outcome = item["index"]
+        status = int(outcome.get("status", 500))
+        if status < 300:
+            result.copied.add(key)
+        elif 400 <= status < 500 and status != 429:
+            result.invalid[key] = str(BulkItemError(status, target, key[0], outcome.get("error") or {}))
+        else:
+            raise MigrationError(alias, f"writing document {key[0]!r} to {target!r} failed: {outcome.get('error')}")
+    return result

@@ -1,0 +1,191 @@
+"""Metric aggregations: one number (``avg``, ``sum``, ...), stats, percentiles and top hits.
+
+A single-value metric is a plain field of its owner's result model, read from
+``{"price": {"value": 12.5}}`` with ``AliasPath("price", "value")``: ``facets.price`` is
+``12.5`` (``None`` when no document has a value), read in pydantic-core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from elasticsearch.dsl import A, Agg
+from pydantic import AliasPath, BaseModel, BeforeValidator, Field, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic.fields import FieldInfo
+
+from .._document_options import is_document_class
+from .._hits import reader_for
+from ..errors import ArgumentError, HitValidationError
+from ._declared import Aggregation, TopHitsFailure
+from ._fields import AnyField, NumericField, path_of
+from ._results import ExtendedStatsResult, StatsResult
+
+__all__ = ["Avg", "Cardinality", "ExtendedStats", "Max", "Min", "Percentiles", "Stats", "Sum", "TopHits", "ValueCount"]
+
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+
+
+class _FieldMetric(Aggregation[R]):
+    """A metric on one field; ``params`` go into the request as elasticsearch.dsl takes them."""
+
+    kind: ClassVar[str]
+    result_type: ClassVar[Any]
+
+    def __init__(self, field: AnyField, **params: Any) -> None:
+        self.field = path_of(field)
+        self.params = params
+
+    def request(self) -> Agg[Any]:
+        return A(self.kind, field=self.field, **self.params)
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        return self.result_type, Field(validation_alias=AliasPath(self.name, "value"))
+
+
+class Avg(_FieldMetric["float | None"]):
+    """The mean of a numeric or date field; ``None`` when no document has a value.
+
+    Example: ``price = Avg(Product.price)``
+    """
+
+    kind = "avg"
+    result_type = float | None
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class Min(_FieldMetric["float | None"]):
+    """The smallest value (epoch milliseconds for a date); ``None`` without values.
+
+    Example: ``cheapest = Min(Product.price)``
+    """
+
+    kind = "min"
+    result_type = float | None
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class Max(_FieldMetric["float | None"]):
+    """The largest value (epoch milliseconds for a date); ``None`` without values.
+
+    Example: ``dearest = Max(Product.price)``
+    """
+
+    kind = "max"
+    result_type = float | None
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class Sum(_FieldMetric[float]):
+    """The sum of a numeric field; ``0.0`` without values. Example: ``stock = Sum(Product.stock)``"""
+
+    kind = "sum"
+    result_type = float
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class Cardinality(_FieldMetric[int]):
+    """The approximate number of distinct values of any field. Example: ``colors = Cardinality(Product.color)``"""
+
+    kind = "cardinality"
+    result_type = int
+
+
+class ValueCount(_FieldMetric[int]):
+    """The number of values of any field. Example: ``rated = ValueCount(Product.rating)``"""
+
+    kind = "value_count"
+    result_type = int
+
+
+class Stats(_FieldMetric[StatsResult]):
+    """``count``, ``min``, ``max``, ``avg`` and ``sum`` of a numeric field. Example: ``prices = Stats(Product.price)``"""
+
+    kind = "stats"
+    result_type = StatsResult
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        return self.result_type, Field()
+
+
+class ExtendedStats(_FieldMetric[ExtendedStatsResult]):
+    """``stats`` plus variance and standard deviation. Example: ``spread = ExtendedStats(Product.price)``"""
+
+    kind = "extended_stats"
+    result_type = ExtendedStatsResult
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        return self.result_type, Field()
+
+
+def _without_text_forms(values: Any) -> Any:
+    # A date field's percentiles also carry "50.0_as_string" entries: the numbers are kept.
+    if isinstance(values, Mapping):
+        return {key: value for key, value in values.items() if not str(key).endswith("_as_string")}
+    return values
+
+
+class Percentiles(_FieldMetric["dict[float, float | None]"]):
+    """Percentiles by percent: ``{50.0: 12.5, 99.0: 30.0}`` (``None`` without values).
+
+    Example: ``latency = Percentiles(Request.took, percents=[50, 99])``
+    """
+
+    kind = "percentiles"
+    result_type = Annotated[dict[float, float | None], BeforeValidator(_without_text_forms)]
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        if params.get("keyed") is False:
+            raise ArgumentError("Percentiles(keyed=False) is not supported: the typed result is keyed by percent")
+        super().__init__(field, **params)
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        return self.result_type, Field(validation_alias=AliasPath(self.name, "values"))
+
+
+class TopHits(Aggregation[list[M]], Generic[M]):
+    """The best hits of each bucket, as models of ``model`` with ``meta`` (id, index, score).
+
+    Documents also ask for their concurrency tokens, so a top hit saved back is guarded
+    like any other loaded document. Example: ``best = TopHits(Product, size=1, sort=[-Product.rating])``
+    """
+
+    def __init__(self, model: type[M], **params: Any) -> None:
+        self.model = model
+        self.params = params
+        if is_document_class(model):
+            self.params.setdefault("seq_no_primary_term", True)
+
+    def request(self) -> Agg[Any]:
+        return A("top_hits", **self.params)
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        source = self.params.get("_source")
+        reader = reader_for(self.model)
+        partial = source is not None and source is not True
+
+        def read(hits: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+            if not isinstance(hits, list):
+                return handler(hits)  # pydantic's own error: not a list
+            try:
+                return reader.read_many(hits, partial)
+            except HitValidationError as error:
+                raise TopHitsFailure(error) from error
+
+        annotation = Annotated[list[self.model], WrapValidator(read)]  # type: ignore[name-defined]
+        return annotation, Field(validation_alias=AliasPath(self.name, "hits", "hits"))

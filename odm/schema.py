@@ -1,0 +1,414 @@
+"""Versioned indices behind an alias, drift between a document class and its live index, and adopt.
+
+A class with ``Index.versioned = True`` is stored in ``<name>-v1``, ``<name>-v2``, ...;
+``Index.name`` is one alias, for reads and writes (``is_write_index``), so one atomic
+``_aliases`` call moves both. ``init()`` (here: :func:`init_document`) records a hash of
+the class's index definition in the mapping's ``_meta``; :func:`detect_drift` compares a
+class with its live index change by change (the classification is :mod:`odm._drift`'s);
+:func:`adopt` moves an existing concrete index behind the alias. See docs/schema-drift.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
+
+from ._document_options import options_of
+from ._drift import (
+    ODM_META_KEY,
+    Change,
+    Outcome,
+    classify,
+    hash_definition,
+    live_hash,
+    odm_meta,
+    outcome_of,
+    unchecked_params,
+)
+from ._names import check_index_name
+from .connections import UsingType, get_client
+from .errors import AdoptError, ArgumentError, VersionedIndexError
+from .index import AsyncIndex
+
+if TYPE_CHECKING:
+    from .document import AsyncDocument
+
+__all__ = [
+    "Change",
+    "Drift",
+    "Outcome",
+    "adopt",
+    "definition_body",
+    "definition_hash",
+    "detect_drift",
+    "indices_behind",
+    "version_of",
+    "versioned_name",
+]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How a document class and its live index differ (:func:`detect_drift`).
+
+    Attributes:
+        document: the class.
+        alias: the name users query (``Index.name``).
+        index: the concrete index behind it now; ``None`` when nothing exists.
+        outcome: ``"missing"`` (nothing exists), ``"none"`` (nothing to do), ``"in_place"``
+            (``init()`` applies it) or ``"new_index"`` (needs a migration).
+        changes: every difference, with its kind and reason.
+        wanted_hash: :func:`definition_hash` of the class.
+        live_hash: the hash stored in the live mapping's ``_meta``, if any.
+    """
+
+    document: type[AsyncDocument]
+    alias: str
+    index: str | None
+    outcome: Outcome
+    changes: tuple[Change, ...]
+    wanted_hash: str
+    live_hash: str | None
+
+    @property
+    def version(self) -> int | None:
+        """The ``N`` of ``<alias>-vN`` when the index is named so."""
+        return None if self.index is None else version_of(self.index, self.alias)
+
+
+# -- names -------------------------------------------------------------------------------
+
+
+def versioned_name(alias: str, version: int) -> str:
+    """The concrete index of ``version`` behind ``alias``: ``posts``, 2 -> ``posts-v2``.
+
+    Raises:
+        ArgumentError: ``version`` is below 1.
+    """
+    if version < 1:
+        raise ArgumentError(f"index versions start at 1, not {version}")
+    return f"{alias}-v{version}"
+
+
+def version_of(index: str, alias: str) -> int | None:
+    """The version ``N`` of an index named ``<alias>-vN`` (no leading zeros), else ``None``."""
+    digits = index.removeprefix(f"{alias}-v")
+    if digits == index or not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
+        return None
+    return int(digits)
+
+
+# -- the definition and its hash -----------------------------------------------------------
+
+
+def definition_hash(document: type[AsyncDocument]) -> str:
+    """The sha256 (hex) of the index definition ``document`` wants: settings (with analysis) and mappings.
+
+    Aliases, the index name and odm's own ``_meta`` are not part of it, so the hash is
+    the same in every run, for every index name, and for a test's prefixed copy of the class.
+    """
+    return hash_definition(document._index.to_dict())
+
+
+def definition_body(document: type[AsyncDocument]) -> dict[str, Any]:
+    """The create-index body of a new version of ``document``'s index: settings and mappings.
+
+    The mapping's ``_meta`` records the definition hash and the class. Aliases are left
+    out: the caller decides when the new index joins them.
+    """
+    body = _definition(document, document.index_name()).to_dict()
+    body.pop("aliases", None)
+    return body
+
+
+def _definition(document: type[AsyncDocument], name: str) -> AsyncIndex[Any]:
+    """The class's index definition named ``name``, with odm's ``_meta`` merged into the user's."""
+    definition = document._index.clone(name)
+    mapping = definition.get_or_create_mapping()
+    theirs = dict(mapping._meta.get("_meta", {}))
+    if ODM_META_KEY in theirs:
+        raise ArgumentError(
+            f"{document.__qualname__}: the mapping's _meta key {ODM_META_KEY!r} is odm's (definition hash); rename yours"
+        )
+    document_name = f"{document.__module__}:{document.__qualname__}"
+    mapping.meta("_meta", {**theirs, ODM_META_KEY: odm_meta(definition_hash(document), document_name)})
+    return definition
+
+
+def _client(document: type[AsyncDocument], using: UsingType | None) -> AsyncElasticsearch:
+    return get_client(using if using is not None else options_of(document).using)
+
+
+# -- what is behind a name -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Behind:
+    indices: tuple[str, ...]  # sorted; () when nothing has the name
+    write: str | None  # where a write to the name goes: the write index, or the only index
+    is_alias: bool
+
+
+async def _behind(client: AsyncElasticsearch, name: str) -> _Behind:
+    check_index_name(name)
+    try:
+        answer = (await client.indices.get_alias(name=name)).body
+    except NotFoundError:  # no such alias: a concrete index, or nothing
+        exists = bool(await client.indices.exists(index=name))
+        return _Behind((name,) if exists else (), name if exists else None, False)
+    flags = {index: entry["aliases"][name].get("is_write_index") for index, entry in answer.items()}
+    writers = [index for index, flag in flags.items() if flag is True]
+    only = next(iter(flags)) if len(flags) == 1 and next(iter(flags.values())) is not False else None
+    return _Behind(tuple(sorted(flags)), writers[0] if writers else only, True)
+
+
+async def indices_behind(alias: str, using: UsingType = "default") -> list[str]:
+    """The concrete indices ``alias`` points to, sorted; ``[alias]`` if it is a concrete index; ``[]`` if nothing.
+
+    Raises:
+        InvalidIndexNameError: ``alias`` is not a valid index name (a pattern, say).
+    """
+    return list((await _behind(get_client(using), alias)).indices)
+
+
+def _write_index(name: str, behind: _Behind) -> str:
+    """The concrete index a versioned class's ``init()`` changes.
+
+    Raises:
+        VersionedIndexError: ``name`` is a concrete index, or an alias with no single write index.
+    """
+    if not behind.is_alias:
+        raise VersionedIndexError(
+            name,
+            "a concrete index has the name the versioned class uses as its alias; nothing was changed. "
+            f"adopt() (or `odm adopt MODULE:CLASS`) moves it behind the alias as {versioned_name(name, 1)!r}",
+        )
+    if behind.write is None:
+        raise VersionedIndexError(
+            name, f"the alias points to {list(behind.indices)} and none is its write index; nothing was changed"
+        )
+    return behind.write
+
+
+# -- init ------------------------------------------------------------------------------------
+
+
+async def init_document(document: type[AsyncDocument], index: str | None = None, using: UsingType | None = None) -> None:
+    """``AsyncDocument.init()``: create the index or apply compatible changes, recording the definition hash.
+
+    A versioned class gets ``<name>-v1`` with the alias ``<name>`` when neither exists;
+    otherwise the index behind the alias is brought up to date.
+
+    Raises:
+        MappingConflictError: changes that need a new index; nothing was changed.
+        VersionedIndexError: a versioned class meets a concrete index of its alias's name.
+    """
+    name = document.index_name(index)
+    client = _client(document, using)
+    if not options_of(document).versioned:
+        await _definition(document, name).save(using=client)
+        return
+    behind = await _behind(client, name)
+    if not behind.indices:
+        if await _create_first_version(document, name, client):
+            return
+        behind = await _behind(client, name)  # another process created it meanwhile
+        if not behind.indices:
+            raise VersionedIndexError(
+                name,
+                f"{versioned_name(name, 1)!r} exists but the alias does not point to it; odm does not take over "
+                "an index it did not create. Delete it or add the alias, then run init() again",
+            )
+    await _definition(document, _write_index(name, behind)).save(using=client)
+
+
+async def _create_first_version(document: type[AsyncDocument], name: str, client: AsyncElasticsearch) -> bool:
+    """Create ``<name>-v1`` with the alias ``<name>`` in one request; ``False`` if it exists already."""
+    target = check_index_name(versioned_name(name, 1))
+    definition = _definition(document, target)
+    definition.aliases(**{name: {"is_write_index": True}})
+    try:
+        await client.indices.create(index=target, **definition.to_dict())
+    except BadRequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
+# -- drift -----------------------------------------------------------------------------------
+
+
+async def detect_drift(document: type[AsyncDocument], using: UsingType | None = None) -> Drift:
+    """Compare ``document`` with its live index: mapping, settings, analysis and the definition hash.
+
+    Sends only reads. The live index is the one behind ``Index.name`` that ``init()``
+    would change (the alias's write index).
+
+    Args:
+        using: a connection alias or client; by default the class's ``Index.using``.
+    """
+    client = _client(document, using)
+    alias = document.index_name()
+    wanted_hash = definition_hash(document)
+    behind = await _behind(client, alias)
+    if not behind.indices:
+        return Drift(document, alias, None, "missing", (), wanted_hash, None)
+    index = behind.write or behind.indices[0]
+    changes: list[Change] = []
+    if options_of(document).versioned and not behind.is_alias:
+        changes.append(Change(alias, "new_index", f"a concrete index, not an alias: adopt() moves it behind "
+                              f"the alias as {versioned_name(alias, 1)}"))
+    elif options_of(document).versioned and behind.write is None:
+        changes.append(Change(alias, "new_index", f"the alias points to {list(behind.indices)} and none is its "
+                              "write index: init() refuses it"))
+    definition = _definition(document, index)
+    wanted = definition.to_dict()
+    live = (await client.indices.get(index=index)).body[index]
+    unchecked = unchecked_params(wanted, live)
+    defaults = await definition._field_defaults(client, unchecked) if unchecked else None
+    closed = "analysis" in wanted.get("settings", {}) and await definition.is_closed(using=client)
+    changes += classify(wanted, live, defaults, closed, wanted_hash)
+    stored = live_hash(live.get("mappings", {}))
+    return Drift(document, alias, index, outcome_of(changes), tuple(changes), wanted_hash, stored)
+
+
+# -- adopt -----------------------------------------------------------------------------------
+
+
+async def adopt(document: type[AsyncDocument], using: UsingType | None = None) -> str:
+    """Move the concrete index named ``Index.name`` behind an alias of that name, as ``<name>-v1``.
+
+    The index is write-blocked, cloned (segments are copied, no reindex), the copy's
+    document count checked, then one ``_aliases`` call deletes the original and points
+    the alias (and the original's other aliases) at the copy. Writes during adopt fail
+    with the block; none is lost. If anything fails before the alias call, the block
+    is lifted and the copy deleted. Adopting an alias already is a no-op.
+
+    Args:
+        using: a connection alias or client; by default the class's ``Index.using``.
+
+    Returns:
+        The concrete index now behind the alias.
+
+    Raises:
+        AdoptError: nothing to adopt, ``<name>-v1`` exists already, or a step failed
+            (the message says what was left as it was).
+    """
+    client = _client(document, using)
+    name = document.index_name()
+    target = check_index_name(versioned_name(name, 1))
+    behind = await _behind(client, name)
+    if behind.is_alias:
+        return behind.write or behind.indices[0]
+    if not behind.indices:
+        raise AdoptError(name, target, "no index of this name exists; init() creates a versioned index")
+    if await client.indices.exists(index=target):
+        raise AdoptError(name, target, f"{target!r} exists already; nothing was changed")
+    return await _Adoption(client, name, target).run()
+
+
+class _Adoption:
+    """The steps of :func:`adopt`, with what each leaves behind to undo if a later one fails."""
+
+    def __init__(self, client: AsyncElasticsearch, name: str, target: str) -> None:
+        self.client, self.name, self.target = client, name, target
+        self.cloned = False  # the clone call answered: the target is ours to delete
+
+    async def run(self) -> str:
+        client, name, target = self.client, self.name, self.target
+        settings = (await client.indices.get_settings(index=name, flat_settings=True)).body[name]["settings"]
+        blocked = settings.get("index.blocks.write")  # restored on the original if adopt fails, kept on the copy
+        aliases = (await client.indices.get_alias(index=name)).body[name]["aliases"]
+        try:
+            await client.indices.put_settings(index=name, settings={"index.blocks.write": True})
+            await self._copy(settings)
+        except BaseException as error:  # cancelled too: the original must not stay blocked
+            undone = await self._undo(blocked)
+            if not isinstance(error, Exception):
+                raise
+            raise AdoptError(name, target, f"{_described(error)}; {undone}") from error
+        actions: list[dict[str, Any]] = [
+            {"remove_index": {"index": name}},
+            {"add": {"index": target, "alias": name, "is_write_index": True}},
+            *({"add": {"index": target, "alias": alias, **spec}} for alias, spec in aliases.items()),
+        ]
+        try:
+            await client.indices.update_aliases(actions=actions)
+        except Exception as error:
+            if not await self._switched(error):
+                undone = await self._undo(blocked)
+                raise AdoptError(name, target, f"the alias switch failed ({_described(error)}); {undone}") from error
+        try:
+            await client.indices.put_settings(index=target, settings={"index.blocks.write": blocked})
+        except Exception as error:
+            raise AdoptError(
+                name, target, f"adopted, but the write block on {target!r} could not be set back to {blocked!r} "
+                f"({_described(error)}); writes through {name!r} fail until it is (PUT /{target}/_settings)"
+            ) from error
+        return target
+
+    async def _copy(self, settings: dict[str, Any]) -> None:
+        """Clone the (now blocked) original, wait for the copy, and check it holds as many documents."""
+        client, name, target = self.client, self.name, self.target
+        await client.indices.refresh(index=name)
+        replicas = {  # the only settings clone does not copy
+            key: settings[key]
+            for key in ("index.number_of_replicas", "index.auto_expand_replicas")
+            if settings.get(key) is not None
+        }
+        await client.indices.clone(index=name, target=target, settings=replicas)
+        self.cloned = True
+        health = await client.cluster.health(index=target, wait_for_status="yellow", timeout="60s")
+        if health.body.get("timed_out"):
+            raise AdoptError(name, target, f"{target!r} did not become available within 60 s")
+        await client.indices.refresh(index=target)
+        before = (await client.count(index=name))["count"]
+        after = (await client.count(index=target))["count"]
+        if before != after:
+            raise AdoptError(name, target, f"the copy holds {after} documents, the original {before}")
+
+    async def _switched(self, error: Exception) -> bool:
+        """Whether the ``_aliases`` call that raised ``error`` was applied anyway (its answer lost)."""
+        try:
+            now = await _behind(self.client, self.name)
+        except Exception as unknown:
+            raise AdoptError(
+                self.name, self.target, f"the alias switch failed ({_described(error)}) and the indices cannot be "
+                f"read ({_described(unknown)}): "
+                f"if {self.name!r} is now an alias of {self.target!r}, lift the copy's write block; otherwise "
+                f"lift the original's; nothing was deleted but by that call"
+            ) from error
+        return now.is_alias and self.target in now.indices
+
+    async def _undo(self, blocked: Any) -> str:
+        """Lift the write block from the original and delete the copy; says what was done."""
+        client, name, target = self.client, self.name, self.target
+        done = []
+        try:
+            await client.indices.put_settings(index=name, settings={"index.blocks.write": blocked})
+            done.append(f"{name!r} is writable again" if blocked in (None, "false") else f"{name!r} keeps its block")
+        except Exception as error:  # reported; the error that stopped adopt is raised
+            done.append(f"lifting the write block on {name!r} failed too ({error}): PUT /{name}/_settings")
+        if self.cloned:
+            try:
+                await client.indices.delete(index=target)
+                done.append(f"the copy {target!r} was deleted")
+            except Exception as error:
+                done.append(f"deleting the copy {target!r} failed too ({error})")
+        elif await _exists_quietly(client, target):
+            done.append(f"{target!r} exists, but odm's clone call failed, so odm left it alone: check it")
+        return f"{'; '.join(done)}; the original {name!r} keeps every document"
+
+
+def _described(error: Exception) -> str:
+    return error.detail if isinstance(error, AdoptError) else f"{type(error).__name__}: {error}"
+
+
+async def _exists_quietly(client: AsyncElasticsearch, index: str) -> bool:
+    try:
+        return bool(await client.indices.exists(index=index))
+    except Exception:  # only used to word an error message
+        return False

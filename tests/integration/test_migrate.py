@@ -1,0 +1,354 @@
+"""odm.migrate on the node: plan, apply through the model, rejected documents, concurrent writes, the lock,
+rollback and prune. The SIGKILL-and-resume tests are in test_migrate_resume.py, the commands in test_migrate_cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch, AuthorizationException
+
+from odm import (
+    MigrationFailedError,
+    MigrationLockedError,
+    MigrationStateError,
+    Progress,
+    apply,
+    plan,
+    prune,
+    resume,
+    rollback,
+)
+from odm.testing.isolation import isolated
+from tests.integration.migrate_models import (
+    PostV1,
+    PostV2,
+    PostV3,
+    Unversioned,
+    UnversionedV2,
+    rename,
+    rename_back,
+    rename_dropping_drafts,
+)
+
+
+@pytest.fixture
+def classes(index_prefix: str) -> tuple[type[PostV1], type[PostV2], type[PostV3]]:
+    return isolated(PostV1, index_prefix), isolated(PostV2, index_prefix), isolated(PostV3, index_prefix)
+
+
+@pytest.fixture
+def state_index(index_prefix: str) -> str:
+    return index_prefix + "odm-migrations"
+
+
+async def stored(client: AsyncElasticsearch, index: str) -> dict[str, dict[str, Any]]:
+    """Every document of ``index``: id -> _source."""
+    await client.indices.refresh(index=index)
+    answer = await client.search(index=index, size=10_000, sort=["_doc"])
+    return {hit["_id"]: hit["_source"] for hit in answer["hits"]["hits"]}
+
+
+async def behind(client: AsyncElasticsearch, alias: str) -> list[str]:
+    return sorted((await client.indices.get_alias(name=alias)).body)
+
+
+async def write_blocked(client: AsyncElasticsearch, index: str) -> bool:
+    settings = (await client.indices.get_settings(index=index, flat_settings=True))[index]["settings"]
+    return bool(settings.get("index.blocks.write") == "true")
+
+
+async def seed(cls: type[PostV1], count: int) -> None:
+    await cls.init()
+    documents = [cls(name=f"post {n}", views=n, meta={"id": f"p{n}", "routing": f"r{n % 3}"}) for n in range(count)]
+    result = await cls.bulk(documents, refresh=True)
+    assert result.ok
+
+
+async def test_apply_copies_every_document_through_the_new_model_and_a_second_apply_is_a_no_op(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, index_prefix: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 120)
+    alias = V1.index_name()
+    before = (await odm_client.indices.get(index=index_prefix + "*", expand_wildcards="all")).body
+
+    planned = await plan(V2, state_index=state_index)
+    assert (planned.action, planned.source, planned.target) == ("migrate", f"{alias}-v1", f"{alias}-v2")
+    assert {change.path: change.kind for change in planned.drift.changes}["name"] == "new_index"
+    assert (await odm_client.indices.get(index=index_prefix + "*", expand_wildcards="all")).body == before  # plan wrote nothing, not even the state index
+
+    events: list[Progress] = []
+    result = await apply(V2, transform=rename, page_size=50, on_progress=events.append, state_index=state_index)
+    assert (result.outcome, result.source, result.target) == ("migrated", f"{alias}-v1", f"{alias}-v2")
+    assert (result.total, result.copied, result.invalid_count, result.dropped_count) == (120, 120, 0, 0)
+    assert [e.phase for e in events if e.phase != "copy"] == ["create", "block", "catch_up", "verify", "swap", "done"]
+    assert [e.copied for e in events if e.phase == "copy"] == [50, 100, 120]
+
+    assert await behind(odm_client, alias) == [f"{alias}-v2"]
+    copied = await stored(odm_client, f"{alias}-v2")
+    assert copied == {f"p{n}": {"title": f"post {n}", "views": n} for n in range(120)}
+    routed = await V2.get("p4", routing="r1")  # same id and routing
+    assert (routed.title, routed.meta.index) == ("post 4", f"{alias}-v2")
+    assert await write_blocked(odm_client, f"{alias}-v1")  # the old index is the rollback source: no stale writes
+    assert not await write_blocked(odm_client, f"{alias}-v2")
+    settings = (await odm_client.indices.get_settings(index=f"{alias}-v2", flat_settings=True))[f"{alias}-v2"]
+    assert settings["settings"]["index.number_of_replicas"] == "0"  # the class's value, set back after the copy
+    assert "index.refresh_interval" not in settings["settings"]  # the default again
+
+    assert (await plan(V2, state_index=state_index)).action == "nothing"
+    again = await apply(V2, transform=rename, state_index=state_index)
+    assert again.outcome == "nothing"
+    assert await behind(odm_client, alias) == [f"{alias}-v2"]
+
+
+async def test_apply_creates_a_missing_index_and_applies_in_place_changes_with_init(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, _, _ = classes
+    created = await apply(V1, state_index=state_index)
+    assert created.outcome == "initialized"
+    assert await behind(odm_client, V1.index_name()) == [V1.index_name() + "-v1"]
+    assert (await apply(V1, state_index=state_index)).outcome == "nothing"
+
+
+async def test_rejected_documents_stop_the_swap_and_are_reported_by_id(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 30)
+    alias = V1.index_name()
+    for n in (3, 17):  # V1 takes negative views; V2 does not
+        await odm_client.index(index=alias, id=f"p{n}", routing=f"r{n % 3}", document={"name": "bad", "views": -n})
+    await odm_client.indices.refresh(index=alias)
+
+    with pytest.raises(MigrationFailedError) as failed:
+        await apply(V2, transform=rename, state_index=state_index)
+    result = failed.value.result
+    assert sorted(r.id for r in result.invalid) == ["p17", "p3"] and result.invalid_count == 2
+    assert "greater than or equal to 0" in result.invalid[0].reason
+    assert f"{alias}-v2 is left for inspection" in str(failed.value)
+    assert await behind(odm_client, alias) == [f"{alias}-v1"]  # no swap
+    assert not await write_blocked(odm_client, f"{alias}-v1")  # writable again
+    await odm_client.index(index=alias, id="after", document={"name": "still writable"}, refresh=True)
+
+    accepted = await apply(V2, transform=rename, accept_invalid=True, state_index=state_index)
+    assert accepted.outcome == "migrated" and accepted.target == f"{alias}-v2"  # the leftover was deleted, v2 made anew
+    assert sorted(r.id for r in accepted.invalid) == ["p17", "p3"]
+    copied = await stored(odm_client, f"{alias}-v2")
+    assert len(copied) == 29 and "p3" not in copied and copied["after"] == {"title": "still writable", "views": 0}
+    assert (await stored(odm_client, f"{alias}-v1"))["p3"] == {"name": "bad", "views": -3}  # kept in the old index
+
+
+async def test_the_transform_drops_documents_and_a_failing_transform_rejects_them(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 10)
+    alias = V1.index_name()
+    await odm_client.index(index=alias, id="d1", document={"name": "draft one"}, refresh=True)
+    result = await apply(V2, transform=rename_dropping_drafts, state_index=state_index)
+    assert result.dropped == ("d1",) and result.dropped_count == 1
+    assert sorted(await stored(odm_client, f"{alias}-v2")) == sorted(f"p{n}" for n in range(10))
+
+    def broken(source: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("nope")
+
+    V3 = classes[2]
+    with pytest.raises(MigrationFailedError) as failed:
+        await apply(V3, transform=broken, state_index=state_index)
+    assert failed.value.result.invalid_count == 10
+    assert "the transform raised KeyError: 'nope'" in failed.value.result.invalid[0].reason
+
+
+async def test_writes_updates_and_deletes_during_the_migration_end_equal_to_an_oracle(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    alias = V1.index_name()
+    await V1.init()
+    oracle: dict[str, dict[str, Any]] = {}  # what the new index must hold, in V2's shape
+    await odm_client.bulk(
+        operations=[line for n in range(400) for line in ({"index": {"_id": f"p{n}"}}, {"name": f"p{n}", "views": n})],
+        index=alias, refresh=True,
+    )
+    oracle.update({f"p{n}": {"title": f"p{n}", "views": n} for n in range(400)})
+    done = asyncio.Event()
+    phases: list[str] = []
+    during_copy = blocked = 0
+    rng = random.Random(12)
+
+    async def one_write(n: int, shape: str) -> None:
+        """One random index, update or delete through the alias, in the writer's current shape."""
+        key = f"p{rng.randrange(500)}"
+        kind = rng.choice(["index", "update", "delete"])
+        name = "title" if shape == "v2" else "name"
+        if kind == "index":
+            await odm_client.index(index=alias, id=key, document={name: f"w{n}", "views": n})
+            oracle[key] = {"title": f"w{n}", "views": n}
+        elif kind == "update" and key in oracle:
+            await odm_client.update(index=alias, id=key, doc={"views": n + 1000})
+            oracle[key] = {**oracle[key], "views": n + 1000}
+        elif kind == "delete" and key in oracle:
+            await odm_client.delete(index=alias, id=key)
+            del oracle[key]
+
+    async def writer() -> None:
+        nonlocal during_copy, blocked
+        n, shape = 0, "v1"
+        while not done.is_set():
+            state = rng.getstate()
+            try:
+                await one_write(n, shape)
+                during_copy += phases[-1:] == ["copy"]
+            except AuthorizationException as error:  # cluster_block_exception: the short final pass
+                assert error.error == "cluster_block_exception"
+                blocked += 1
+                rng.setstate(state)  # the same write again, once the alias moved: as the new code
+                await done.wait()
+                shape = "v2"
+                await one_write(n, shape)
+                return
+            n += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(writer())
+    result = await apply(
+        V2, transform=rename, page_size=40, on_progress=lambda event: phases.append(event.phase), state_index=state_index
+    )
+    done.set()
+    await task
+    assert result.outcome == "migrated"
+    assert during_copy > 5  # the test did write while the copy ran
+    assert await stored(odm_client, f"{alias}-v2") == oracle
+
+
+async def test_two_applies_at_once_one_is_refused_the_lock_and_the_end_state_is_right(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 200)
+    alias = V1.index_name()
+    first, second = await asyncio.gather(
+        apply(V2, transform=rename, page_size=50, state_index=state_index),
+        apply(V2, transform=rename, page_size=50, state_index=state_index),
+        return_exceptions=True,
+    )
+    outcomes = sorted([first, second], key=lambda outcome: isinstance(outcome, BaseException))
+    assert getattr(outcomes[0], "outcome", None) == "migrated"
+    assert isinstance(outcomes[1], MigrationLockedError)
+    assert outcomes[1].alias == alias and outcomes[1].owner and "the lock is held by" in str(outcomes[1])
+    assert await behind(odm_client, alias) == [f"{alias}-v2"]
+    assert len(await stored(odm_client, f"{alias}-v2")) == 200
+
+    V3 = classes[2]  # with wait, whichever comes second waits for the first, then finds nothing left to do
+    waited = await asyncio.gather(
+        apply(V3, state_index=state_index, page_size=50, wait=60), apply(V3, state_index=state_index, wait=60)
+    )
+    assert sorted(outcome.outcome for outcome in waited) == ["migrated", "nothing"]
+    assert await behind(odm_client, alias) == [f"{alias}-v3"]
+
+
+async def test_a_class_that_is_not_versioned_is_refused_with_a_pointer_to_adopt(
+    odm_client: AsyncElasticsearch, index_prefix: str, state_index: str
+) -> None:
+    Plain, PlainV2 = isolated(Unversioned, index_prefix), isolated(UnversionedV2, index_prefix)
+    await Plain.init()
+    assert (await plan(PlainV2, state_index=state_index)).action == "adopt"
+    before = (await odm_client.indices.get(index=index_prefix + "*", expand_wildcards="all")).body
+    with pytest.raises(MigrationStateError, match="adopt"):
+        await apply(PlainV2, state_index=state_index)
+    after = (await odm_client.indices.get(index=index_prefix + "*", expand_wildcards="all")).body
+    assert set(after) - set(before) <= {state_index}  # no new index but the state index
+
+
+async def test_rollback_copies_back_the_writes_made_after_the_swap(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, index_prefix: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 20)
+    alias = V1.index_name()
+    await odm_client.index(index=alias, id="neg", document={"name": "negative", "views": -1}, refresh=True)
+    await apply(V2, transform=rename, accept_invalid=True, state_index=state_index)  # "neg" is not copied
+    await V2(title="new", views=7, meta={"id": "n1"}).save(refresh=True)  # after the swap: in v2 only
+    updated = await V2.get("p1", routing="r1")
+    await updated.update(views=99, refresh=True)
+    await V2.delete_by_id("p2", routing="r2", refresh=True)
+
+    with pytest.raises(MigrationFailedError) as refused:  # V1 cannot read V2's documents as they are
+        await rollback(V2, previous=V1, state_index=state_index)
+    assert sorted(r.id for r in refused.value.result.invalid) == ["n1", "p1"]
+    assert await behind(odm_client, alias) == [f"{alias}-v2"]  # no swap
+    assert not await write_blocked(odm_client, f"{alias}-v2") and await write_blocked(odm_client, f"{alias}-v1")
+
+    result = await rollback(V2, previous=V1, transform=rename_back, state_index=state_index)
+    assert (result.outcome, result.source, result.target, result.copied) == (
+        "rolled_back", f"{alias}-v2", f"{alias}-v1", 2
+    )
+    assert await behind(odm_client, alias) == [f"{alias}-v1"]
+    assert await write_blocked(odm_client, f"{alias}-v2") and not await write_blocked(odm_client, f"{alias}-v1")
+    back = await stored(odm_client, f"{alias}-v1")
+    assert back["n1"] == {"name": "new", "views": 7} and back["p1"] == {"name": "post 1", "views": 99}
+    assert "p2" not in back  # deleted after the swap: deleted back
+    assert back["neg"] == {"name": "negative", "views": -1}  # never copied: not a delete, kept
+    assert len(back) == 21
+    with pytest.raises(MigrationStateError, match="no finished migration to roll back"):
+        await rollback(V2, state_index=state_index)
+
+
+async def test_rollback_without_the_old_model_copies_the_sources_as_they_are(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+    await V2(title="new", views=7, meta={"id": "n1"}).save(refresh=True)
+    result = await rollback(V2, state_index=state_index)
+    assert result.outcome == "rolled_back"
+    assert (await stored(odm_client, f"{alias}-v1"))["n1"] == {"title": "new", "views": 7}  # raw: V2's shape
+
+
+async def test_prune_keeps_the_live_index_and_the_newest_old_ones(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, V3 = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+    await apply(V3, state_index=state_index)
+    await odm_client.indices.create(index=f"{alias}-v9", aliases={alias + "-other": {}})  # another alias points to it
+    await odm_client.indices.create(index=f"{alias}-v01")  # not a version odm makes
+    await odm_client.indices.create(index=f"{alias}-vintage")
+
+    assert await prune(V3, keep=1, state_index=state_index) == [f"{alias}-v1"]
+    assert await prune(V3, keep=1, state_index=state_index) == []
+    assert await prune(V3, keep=0, state_index=state_index) == [f"{alias}-v2"]
+    left = sorted((await odm_client.indices.get(index=alias + "-*")).body)
+    assert left == [f"{alias}-v01", f"{alias}-v3", f"{alias}-v9", f"{alias}-vintage"]
+    with pytest.raises(ValueError):
+        await prune(V3, keep=-1, state_index=state_index)
+
+
+async def test_prune_deletes_the_target_a_failed_migration_left(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    await odm_client.index(index=alias, id="neg", document={"name": "negative", "views": -1}, refresh=True)
+    with pytest.raises(MigrationFailedError):
+        await apply(V2, transform=rename, state_index=state_index)
+    assert await prune(V2, keep=5, state_index=state_index) == [f"{alias}-v2"]
+    assert await behind(odm_client, alias) == [f"{alias}-v1"]
+
+
+async def test_resume_with_nothing_unfinished_is_a_no_op(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    assert (await resume(V2, state_index=state_index)).outcome == "nothing"

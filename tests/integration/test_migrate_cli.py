@@ -1,0 +1,117 @@
+"""``odm plan|apply|resume|rollback|prune`` against the node: in-process through ``odm.cli.run``, and once as a process."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from odm.cli import run
+from odm.testing.isolation import isolated
+from tests.integration import migrate_models
+
+
+@pytest.fixture
+def models(index_prefix: str) -> Iterator[str]:
+    """A module of the test's prefixed classes and transforms, importable by name."""
+    name = "migrate_cli_models_" + index_prefix.replace("-", "_")
+    module = types.ModuleType(name)
+    for cls in (migrate_models.PostV1, migrate_models.PostV2):
+        bound = isolated(cls, index_prefix)
+        bound.__module__ = name
+        setattr(module, cls.__name__, bound)
+    module.rename = migrate_models.rename  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    yield name
+    del sys.modules[name]
+
+
+async def odm(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = await run(list(argv), out=out)
+    return status, out.getvalue()
+
+
+async def test_every_migration_command_in_process(
+    odm_client: AsyncElasticsearch, models: str, index_prefix: str, es_url: str
+) -> None:
+    alias = index_prefix + "mig-posts"
+    common = ["--url", es_url, "--state-index", index_prefix + "odm-migrations"]
+    status, out = await odm("apply", f"{models}:PostV1", *common)
+    assert status == 0 and out.startswith(f"{alias}: init() created or updated {alias}"), out
+    status, out = await odm("plan", f"{models}:PostV1", *common)
+    assert status == 0 and out.startswith(f"{alias}: nothing to do")
+    await odm_client.bulk(
+        index=alias, refresh=True,
+        operations=[line for n in range(30) for line in ({"index": {"_id": f"p{n}"}}, {"name": f"p{n}", "views": n})],
+    )
+    await odm_client.index(index=alias, id="neg", document={"name": "neg", "views": -1}, refresh=True)
+
+    status, out = await odm("plan", f"{models}:PostV2", *common)
+    assert status == 0
+    assert out.splitlines()[0] == f"{alias}: migrate from {alias}-v1 to {alias}-v2, through PostV2"
+    assert "  new_index name: " in out
+
+    status, out = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
+    assert status == 3  # "neg" is rejected: no swap
+    assert f"error: migration of '{alias}': 1 documents were rejected by PostV2" in out
+    assert "  rejected neg: " in out and "greater than or equal to 0" in out
+
+    status, out = await odm(
+        "apply", f"{models}:PostV2", "--transform", f"{models}:rename", "--accept-invalid", "--page-size", "10", *common
+    )
+    assert status == 0, out
+    lines = out.splitlines()
+    assert f"{alias}: create" in lines and f"{alias}: swap" in lines and f"{alias}: done" in lines
+    assert any(line.startswith(f"{alias}: block (copied 30 of 31, 1 rejected, ") for line in lines), out
+    assert any(line.startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 30 copied of 31, 1 invalid") for line in lines)
+
+    status, out = await odm("resume", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
+    assert status == 0 and out.startswith(f"{alias}: nothing to do in "), out
+    status, out = await odm("rollback", f"{models}:PostV2", "--previous", f"{models}:PostV1", *common)
+    assert status == 0 and f"{alias}: rolled back {alias}-v2 -> {alias}-v1" in out
+    status, out = await odm("prune", f"{models}:PostV2", "--keep", "0", *common)
+    assert (status, out) == (0, f"{alias}: deleted {alias}-v2\n")
+    status, out = await odm("rollback", f"{models}:PostV2", *common)
+    assert status == 3 and "no finished migration to roll back" in out
+
+
+async def test_wrong_command_lines_exit_2(models: str, es_url: str) -> None:
+    assert (await odm("apply", f"{models}:PostV2", "--transform", "nomodule_x:f", "--url", es_url))[0] == 2
+    status, out = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:PostV9", "--url", es_url)
+    assert status == 2 and "is not a function" in out
+    assert (await odm("prune", f"{models}:PostV2", "--keep", "-1", "--url", es_url))[0] == 2
+    assert (await odm("plan"))[0] == 2
+
+
+def test_a_held_lock_exits_4_from_a_process(tmp_path: Path, index_prefix: str, es_url: str) -> None:
+    (tmp_path / "cli_models.py").write_text(
+        "from odm.testing.isolation import isolated\n"
+        "from tests.integration.migrate_models import PostV1\n"
+        f"Post = isolated(PostV1, {index_prefix!r})\n"
+        "Post.__module__ = __name__\n"
+    )
+    state_index = index_prefix + "odm-migrations"
+    subprocess.run(
+        [sys.executable, "-c", "import urllib.request as r, json, time;"
+         f"u={es_url!r}+'/{state_index}/_doc/lock:{index_prefix}mig-posts?refresh=true';"
+         "q=r.Request(u, data=json.dumps({'owner':'elsewhere:1:abc','expires_at':time.time()+600}).encode(),"
+         "method='PUT', headers={'Content-Type':'application/json'}); r.urlopen(q)"],
+        check=True,
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    done = subprocess.run(
+        [sys.executable, "-m", "odm", "apply", "cli_models:Post", "--url", es_url, "--state-index", state_index],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.strip().startswith(
+        f"error: migration of '{index_prefix}mig-posts': the lock is held by elsewhere:1:abc"
+    )

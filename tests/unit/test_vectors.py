@@ -1,0 +1,148 @@
+"""Vectors without a server: numpy and packed input, packed output, and the reads that ask for vectors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+import orjson
+import pytest
+from pydantic import BaseModel
+
+from odm import AsyncDocument, AsyncSearch, DenseVector, Keyword, SparseVector
+from odm._vectors import reads_vectors, with_vectors
+from odm._writes import revalidates
+from tests.unit.fake_node import Request, fake_client
+
+# Any: mypy sees the fields as list[float]; numpy arrays are taken at run time (docs/documents.md)
+F32: Any = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+
+
+class Item(AsyncDocument):
+    name: Annotated[str, Keyword()]
+    vector: Annotated[list[float] | None, DenseVector(dims=3)] = None
+    packed: Annotated[list[float] | None, DenseVector(dims=3, packed=True)] = None
+    codes: Annotated[list[int] | None, DenseVector(dims=3, element_type="byte")] = None
+
+    class Index:
+        name = "items"
+
+
+class Plain(AsyncDocument):
+    name: str
+
+    class Index:
+        name = "plain"
+        keep_unknown_fields = False
+
+
+class Chunk(BaseModel):
+    weights: Annotated[dict[str, float], SparseVector()]
+
+
+class WithChunks(AsyncDocument):
+    chunks: list[Chunk] = []
+
+    class Index:
+        name = "chunks"
+        keep_unknown_fields = False
+
+
+def test_a_float32_array_becomes_the_floats_of_exactly_its_values() -> None:
+    item = Item(name="a", vector=F32)
+    assert item.vector == [0.10000000149011612, 0.20000000298023224, 0.30000001192092896]
+    assert np.array_equal(np.asarray(item.vector, dtype=np.float32), F32)
+    item.vector = F32 * 2  # assignment too
+    assert np.array_equal(np.asarray(item.vector, dtype=np.float32), F32 * 2)
+
+
+def test_an_int8_array_for_a_byte_vector_becomes_ints_and_strings_are_not_unpacked() -> None:
+    codes: Any = np.array([1, -2, 3], dtype=np.int8)
+    item = Item(name="a", codes=codes)
+    assert item.codes == [1, -2, 3] and all(type(x) is int for x in item.codes)
+    with pytest.raises(ValueError, match="codes"):
+        Item(name="a", codes="PczMzT5MzM0+mZma")  # type: ignore[arg-type]  # a byte vector's string is hex, not ours
+
+
+def test_packed_values_are_read_as_floats() -> None:
+    assert Item(name="a", vector="PczMzT5MzM0+mZma").vector == F32.tolist()  # type: ignore[arg-type]
+
+
+def test_packed_fields_are_packed_only_in_odms_writes() -> None:
+    item = Item(name="a", vector=F32, packed=F32)
+    assert orjson.loads(item.to_source())["packed"] == "PczMzT5MzM0+mZma"  # what save() and bulk send
+    assert orjson.loads(item.to_source())["vector"] == F32.tolist()
+    assert orjson.loads(item.model_dump_json())["packed"] == F32.tolist()  # an API response keeps the list
+    assert item.model_dump()["packed"] == F32.tolist()
+    assert Item.model_json_schema(mode="serialization")["properties"]["packed"]["anyOf"][0]["type"] == "array"
+
+
+def test_vector_fields_do_not_make_writes_validate_again() -> None:
+    assert not revalidates(Item)
+
+
+def test_packed_and_unpacked_fields_are_distinct_annotations() -> None:
+    # typing caches Annotated[...] by the metadata's hash and equality
+    assert Annotated[list[float], DenseVector(dims=3)] != Annotated[list[float], DenseVector(dims=3, packed=True)]
+    assert DenseVector(dims=3, packed=True) == DenseVector(dims=3, packed=True)
+    assert DenseVector(dims=3, packed=True).to_dict() == {"type": "dense_vector", "dims": 3}
+
+
+def test_which_classes_ask_for_vectors() -> None:
+    assert reads_vectors(Item)  # it has vector fields
+    assert not reads_vectors(Plain)  # no vector, and no unknown fields kept
+    assert reads_vectors(WithChunks)  # a sparse vector inside a nested model
+    assert reads_vectors(Chunk)  # a plain model used as a search's doc_type
+
+    class Keeper(AsyncDocument):  # keeps unknown stored fields: they may be vectors
+        name: str
+
+    assert reads_vectors(Keeper)
+
+
+@pytest.mark.parametrize(
+    ("source", "asked"),
+    [
+        (None, {"exclude_vectors": False}),
+        (True, {"exclude_vectors": False}),
+        (["name"], {"includes": ["name"], "exclude_vectors": False}),
+        ({"excludes": ["name"]}, {"excludes": ["name"], "exclude_vectors": False}),
+        ({"exclude_vectors": True}, {"exclude_vectors": True}),  # the user's own choice
+        (False, False),
+    ],
+)
+def test_a_search_source_asks_for_vectors(source: Any, asked: Any) -> None:
+    assert with_vectors(source) == asked
+
+
+def test_typed_searches_ask_for_vectors_and_plain_ones_do_not() -> None:
+    assert Item.search()._body()["_source"] == {"exclude_vectors": False}
+    assert Item.search().source(["name"])._body()["_source"] == {"includes": ["name"], "exclude_vectors": False}
+    assert "_source" not in Plain.search()._body()
+    assert "_source" not in AsyncSearch(index="items")._body()  # untyped: attribute dicts, never saved
+
+
+def test_elasticsearch_dsls_own_source_call_is_not_a_partial_source() -> None:
+    assert not Item.search().source(exclude_vectors=False)._is_partial()
+    assert Item.search().source(exclude_vectors=True)._is_partial()  # vectors missing: saving would drop them
+
+
+async def _answer(request: Request) -> tuple[int, Any]:
+    hit = {"_index": "items", "_id": "a", "_seq_no": 0, "_primary_term": 1, "found": True, "_source": {"name": "a"}}
+    return 200, {"docs": [hit]} if request.path.endswith("_mget") else hit
+
+
+async def test_get_and_mget_ask_for_vectors() -> None:
+    client, requests = fake_client(_answer)
+    await Item.get("a", using=client)
+    await Item.mget(["a"], using=client)
+    await Plain.get("a", using=client)
+    await Plain.mget(["a"], using=client)
+    assert [(r.method, r.target) for r in requests] == [
+        ("GET", "/items/_doc/a?_source_exclude_vectors=false"),
+        ("POST", "/items/_mget?_source_exclude_vectors=false"),
+        ("GET", "/plain/_doc/a"),
+        ("POST", "/plain/_mget"),
+    ]
+    assert orjson.loads(requests[1].body or b"") == orjson.loads(requests[3].body or b"") == {"ids": ["a"]}
+    await client.close()
