@@ -10,8 +10,9 @@ model changes ``category`` from keyword to text (a new index). Side by side:
   ``async_bulk`` (500 per request), no validation, into an index with the new mapping,
   created with no replicas and no refresh, as the migration creates its own, then one
   refresh (the copy is done when its documents can be read);
-- **odm.migrate.apply**: the whole migration (copy through the model, catch-up,
-  delete pass over the ids of both indices, verification, swap), and its copy phase alone.
+- **odm.migrate.apply**: the whole migration (copy through the model, catch-up, the
+  delete pass over the ids of both indices when the counts do not prove it needless,
+  verification, swap), and its copy phase alone.
 
 Between repetitions the migration is undone (alias back, new index and state deleted).
 """

@@ -32,6 +32,7 @@ from ._bulk_actions import (
 )
 from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
 from ._document_options import is_document, options_of
+from ._mget import send_mget
 from ._writes import Revalidate, same_source
 from .errors import BulkError, BulkItemError, OdmError
 
@@ -278,8 +279,8 @@ class BulkRun(Generic[D]):
         ]
         attempt = 0
         while True:
-            try:
-                docs = (await self.client.mget(docs=wanted))["docs"]
+            try:  # with vectors, whatever the class declares: the stored document may be another program's
+                docs = (await send_mget(self.client, docs=wanted, vectors=True))["docs"]
                 break
             except TlsError as error:
                 self._unknown(conflicts, error)
@@ -296,7 +297,8 @@ class BulkRun(Generic[D]):
             attempt += 1
         docs = list(docs) + [{}] * (len(conflicts) - len(docs))  # a short answer confirms nothing
         for (encoded, info), doc in zip(conflicts, docs):
-            if doc.get("found") is True and same_source(encoded.body, doc.get("_source")):
+            model = type(encoded.document) if encoded.document is not None else None
+            if doc.get("found") is True and same_source(encoded.body, doc.get("_source"), model):
                 answer = {**{key: doc.get(key, info.get(key)) for key in _READ_BACK}, "result": "created"}
                 self._succeeded(encoded, answer, confirmed=True)
             else:

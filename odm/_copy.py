@@ -21,17 +21,18 @@ from elasticsearch import AsyncElasticsearch
 from pydantic_core import from_json
 
 from ._hits import reader_for
+from ._migration_state import Key
+from ._writes import encode_source
 from .bulk import BulkItemError, DeleteAction, IndexAction, bulk
 from .document import AsyncDocument
-from ._migration_state import Key
 from .errors import HitValidationError, MigrationError
 
 __all__ = [
     "Copier",
     "PageResult",
     "Transform",
+    "RawSource",
     "changed_pages",
-    "copy_raw",
     "key_of",
     "keys_of",
     "pit_pages",
@@ -52,6 +53,13 @@ class PageResult:
     copied: set[Key] = field(default_factory=set)
     invalid: dict[Key, str] = field(default_factory=dict)
     dropped: set[Key] = field(default_factory=set)
+
+
+class RawSource(AsyncDocument):
+    """A class that declares no field: every stored field is unknown to it and written back
+    as it was (as ``save()`` keeps unknown fields), so a copy through it copies ``_source``
+    as it is, by the same bulk path as a copy through a model. A stored field named
+    ``meta`` cannot be read (it is odm's): such a document is refused, with its id."""
 
 
 def key_of(hit: Mapping[str, Any]) -> Key:
@@ -118,8 +126,11 @@ class Copier(Generic[D]):
         if not documents:
             return result
         actions = [IndexAction(doc, index=self.target, if_unchanged=False) for doc in documents]
+        # revalidate=False: each document was just built by validating its stored source
+        # and nothing changed it since; the serializer still type-checks every value.
         written = await bulk(
-            actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size
+            actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
+            revalidate=False,
         )
         for success in written.succeeded:
             result.copied.add((success.id, actions[success.position].document.meta.routing))
@@ -134,30 +145,36 @@ class Copier(Generic[D]):
             raise MigrationError(self.alias, f"a bulk request to {self.target!r} failed: {cause}") from cause
         return result
 
-    async def delete(self, keys: Iterable[Key]) -> None:
-        """Delete documents from the target; one that is already gone is fine.
+    async def delete(self, keys: Iterable[Key]) -> dict[Key, str]:
+        """Delete documents from the target; one that is already gone (404) is fine.
 
-        Raises:
-            MigrationError: a delete failed.
+        Returns:
+            The deletes that failed, each with its error (an item refused, or its request
+            failed after the bulk's retries); empty when every one succeeded.
         """
         actions = [
             DeleteAction(id, document_class=self.document, index=self.target, routing=routing) for id, routing in keys
         ]
         if not actions:
-            return
+            return {}
         result = await bulk(actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size)
+        failed: dict[Key, str] = {}
         for failure in result.failed:
             if not (isinstance(failure.error, BulkItemError) and failure.error.status == 404):
-                raise MigrationError(self.alias, f"deleting a document failed: {failure.error}") from failure.error
-        if result.not_attempted:
-            raise MigrationError(self.alias, f"deleting documents from {self.target!r} failed")
+                action = actions[failure.position]
+                failed[(str(action.target), action.routing)] = str(failure.error)
+        for skipped in result.not_attempted:
+            action = actions[skipped.position]
+            failed[(str(action.target), action.routing)] = "not attempted: the bulk stopped after a failed request"
+        return failed
 
     def expected_source(self, hit: Mapping[str, Any]) -> dict[str, Any] | None:
         """The ``_source`` the copy of ``hit`` must have, or ``None`` if it is not copied."""
         documents, _ = self.prepare([hit])
         if not documents:
             return None
-        expected: dict[str, Any] = from_json(documents[0].to_source(self.target))
+        document = documents[0]
+        expected: dict[str, Any] = from_json(encode_source(document, document.meta, self.target, revalidate=False))
         return expected
 
 
@@ -238,46 +255,3 @@ async def keys_of(client: AsyncElasticsearch, index: str, keep_alive: str = "2m"
     finally:
         await client.close_point_in_time(id=pit)
     return keys
-
-
-async def copy_raw(
-    client: AsyncElasticsearch, alias: str, target: str, hits: Iterable[Mapping[str, Any]], transform: Transform | None
-) -> PageResult:
-    """Write ``hits``' ``_source`` to ``target`` as it is (after ``transform``), with no model.
-
-    Raises:
-        MigrationError: the request failed, or an item failed for a reason that is not the document's.
-    """
-    result = PageResult()
-    operations: list[Any] = []
-    keys: list[Key] = []
-    for hit in hits:
-        key = key_of(hit)
-        source: dict[str, Any] | None = hit.get("_source")
-        if transform is not None and source is not None:
-            try:
-                source = transform(source)
-            except Exception as error:  # the user's function: its failure is this document's
-                result.invalid[key] = f"the transform raised {type(error).__name__}: {error}"
-                continue
-            if source is None:
-                result.dropped.add(key)
-                continue
-        header: dict[str, Any] = {"_index": target, "_id": key[0]}
-        if key[1] is not None:
-            header["routing"] = key[1]
-        operations += [{"index": header}, source]
-        keys.append(key)
-    if not operations:
-        return result
-    answer = await client.bulk(operations=operations)
-    for key, item in zip(keys, answer["items"]):
-        outcome = item["index"]
-        status = int(outcome.get("status", 500))
-        if status < 300:
-            result.copied.add(key)
-        elif 400 <= status < 500 and status != 429:
-            result.invalid[key] = str(BulkItemError(status, target, key[0], outcome.get("error") or {}))
-        else:
-            raise MigrationError(alias, f"writing document {key[0]!r} to {target!r} failed: {outcome.get('error')}")
-    return result

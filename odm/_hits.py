@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import logging
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -44,12 +45,33 @@ __all__ = [
     "InvalidPolicy",
     "gc_paused",
     "inner_hit_rules",
+    "invalid_list",
     "reader_for",
+    "settle",
 ]
 
 #: What a search does with a hit whose ``_source`` does not validate: raise
 #: ``HitValidationError``, leave it out and log it, or leave it out and report it.
 InvalidPolicy = Literal["raise", "skip", "collect"]
+
+logger = logging.getLogger("odm")
+
+
+def invalid_list(policy: InvalidPolicy) -> list[InvalidHit] | None:
+    """Where a read under ``policy`` reports the hits that do not validate; ``None`` raises them."""
+    return None if policy == "raise" else []
+
+
+def settle(policy: InvalidPolicy, invalid: list[InvalidHit] | None) -> list[InvalidHit]:
+    """The invalid hits a read under ``policy`` keeps: each logged (a WARNING on the ``odm``
+    logger, never silent) and dropped when skipped, all kept when collected."""
+    if not invalid:
+        return []
+    if policy == "skip":
+        for hit in invalid:
+            logger.warning("%s; left out of the results (on_invalid='skip')", hit)
+        return []
+    return invalid
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from ._hits import reader_for
 from ._names import check_id
 from ._stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
 from ._sentinel import NOT_GIVEN, NotGiven
+from ._vectors import stored_as_sent
 from .errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
 from .mapping import es_field_name
 from .meta import Meta
@@ -298,13 +299,16 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
     return source
 
 
-def same_source(sent: bytes, stored: Any) -> bool:
-    """Whether a stored ``_source`` is the JSON a write sent (Elasticsearch keeps it as sent).
+def same_source(sent: bytes, stored: Any, model: type[BaseModel] | None = None) -> bool:
+    """Whether a stored ``_source`` (read with its vectors) is the JSON a write of ``model`` sent.
 
     A create answered 409 after its request was retried (the first answer was lost) finds
-    its own document: the same content means the write succeeded.
+    its own document: the same content means the write succeeded. Elasticsearch keeps
+    ``_source`` as sent, except vectors, which Elasticsearch 9 rebuilds from what it
+    indexed: with ``model``, they are compared as those values (``_vectors.stored_as_sent``).
     """
-    return bool(from_json(sent) == stored)
+    decoded = from_json(sent)
+    return bool(decoded == stored) or (model is not None and stored_as_sent(decoded, stored, model))
 
 
 def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:

@@ -10,11 +10,10 @@ answers to documents or to odm's errors.
 from __future__ import annotations
 
 import dataclasses
-import urllib.parse
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
-from elastic_transport import ApiResponse, ApiResponseMeta
+from elastic_transport import ApiResponseMeta
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from pydantic import (
     BaseModel,
@@ -32,6 +31,7 @@ from typing_extensions import Self, Unpack
 from ._stored_values import as_stored
 from ._document_options import DocumentOptions, IncompleteDocument
 from ._hits import reader_for
+from ._mget import send_mget
 from ._names import check_id, check_index_name
 from ._sentinel import NOT_GIVEN, NotGiven, given
 from ._vectors import reads_vectors, with_vectors
@@ -321,7 +321,7 @@ class AsyncDocument(BaseModel):
         if not doc_ids:
             return []
         try:
-            raw = await _mget(cls._client(using), name, doc_ids, reads_vectors(cls))
+            raw = await send_mget(cls._client(using), index=name, ids=doc_ids, vectors=reads_vectors(cls))
         except NotFoundError as error:
             raise not_found(name, None, error.meta, error.body) from error
         if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
@@ -427,7 +427,7 @@ class AsyncDocument(BaseModel):
             # Only a create can be confirmed by its content: a write guarded by seq_no that
             # finds the same values may have lost a race (two increments from 5 both write 6).
             stored = await _read_back(client, name, doc_id, route) if creating and doc_id is not None else None
-            if stored is None or not same_source(body, stored.get("_source")):
+            if stored is None or not same_source(body, stored.get("_source"), type(self)):
                 raise conflict(name, doc_id, error, creating) from error
             record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
             return "created"
@@ -672,32 +672,16 @@ async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routin
 
     The client (and aiohttp, for PUT) sends a request again when its connection breaks, so
     a create whose first attempt was applied meets its own document: the same content
-    means it succeeded.
+    means it succeeded. It asks for vectors, whatever the class declares: the stored
+    document may be another program's, with a vector that must not go unseen.
     """
     try:
-        answer: Mapping[str, Any] = (await client.get(index=index, id=doc_id, routing=routing)).body
+        answer: Mapping[str, Any] = (
+            await client.get(index=index, id=doc_id, routing=routing, source_exclude_vectors=False)
+        ).body
         return answer
     except NotFoundError:
         return None
-
-
-async def _mget(client: AsyncElasticsearch, index: str, ids: list[str], vectors: bool) -> ApiResponse[Any]:
-    """An mget of ``ids``; with ``vectors``, one that asks for them back (``_vectors``).
-
-    The client's ``mget()`` has no ``source_exclude_vectors`` parameter, which
-    Elasticsearch takes: that request is sent as ``mget()`` would send it, plus it.
-    """
-    if not vectors:
-        return await client.mget(index=index, ids=ids)
-    return await client.perform_request(
-        "POST",
-        f"/{urllib.parse.quote(index, safe='')}/_mget",
-        params={"_source_exclude_vectors": "false"},
-        headers={"accept": "application/json", "content-type": "application/json"},
-        body={"ids": ids},
-        endpoint_id="mget",
-        path_parts={"index": index},
-    )
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "DocumentReadError",
     "DocumentStateError",
     "DocumentValidationError",
+    "FacetKeyError",
     "FieldQueryError",
     "HitClassError",
     "HitValidationError",
@@ -194,6 +195,29 @@ class AggregationResultError(OdmError, ValueError):
             else:
                 parts.append(f"{aggregations}.{path}: {error['msg']}")
         super().__init__("; ".join(parts))
+
+
+class FacetKeyError(AggregationResultError):
+    """A bucket key of a terms facet is not a valid value of its field in the model.
+
+    A value stored by another program, or before a model change (an enum member removed):
+    never turned into another value. Raised by a faceted search whose ``on_invalid`` is
+    ``"raise"``; ``"skip"`` and ``"collect"`` leave the bucket out and log this message.
+
+    Attributes:
+        facet: the facet's name.
+        field: the field's path.
+        key: the bucket's key as Elasticsearch sent it.
+    """
+
+    def __init__(self, search: str, facet: str, field: str, key: Any, position: int, errors: ValidationError) -> None:
+        super().__init__(search, errors)
+        self.facet = facet
+        self.field = field
+        self.key = key
+        self.names = [f"{facet}.buckets[{position}].key"]
+        reasons = "; ".join(error["msg"] for error in errors.errors(include_url=False))
+        self.args = (f"{search} facet {facet!r}: bucket key {key!r} is not a valid value of field {field!r}: {reasons}",)
 
 
 class HitClassError(OdmError, LookupError):

@@ -9,6 +9,7 @@ The query, filters, aggregations and facets are elasticsearch.dsl's
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Generic, NamedTuple, cast
@@ -30,7 +31,7 @@ from .aggs import Aggs, Terms
 from .expressions import FieldExpr
 from ._hits import InvalidPolicy
 from .connections import UsingType
-from .errors import ArgumentError
+from .errors import AggregationResultError, ArgumentError, FacetKeyError
 from .response import Response
 from .search import AsyncSearch
 
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 T = TypeVar("T", default=Any)
+
+logger = logging.getLogger("odm")
 
 
 class DateHistogramFacet(DslDateHistogramFacet[Any]):
@@ -101,7 +104,7 @@ class FacetedResponse(Response[T]):
     def __init__(
         self, response: Response[T], facets: Facets, query_string: str | Query | None
     ) -> None:
-        super().__init__(response.search, response.body, list(response.hits), response.invalid_hits)
+        super().__init__(response.search, response.body, list(response.hits), response.invalid_hits, response._on_invalid)
         self.facets = facets
         self.query_string = query_string
 
@@ -127,6 +130,7 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
     doc_types: Sequence[type[T]] | None = None  # type: ignore[assignment]  # models, not dsl Documents
     using: UsingType = "default"  # type: ignore[assignment]  # an odm alias or a client
     #: What a hit that does not validate does: ``"raise"``, ``"skip"`` or ``"collect"`` (``AsyncSearch.on_invalid``).
+    #: A terms facet's bucket key the field refuses: ``FacetKeyError``, or left out and logged.
     on_invalid: InvalidPolicy = "raise"
     _s: AsyncSearch[T]
 
@@ -179,12 +183,15 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
 
         Raises:
             HitValidationError: a hit does not validate as its model (with ``on_invalid = "raise"``).
+            FacetKeyError: a terms facet's bucket key is not a valid value of its field (with
+                ``on_invalid = "raise"``; otherwise that bucket is left out and logged).
         """
         response = await self._s.execute()
         facets = Facets()
+        reading = _Reading(type(self).__name__, tuple(self.doc_types or ()), self.on_invalid)
         for name, facet in self.facets.items():
             data = getattr(getattr(response.aggregations, f"_filter_{name}"), name)
-            facets[name] = _values_of(facet, data, self.filter_values.get(name, []), tuple(self.doc_types or ()))
+            facets[name] = _values_of(reading, name, facet, data, self.filter_values.get(name, []))
         return FacetedResponse(response, facets, self._query)
 
 
@@ -200,32 +207,73 @@ def _as_key(value: Any) -> Any:
     return value
 
 
-def _values_of(
-    facet: Facet[Any], data: Any, selected: Sequence[Any], doc_types: tuple[Any, ...] = ()
-) -> list[FacetValue]:
+class _Reading(NamedTuple):
+    """What reading one faceted search's facets needs: its class name, documents and policy."""
+
+    search: str
+    doc_types: tuple[Any, ...]
+    on_invalid: InvalidPolicy
+
+
+def _values_of(reading: _Reading, name: str, facet: Facet[Any], data: Any, selected: Sequence[Any]) -> list[FacetValue]:
     """A facet's buckets as values; a nested facet's buckets are its inner facet's.
 
     A terms facet on a field of the documents reads its keys through the typed buckets of
-    ``odm.aggs.Terms``: the field's type (``True`` rather than ``1`` for a boolean, an enum member).
+    ``odm.aggs.Terms``: the field's type (``True`` rather than ``1`` for a boolean, an enum
+    member). A bucket whose key the field refuses is left out when the policy says so.
     """
     if isinstance(facet, NestedFacet):
-        return _values_of(facet._inner, data.inner, selected, doc_types)
-    keys = _typed_terms_keys(facet, data, doc_types)
+        return _values_of(reading, name, facet._inner, data.inner, selected)
+    keys = _typed_terms_keys(reading, name, facet, data)
     values = []
     for n, bucket in enumerate(data.buckets):
-        value = keys[n] if keys is not None else facet.get_value(bucket)
+        if keys is None:
+            value = facet.get_value(bucket)
+        elif n in keys:
+            value = keys[n]
+        else:
+            continue  # refused by the field, skipped or collected: logged by _typed_terms_keys
         values.append(FacetValue(value, int(bucket["doc_count"]), facet.is_filtered(value, list(selected))))
     return values
 
 
-def _typed_terms_keys(facet: Facet[Any], data: Any, doc_types: tuple[Any, ...]) -> list[Any] | None:
+def _typed_terms_keys(reading: _Reading, name: str, facet: Facet[Any], data: Any) -> dict[int, Any] | None:
+    """The typed key of each bucket of a terms facet on a field of the documents, by position.
+
+    All buckets are validated in one call; only when that fails, bucket by bucket, to
+    find the refused keys: each raises :class:`FacetKeyError` (policy ``"raise"``), or is
+    logged and has no entry in the answer (``"skip"``, ``"collect"``).
+    """
     if not isinstance(facet, TermsFacet) or not isinstance(facet._params.get("field"), str):
         return None
-    keys = _terms_keys_of(doc_types, facet._params["field"])
+    field = facet._params["field"]
+    keys = _terms_keys_of(reading.doc_types, field)
     if keys is None:
         return None
-    result: Any = keys.from_aggregations({"terms": data.to_dict()})
-    return [bucket.key for bucket in result.terms.buckets]
+    raw = data.to_dict()
+    try:
+        result: Any = keys.from_aggregations({"terms": raw})
+        return dict(enumerate(bucket.key for bucket in result.terms.buckets))
+    except AggregationResultError as error:
+        if not all(_is_bucket_key(path) for path in error.names):
+            raise  # not about a key: the answer is not a terms aggregation's
+    typed: dict[int, Any] = {}
+    for n, bucket in enumerate(raw["buckets"]):
+        try:
+            one: Any = keys.from_aggregations({"terms": {**raw, "buckets": [bucket]}})
+        except AggregationResultError as error:
+            refused = FacetKeyError(reading.search, name, field, bucket.get("key"), n, error.errors)
+            if reading.on_invalid == "raise":
+                raise refused from error.errors
+            logger.warning("%s; left out of the facet's values (on_invalid=%r)", refused, reading.on_invalid)
+            continue
+        typed[n] = one.terms.buckets[0].key
+    return typed
+
+
+def _is_bucket_key(path: str) -> bool:
+    """Whether an error path of a terms result is a bucket's key (``terms.buckets[3].key``)."""
+    return path.startswith("terms.buckets[") and path.endswith("].key")
 
 
 @functools.lru_cache(maxsize=256)

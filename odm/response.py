@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from elasticsearch.dsl.response import AggResponse
 from elasticsearch.dsl.utils import AttrDict
 
-from ._hits import InvalidHit
+from ._hits import InvalidHit, InvalidPolicy, invalid_list, settle
 from .aggs import Aggs
 from .errors import SearchStateError
 from .meta import Total, total_of
@@ -43,6 +43,7 @@ class Response(Generic[T]):
     Elasticsearch, for anything not exposed here. ``invalid_hits`` lists the hits left
     out because they do not validate, when the search collects them
     (``on_invalid("collect")``); ``hits.total`` is Elasticsearch's count, which includes them.
+    Top hits that do not validate join it when :meth:`aggs` reads them.
     """
 
     def __init__(
@@ -51,9 +52,12 @@ class Response(Generic[T]):
         body: Mapping[str, Any],
         hits: list[T],
         invalid_hits: list[InvalidHit] | None = None,
+        on_invalid: InvalidPolicy = "raise",
     ) -> None:
         self.search = search
         self.body = body
+        self._on_invalid: InvalidPolicy = on_invalid
+        self._typed_aggs: dict[type[Aggs], Aggs] = {}
         raw_hits = body.get("hits", {})
         sent = raw_hits.get("hits")
         # Without a total (track_total_hits=false): the hits Elasticsearch sent, valid or not.
@@ -84,12 +88,22 @@ class Response(Generic[T]):
     def aggs(self, aggregations: type[AggsT]) -> AggsT:
         """The aggregations declared by ``aggregations`` (added by ``s.aggregate(...)``), typed.
 
+        Read once per class and kept. A top hit that does not validate is handled by the
+        search's ``on_invalid`` policy, as hits are: raised, or left out of its bucket's
+        list and logged (``"skip"``) or added to :attr:`invalid_hits` (``"collect"``).
         Example: ``facets = response.aggs(Facets)``; ``facets.colors.buckets[0].key``.
 
         Raises:
             AggregationResultError: one of them is missing from the response or not of its shape.
+            HitValidationError: a top hit does not validate (with ``on_invalid("raise")``).
         """
-        return aggregations.from_aggregations(self.body.get("aggregations"))
+        found = self._typed_aggs.get(aggregations)
+        if found is None:
+            invalid = invalid_list(self._on_invalid)
+            found = aggregations.from_aggregations(self.body.get("aggregations"), invalid)
+            self.invalid_hits.extend(settle(self._on_invalid, invalid))
+            self._typed_aggs[aggregations] = found
+        return cast(AggsT, found)
 
     @property
     def suggest(self) -> AttrDict[Any]:

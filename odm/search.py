@@ -10,7 +10,6 @@ as on the elasticsearch-dsl asyncio page.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
@@ -21,7 +20,7 @@ from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
 from ._hit_classes import hit_classes
-from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, reader_for
+from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, invalid_list, reader_for, settle
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
 from ._vectors import reads_vectors, with_vectors
@@ -41,8 +40,6 @@ AggsT = TypeVar("AggsT", bound=Aggs)
 
 _PIT_PAGE_SIZE = 1000
 _POLICIES = ("raise", "skip", "collect")
-
-logger = logging.getLogger("odm")
 
 
 class AsyncSearch(SearchBase[T], Generic[T]):
@@ -152,7 +149,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         """The response to this search from its decoded body (a multi search's item), read by its policy."""
         invalid = self._invalid_list()
         hits = self._read_hits(body["hits"]["hits"], inner_hit_rules(self._body()), invalid)
-        return Response(self, body, hits, self._settle(invalid))
+        return Response(self, body, hits, self._settle(invalid), self._on_invalid)
 
     # -- hits that do not validate ------------------------------------------------------
 
@@ -177,23 +174,18 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     @property
     def invalid_hits(self) -> list[InvalidHit]:
         """With ``on_invalid("collect")``: the invalid hits met by the latest ``execute()``,
-        ``async for``, ``scan()`` or ``iterate()`` of this search object (reset when one starts)."""
+        ``async for``, ``scan()``, ``iterate()`` or ``composite_pages()`` of this search object
+        (reset when one starts; top hits included once read with ``response.aggs(cls)``)."""
         found: list[InvalidHit] = getattr(self, "_odm_invalid", [])
         return found
 
     def _invalid_list(self) -> list[InvalidHit] | None:
         """Where a read reports invalid hits: ``None`` raises them."""
-        return None if self._on_invalid == "raise" else []
+        return invalid_list(self._on_invalid)
 
     def _settle(self, invalid: list[InvalidHit] | None) -> list[InvalidHit]:
         """The invalid hits a response keeps: logged and dropped when skipped, kept when collected."""
-        if not invalid:
-            return []
-        if self._on_invalid == "skip":
-            for hit in invalid:
-                logger.warning("%s; left out of the results (on_invalid='skip')", hit)
-            return []
-        return invalid
+        return settle(self._on_invalid, invalid)
 
     def _clone(self) -> Self:
         search = super()._clone()
@@ -244,7 +236,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         else:
             body = raw.body
             hits = self._read_hits(body["hits"]["hits"], rules, invalid)
-        response = Response(self, body, hits, self._settle(invalid))
+        response = Response(self, body, hits, self._settle(invalid), self._on_invalid)
         self._odm_response = response
         self._odm_invalid = response.invalid_hits
         return response
@@ -352,6 +344,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         Each page is a request; the next asks for the buckets after the last page's
         ``after_key``, as Elasticsearch gave it. The search asks for no hits unless it
         sets a size. The first page is always yielded, later ones while they have buckets.
+        Top hits that do not validate are handled by :meth:`on_invalid`; collected ones
+        are on :attr:`invalid_hits` afterwards.
 
         Raises:
             ArgumentError: the class declares no ``Composite`` aggregation, or several.
@@ -360,10 +354,12 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         search = self.aggregate(aggregations)
         if "size" not in search._extra:
             search = search.extra(size=0)
+        self._odm_invalid = collected = []
         first = True
         while True:
             response = await search.execute()
             page = response.aggs(aggregations)
+            collected.extend(response.invalid_hits)  # hits and top hits, with on_invalid("collect")
             raw = response.body["aggregations"][name]
             if not first and not raw["buckets"]:
                 return

@@ -20,10 +20,21 @@ from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema
 from typing_extensions import Self
 
-from .._hits import gc_paused
+from .._hits import InvalidHit, gc_paused
 from ..errors import AggregationResultError, ArgumentError, HitValidationError
 
-__all__ = ["Aggs", "Aggregation", "Declared", "Definition", "NoAggs", "RESULT_CONFIG", "Source", "Sources", "TopHitsFailure"]
+__all__ = [
+    "Aggs",
+    "Aggregation",
+    "Declared",
+    "Definition",
+    "NoAggs",
+    "RESULT_CONFIG",
+    "Source",
+    "Sources",
+    "TopHitsFailure",
+    "invalid_top_hits",
+]
 
 R = TypeVar("R")
 
@@ -39,6 +50,16 @@ _RESERVED = frozenset(
 # Declaration classes whose result model is being built: pydantic reads their attributes
 # (defaults, "shadows an attribute in parent"), and must not find the definitions there.
 _building: ContextVar[frozenset[type]] = ContextVar("odm_aggs_building", default=frozenset())
+
+
+# The validation context key under which a read passes its list for invalid top hits.
+_INVALID_TOP_HITS = "odm_invalid_top_hits"
+
+
+def invalid_top_hits(context: Any) -> list[InvalidHit] | None:
+    """The list a read reports invalid top hits to (left out of their buckets); ``None`` raises them."""
+    found = context.get(_INVALID_TOP_HITS) if isinstance(context, dict) else None
+    return found if isinstance(found, list) else None
 
 
 class TopHitsFailure(Exception):
@@ -188,39 +209,47 @@ class Aggs(Declared):
         return {name: definition.request() for name, definition in cls.__definitions__.items()}
 
     @classmethod
-    def from_aggregations(cls, data: Mapping[str, Any] | None) -> Self:
+    def from_aggregations(cls, data: Mapping[str, Any] | None, invalid: list[InvalidHit] | None = None) -> Self:
         """Validate a response's ``aggregations`` object into ``cls``, in one pydantic-core call.
+
+        Args:
+            invalid: ``None`` raises for a top hit that does not validate; a list receives
+                such hits instead (as ``InvalidHit``), left out of their bucket's top hits.
 
         Raises:
             AggregationResultError: an aggregation is missing or not of its declared shape.
-            HitValidationError: a top hit does not validate as its model.
+            HitValidationError: a top hit does not validate as its model and ``invalid`` is ``None``.
         """
         model = cls.result_model()
         try:
             with gc_paused():  # thousands of bucket models, none in a reference cycle
-                return model.model_validate(data if data is not None else {})  # type: ignore[return-value]
+                return model.model_validate(data if data is not None else {}, context=_context(invalid))  # type: ignore[return-value]
         except ValidationError as errors:
             raise AggregationResultError(cls.__name__, errors) from errors
         except TopHitsFailure as failure:
             raise failure.error from failure.error.__cause__
 
     @classmethod
-    def from_response_json(cls, data: bytes) -> Self:
+    def from_response_json(cls, data: bytes, invalid: list[InvalidHit] | None = None) -> Self:
         """Validate the ``aggregations`` of a whole search response from its JSON bytes.
 
         Raises:
-            AggregationResultError: as :meth:`from_aggregations`.
+            AggregationResultError, HitValidationError: as :meth:`from_aggregations`.
         """
         adapter = cls.__dict__.get("_adapter")
         if adapter is None:
             adapter = cls._adapter = TypeAdapter(_envelope(cls.result_model()))
         try:
             with gc_paused():
-                return adapter.validate_json(data).aggregations  # type: ignore[no-any-return]
+                return adapter.validate_json(data, context=_context(invalid)).aggregations  # type: ignore[no-any-return]
         except ValidationError as errors:
             raise AggregationResultError(cls.__name__, errors) from errors
         except TopHitsFailure as failure:
             raise failure.error from failure.error.__cause__
+
+
+def _context(invalid: list[InvalidHit] | None) -> dict[str, Any] | None:
+    return None if invalid is None else {_INVALID_TOP_HITS: invalid}
 
 
 def _envelope(result: type[BaseModel]) -> type[BaseModel]:

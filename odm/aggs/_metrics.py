@@ -7,17 +7,26 @@ A single-value metric is a plain field of its owner's result model, read from
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from elasticsearch.dsl import A, Agg
-from pydantic import AliasPath, BaseModel, BeforeValidator, Field, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic.fields import FieldInfo
 
 from .._document_options import is_document_class
-from .._hits import reader_for
+from .._hits import InvalidHit, reader_for
 from ..errors import ArgumentError, HitValidationError
-from ._declared import Aggregation, TopHitsFailure
+from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
 from ._fields import AnyField, NumericField, path_of
 from ._results import ExtendedStatsResult, StatsResult
 
@@ -162,7 +171,9 @@ class TopHits(Aggregation[list[M]], Generic[M]):
     """The best hits of each bucket, as models of ``model`` with ``meta`` (id, index, score).
 
     Documents also ask for their concurrency tokens, so a top hit saved back is guarded
-    like any other loaded document. Example: ``best = TopHits(Product, size=1, sort=[-Product.rating])``
+    like any other loaded document. A top hit that does not validate follows the search's
+    ``on_invalid`` policy (``Response.aggs``), named as ``Product (top hits 'best')``.
+    Example: ``best = TopHits(Product, size=1, sort=[-Product.rating])``
     """
 
     def __init__(self, model: type[M], **params: Any) -> None:
@@ -178,14 +189,22 @@ class TopHits(Aggregation[list[M]], Generic[M]):
         source = self.params.get("_source")
         reader = reader_for(self.model)
         partial = source is not None and source is not True
+        label = f"{self.model.__name__} (top hits {self.name!r})"
 
-        def read(hits: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        def read(hits: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
             if not isinstance(hits, list):
                 return handler(hits)  # pydantic's own error: not a list
+            invalid = invalid_top_hits(info.context)
+            found: list[InvalidHit] | None = None if invalid is None else []
             try:
-                return reader.read_many(hits, partial)
+                models = reader.read_many(hits, partial, invalid=found)
             except HitValidationError as error:
-                raise TopHitsFailure(error) from error
+                named = HitValidationError(error.index, error.id, error.errors, label)
+                named.__cause__ = error.errors
+                raise TopHitsFailure(named) from error
+            if invalid is not None and found:
+                invalid.extend(dataclasses.replace(hit, model=label) for hit in found)
+            return models
 
         annotation = Annotated[list[self.model], WrapValidator(read)]  # type: ignore[name-defined]
         return annotation, Field(validation_alias=AliasPath(self.name, "hits", "hits"))

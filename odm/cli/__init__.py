@@ -1,8 +1,10 @@
 """The ``odm`` command (also ``python -m odm``): one subcommand per module of this package.
 
 Each command module has ``add_parser(subparsers)``, which registers its subcommands with
-``set_defaults(run=...)``, an async function of the parsed arguments that returns the exit
-status (see :mod:`odm.cli._common` for the codes). ``docs/cli.md`` documents every command.
+``set_defaults(run=...)``, an async function ``run(args, out, err)`` of the parsed
+arguments that prints its results on ``out`` and its progress and ``error: ...`` lines on
+``err``, and returns the exit status (see :mod:`odm.cli._common` for the codes).
+``docs/cli.md`` documents every command.
 """
 
 from __future__ import annotations
@@ -36,13 +38,18 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-async def run(argv: Sequence[str], out: TextIO = sys.stderr) -> int:
-    """Run the command line ``argv`` (without the program name); returns the exit status."""
+async def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line ``argv`` (without the program name); returns the exit status.
+
+    Args:
+        out: where results go (tables, plans, summaries); ``sys.stdout`` by default.
+        err: where progress bars, phase lines and ``error: ...`` lines go; ``sys.stderr`` by default.
+    """
     try:
         args = parser().parse_args(argv)
     except SystemExit as exit:  # argparse printed the usage error (or --help)
         return USAGE if exit.code else 0
-    status: int = await args.run(args, out)
+    status: int = await args.run(args, out or sys.stdout, err or sys.stderr)
     return status
 
 

@@ -12,7 +12,6 @@ line is wrong (an unknown class, a missing file); 3 Elasticsearch cannot be used
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -135,25 +134,25 @@ def _report(problems: list[tuple[int, str]], out: TextIO) -> None:
         print(f"  {label}: {problem}", file=out)
 
 
-async def run(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
-    """Run ``odm load`` with parsed ``args``; returns the exit status."""
+async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``odm load`` with parsed ``args``: the summary on ``out``, the bar and errors on ``err``."""
     try:
         cls = document_class(args.document)
         if not args.file.is_file():
             raise Stop(USAGE, f"{args.file}: no such file")
         index = cls.index_name(args.index)
     except (Stop, OdmError) as error:
-        print(f"error: {error}", file=out)
+        print(f"error: {error}", file=err)
         return error.status if isinstance(error, Stop) else USAGE
     client = client_from(args)
     try:
         try:
             await _prepare(cls, client, args.url, index, args.init)
         except Stop as error:
-            print(f"error: {error}", file=out)
+            print(f"error: {error}", file=err)
             return error.status
         lines = _Lines(cls, args.file, args.id_field, args.create)
-        update, close = _progress_bar(args.file, out)
+        update, close = _progress_bar(args.file, err)
         options: dict[str, Any] = {"chunk_size": args.chunk_size, "refresh": True, "progress": update, "index": index}
         try:
             result = await cls.bulk(lines, using=client, **options)

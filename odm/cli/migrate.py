@@ -58,7 +58,7 @@ def _command(commands: Any, name: str, summary: str, run: Callable[..., Awaitabl
     parser.add_argument("--state-index", default=STATE_INDEX, help=f"the index of migration states and locks (default: {STATE_INDEX})")
     if name != "plan":
         parser.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for another process's lock")
-    parser.set_defaults(run=lambda args, out: _each(args, out, run))
+    parser.set_defaults(run=lambda args, out, err: _each(args, out, err, run))
     return parser
 
 
@@ -83,34 +83,35 @@ def _function(spec: str | None) -> Callable[..., Any] | None:
     return found  # type: ignore[no-any-return]
 
 
-async def _each(args: argparse.Namespace, out: TextIO, run: Callable[..., Awaitable[int]]) -> int:
-    """Run a command for every class named; its status is the worst one's."""
+async def _each(args: argparse.Namespace, out: TextIO, err: TextIO, run: Callable[..., Awaitable[int]]) -> int:
+    """Run a command for every class named (results on ``out``, progress and errors on ``err``);
+    its status is the worst one's."""
     try:
         classes = document_classes(args.documents)
     except Stop as error:
-        print(f"error: {error}", file=out)
+        print(f"error: {error}", file=err)
         return error.status
     client = client_from(args, request_timeout=120)
     status = OK
     try:
         for cls in classes:
             try:
-                status = max(status, await run(cls, args, client, out))
+                status = max(status, await run(cls, args, client, out, err))
             except Stop as error:
-                print(f"error: {error}", file=out)
+                print(f"error: {error}", file=err)
                 return error.status
             except MigrationLockedError as error:
-                print(f"error: {error}", file=out)
+                print(f"error: {error}", file=err)
                 status = max(status, LOCK_HELD)
             except MigrationFailedError as error:
-                print(f"error: {error}", file=out)
-                _rejected(error.result, out)
+                print(f"error: {error}", file=err)
+                _rejected(error.result, err)
                 status = max(status, FAILED)
             except (ConnectionError, TransportError) as error:
-                print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=out)
+                print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=err)
                 return FAILED
             except (ApiError, OdmError) as error:
-                print(f"error: {cls.__name__}: {error}", file=out)
+                print(f"error: {cls.__name__}: {error}", file=err)
                 status = max(status, FAILED)
     finally:
         await client.close()
@@ -125,7 +126,7 @@ def _rejected(result: migrate.MigrationResult, out: TextIO) -> None:
 
 
 class _Report:
-    """Progress as a bar while copying (tqdm, when installed) and one line per phase."""
+    """Progress, on the error stream: a bar while copying (tqdm, when installed) and one line per phase."""
 
     def __init__(self, alias: str, out: TextIO) -> None:
         self.alias, self.out = alias, out
@@ -164,13 +165,13 @@ def _copy_kwargs(args: argparse.Namespace, report: _Report) -> dict[str, Any]:
     }
 
 
-async def _run_plan(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO) -> int:
+async def _run_plan(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
     print(await migrate.plan(cls, client, state_index=args.state_index), file=out)
     return OK
 
 
-async def _run_apply(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO) -> int:
-    report = _Report(cls.index_name(), out)
+async def _run_apply(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
+    report = _Report(cls.index_name(), err)
     try:
         result = await migrate.apply(cls, client, accept_invalid=args.accept_invalid, **_copy_kwargs(args, report))
     finally:
@@ -180,8 +181,8 @@ async def _run_apply(cls: type[AsyncDocument], args: argparse.Namespace, client:
     return OK
 
 
-async def _run_resume(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO) -> int:
-    report = _Report(cls.index_name(), out)
+async def _run_resume(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
+    report = _Report(cls.index_name(), err)
     try:
         result = await migrate.resume(cls, client, force=args.force, **_copy_kwargs(args, report))
     finally:
@@ -191,9 +192,9 @@ async def _run_resume(cls: type[AsyncDocument], args: argparse.Namespace, client
     return OK
 
 
-async def _run_rollback(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO) -> int:
+async def _run_rollback(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
     previous = document_class(args.previous) if args.previous else None
-    report = _Report(cls.index_name(), out)
+    report = _Report(cls.index_name(), err)
     try:
         result = await migrate.rollback(cls, client, previous=previous, **_copy_kwargs(args, report))
     finally:
@@ -202,7 +203,7 @@ async def _run_rollback(cls: type[AsyncDocument], args: argparse.Namespace, clie
     return OK
 
 
-async def _run_prune(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO) -> int:
+async def _run_prune(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
     if args.keep < 0:
         raise Stop(USAGE, f"--keep must be 0 or more, not {args.keep}")
     deleted = await migrate.prune(cls, client, keep=args.keep, wait=args.wait, state_index=args.state_index)

@@ -11,7 +11,6 @@ versioned class's alias behind that alias (see docs/schema-drift.md).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
@@ -91,22 +90,22 @@ def _name(document: type[AsyncDocument]) -> str:
 
 
 async def _each(
-    args: argparse.Namespace, out: TextIO, work: Callable[[list[type[AsyncDocument]], AsyncElasticsearch], Awaitable[int]]
+    args: argparse.Namespace, err: TextIO, work: Callable[[list[type[AsyncDocument]], AsyncElasticsearch], Awaitable[int]]
 ) -> int:
     """Find the classes, connect, run ``work``; a wrong command line or an unusable node is one ``error:`` line."""
     try:
         documents = document_classes(args.documents)
     except Stop as error:
-        print(f"error: {error}", file=out)
+        print(f"error: {error}", file=err)
         return error.status
     client = client_from(args)
     try:
         return await work(documents, client)
     except (ConnectionError, TransportError) as error:
-        print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=out)
+        print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=err)
         return FAILED
     except (ApiError, OdmError) as error:
-        print(f"error: {error}", file=out)
+        print(f"error: {error}", file=err)
         return FAILED
     finally:
         await client.close()
@@ -115,7 +114,7 @@ async def _each(
 # -- status ------------------------------------------------------------------------------------
 
 
-async def run_status(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
+async def run_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``odm status`` with parsed ``args``; returns the exit status."""
 
     async def work(documents: list[type[AsyncDocument]], client: AsyncElasticsearch) -> int:
@@ -137,7 +136,7 @@ async def run_status(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
         return OK
 
-    return await _each(args, out, work)
+    return await _each(args, err, work)
 
 
 def _hash_state(drift: Drift) -> str:
@@ -158,7 +157,7 @@ _VERDICT = {
 }
 
 
-async def run_check(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
+async def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``odm check`` with parsed ``args``; returns the exit status."""
     failing = {"missing", "new_index", *(("in_place",) if args.strict else ())}
 
@@ -176,13 +175,13 @@ async def run_check(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
         print(f"check: {_counted(len(documents), 'class', 'classes')} ({summary}): {'drift' if failed else 'ok'}", file=out)
         return DRIFT if failed else OK
 
-    return await _each(args, out, work)
+    return await _each(args, err, work)
 
 
 # -- adopt -------------------------------------------------------------------------------------
 
 
-async def run_adopt(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
+async def run_adopt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``odm adopt`` with parsed ``args``; returns the exit status."""
 
     async def work(documents: list[type[AsyncDocument]], client: AsyncElasticsearch) -> int:
@@ -197,4 +196,4 @@ async def run_adopt(args: argparse.Namespace, out: TextIO = sys.stderr) -> int:
             print(f"{_name(document)}: {alias} is now an alias of {index} ({_counted(count, 'document')})", file=out)
         return OK
 
-    return await _each(args, out, work)
+    return await _each(args, err, work)

@@ -32,10 +32,11 @@ async def test_load_writes_the_valid_lines_and_reports_the_rest(
     odm_client: AsyncElasticsearch, index_prefix: str, es_url: str, jsonl: Path
 ) -> None:
     index = index_prefix + "cli-posts"
-    out = io.StringIO()
+    out, err = io.StringIO(), io.StringIO()
     argv = ["load", "tests.models.blog:Post", str(jsonl), "--url", es_url, "--index", index, "--init"]
-    status = await run([*argv, "--id-field", "title"], out=out)
+    status = await run([*argv, "--id-field", "title"], out=out, err=err)
     assert status == 1  # one line was invalid
+    assert "error" not in err.getvalue()  # only the progress bar (with tqdm) goes there
     report = out.getvalue()
     assert "2 succeeded, 0 failed, 0 not attempted>, 1 invalid lines" in report
     assert "line 2: Post document" in report and "created_at" in report
@@ -62,6 +63,7 @@ def test_a_class_that_is_not_a_document_is_refused(jsonl: Path) -> None:
     )
     assert done.returncode == 2  # the command line is wrong
     assert done.stderr.strip() == "error: tests.models.blog:Author is not an odm.AsyncDocument subclass"
+    assert done.stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -72,27 +74,27 @@ def test_a_class_that_is_not_a_document_is_refused(jsonl: Path) -> None:
     ],
 )
 async def test_a_wrong_command_line_is_one_clear_line_and_status_2(jsonl: Path, argv: list[str], message: str) -> None:
-    out = io.StringIO()
+    out, err = io.StringIO(), io.StringIO()
     argv = [str(jsonl) if arg == "FILE" else arg for arg in argv]
-    assert await run(argv, out=out) == 2
-    assert out.getvalue().startswith(message) and out.getvalue().count("\n") == 1
+    assert await run(argv, out=out, err=err) == 2
+    assert err.getvalue().startswith(message) and err.getvalue().count("\n") == 1 and out.getvalue() == ""
 
 
 async def test_an_unreachable_node_is_one_clear_line_and_status_3(jsonl: Path) -> None:
-    out = io.StringIO()
+    err = io.StringIO()
     argv = ["load", "tests.models.blog:Post", str(jsonl), "--url", "http://127.0.0.1:9", "--init"]
-    assert await run(argv, out=out) == 3
-    assert out.getvalue().startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9")
-    assert out.getvalue().count("\n") == 1 and "Traceback" not in out.getvalue()
+    assert await run(argv, out=io.StringIO(), err=err) == 3
+    assert err.getvalue().startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9")
+    assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
 
 
 async def test_a_missing_index_is_not_created_without_init(
     odm_client: AsyncElasticsearch, index_prefix: str, es_url: str, jsonl: Path
 ) -> None:
     index = index_prefix + "cli-missing"
-    out = io.StringIO()
-    assert await run(["load", "tests.models.blog:Post", str(jsonl), "--url", es_url, "--index", index], out=out) == 3
-    assert "does not exist; run with --init" in out.getvalue()
+    err = io.StringIO()
+    assert await run(["load", "tests.models.blog:Post", str(jsonl), "--url", es_url, "--index", index], err=err) == 3
+    assert "does not exist; run with --init" in err.getvalue()
     assert not await odm_client.indices.exists(index=index)  # no dynamic mapping was guessed
 
 

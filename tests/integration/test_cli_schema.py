@@ -64,10 +64,18 @@ def models(tmp_path: Path, index_prefix: str, monkeypatch: pytest.MonkeyPatch) -
     return name
 
 
+async def odm_streams(*argv: str) -> tuple[int, str, str]:
+    """The exit status, what the command printed as results (stdout), and as errors (stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    status = await run(list(argv), out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
 async def odm(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    status = await run(list(argv), out=out)
-    return status, out.getvalue()
+    """The exit status and the results of a command that reports no error."""
+    status, out, err = await odm_streams(*argv)
+    assert err == "", err
+    return status, out
 
 
 async def test_status_and_check_of_missing_indices_then_after_init(
@@ -166,16 +174,18 @@ async def test_a_failed_adopt_is_one_error_line_and_status_3(
     name = index_prefix + "posts"
     await odm_client.indices.create(index=name)
     await odm_client.indices.create(index=name + "-v1")
-    status, text = await odm("adopt", f"{models}:Post", "--url", es_url)
-    assert (status, text) == (
-        3, f"error: adopting index {name!r} as {name + '-v1'!r}: {name + '-v1'!r} exists already; nothing was changed\n"
+    assert await odm_streams("adopt", f"{models}:Post", "--url", es_url) == (
+        3, "", f"error: adopting index {name!r} as {name + '-v1'!r}: {name + '-v1'!r} exists already; nothing was changed\n"
     )
 
 
 async def test_wrong_classes_and_an_unreachable_node(models: str) -> None:
-    assert await odm("status", "no_such_module:Post") == (2, "error: cannot import 'no_such_module': No module named 'no_such_module'\n")
-    status, text = await odm("check", f"{models}:Post", "--url", "http://127.0.0.1:9")
-    assert status == 3 and text.startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9") and text.count("\n") == 1
+    assert await odm_streams("status", "no_such_module:Post") == (
+        2, "", "error: cannot import 'no_such_module': No module named 'no_such_module'\n"
+    )
+    status, out, err = await odm_streams("check", f"{models}:Post", "--url", "http://127.0.0.1:9")
+    assert (status, out) == (3, "")
+    assert err.startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9") and err.count("\n") == 1
 
 
 def test_check_through_python_m_odm(es_url: str, index_prefix: str, models: str, tmp_path: Path) -> None:
@@ -184,7 +194,8 @@ def test_check_through_python_m_odm(es_url: str, index_prefix: str, models: str,
         [sys.executable, "-m", "odm", "check", f"{models}:Note"], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 1
-    assert done.stderr == f"{models}:Note ({index_prefix}notes): missing: init() creates it\ncheck: 1 class (1 missing): drift\n"
+    assert done.stdout == f"{models}:Note ({index_prefix}notes): missing: init() creates it\ncheck: 1 class (1 missing): drift\n"
+    assert done.stderr == ""  # results go to stdout, only errors and progress to stderr
 
 
 def test_help_describes_every_option_and_the_exit_status() -> None:

@@ -48,6 +48,7 @@ from odm.testing.faults import (
 )
 from odm.testing.isolation import isolated
 from tests.models.blog import Post
+from tests.models.embeddings import PRECISE, Rich, rich
 
 WHEN = datetime(2026, 11, 24, 12, 0, 0)
 BULK = r"/_bulk$"
@@ -544,6 +545,26 @@ async def test_a_create_save_whose_response_was_lost_is_not_a_false_conflict(
     raw = await odm_client.get(index=posts.index_name(), id="s1")
     assert raw["_source"] == sent(post) and (post.meta.version, post.meta.seq_no) == (raw["_version"], raw["_seq_no"])
     assert proxy.stats.injected["reset_after"] == 1 and proxy.stats.requests == 3  # create, re-sent create, read back
+
+
+async def test_a_lost_create_of_a_document_with_vectors_is_not_a_false_conflict(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """Elasticsearch 9 leaves vectors out of ``_source`` and gives back float32s in its own
+    digits: the read-back asks for them and compares them as the values stored."""
+    embedded = isolated(Rich, index_prefix)
+    await embedded.init()
+    document = rich(embedded)
+    proxy.faults = [ResetAfterForwarding(count=1, path=r"/_doc/r1$"), ResetAfterForwarding(count=1, path=BULK)]
+    async with through(proxy) as client:
+        assert await document.save(using=client, op_type="create") == "created"
+        result = await embedded.bulk([CreateAction(rich(embedded, "r2"))], using=client)
+    assert proxy.stats.injected["reset_after"] == 2
+    [success] = result.succeeded
+    assert (success.id, success.result, success.confirmed) == ("r2", "created", True)
+    for doc_id in ("r1", "r2"):
+        raw = await odm_client.get(index=embedded.index_name(), id=doc_id, source_exclude_vectors=False)
+        assert raw["_version"] == 1 and raw["_source"]["vector"] != PRECISE  # stored once, given back as float32s
 
 
 @pytest.mark.parametrize(

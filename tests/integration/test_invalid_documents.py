@@ -1,6 +1,7 @@
 """The invalid-document policy against the real node: a stored document the model rejects
 (written by the raw client, as another service would) is raised, skipped with a log line,
-or collected, on every read path: execute, async for, scan, iterate, multi and faceted search."""
+or collected, on every read path: execute, async for, scan, iterate, multi and faceted search
+(hits and facet keys), and top hits of typed aggregations."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from typing import Annotated, Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from pydantic import ValidationError
 
 from odm import (
+    AggregationResultError,
     ArgumentError,
     AsyncDocument,
     AsyncFacetedSearch,
     AsyncMultiSearch,
     AsyncSearch,
+    FacetKeyError,
     HitValidationError,
     InvalidHit,
     Keyword,
     TermsFacet,
 )
+from odm._hits import InvalidPolicy
+from odm.aggs import Aggs, Composite, HistogramSource, Range, Sources, TopHits
 from odm.testing.isolation import isolated
 
 
@@ -220,3 +226,124 @@ async def test_an_unknown_policy_is_refused_before_anything_is_sent(products: ty
     s = products.search().on_invalid("skip")
     assert s.query("match_all").sort("price")._on_invalid == "skip"  # kept by every copy
     assert await products.search().count() == 27  # nothing was written or lost
+
+
+class ProductFacets(AsyncFacetedSearch[Product]):
+    facets = {"category": TermsFacet(field="category")}
+
+
+def category_search(products: type[Product], policy: InvalidPolicy) -> type[ProductFacets]:
+    return type("ProductSearch", (ProductFacets,), {"doc_types": [products], "on_invalid": policy})
+
+
+async def test_a_facet_key_the_model_refuses_is_raised_by_default_naming_facet_key_and_field(
+    products: type[Product],
+) -> None:
+    # the dearest first: the invalid documents are not among the hits, only in the facet's buckets
+    with pytest.raises(FacetKeyError) as caught:
+        await category_search(products, "raise")(sort=["-price"]).execute()
+    error = caught.value
+    assert isinstance(error, AggregationResultError)
+    assert (error.facet, error.field, error.key) == ("category", "category", "garden")
+    assert "facet 'category': bucket key 'garden' is not a valid value of field 'category'" in str(error)
+    assert "Input should be 'books' or 'toys'" in str(error)
+    assert await products.search().count() == 27  # nothing was written or lost
+
+
+@pytest.mark.parametrize("policy", ["skip", "collect"])
+async def test_skip_and_collect_leave_a_refused_facet_key_out_and_log_it(
+    products: type[Product], caplog: pytest.LogCaptureFixture, policy: InvalidPolicy
+) -> None:
+    caplog.set_level(logging.WARNING, logger="odm")
+    response = await category_search(products, policy)(sort=["price"]).execute()
+    # the hits: the two invalid documents left out of the first page, collected or only logged
+    assert [p.meta.id for p in response.hits] == [f"p{n:02}" for n in range(8)]
+    assert response.hits.total.value == 27
+    assert [hit.id for hit in response.invalid_hits] == (["bad1", "bad2"] if policy == "collect" else [])
+    # the facet: "garden" is no Category, and is not turned into one; the others are typed
+    assert [tuple(value) for value in response.facets.category] == [(Category.TOYS, 13, False), (Category.BOOKS, 12, False)]
+    facet_records = [r for r in caplog.records if r.name == "odm" and "facet" in r.getMessage()]
+    [record] = facet_records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "ProductSearch facet 'category': bucket key 'garden' is not a valid value of field 'category'" in message
+    assert f"left out of the facet's values (on_invalid={policy!r})" in message
+
+
+async def test_a_valid_facet_page_keeps_the_typed_keys(products: type[Product], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="odm")
+    class ValidOnly(AsyncFacetedSearch[Product]):
+        doc_types = [products]
+        facets = ProductFacets.facets
+        on_invalid = "skip"
+
+        def search(self) -> AsyncSearch[Product]:
+            return super().search().filter("range", price={"gte": 10})  # no "garden" document: the one-call path
+
+    response = await ValidOnly().execute()
+    assert [tuple(value) for value in response.facets.category] == [(Category.TOYS, 13, False), (Category.BOOKS, 12, False)]
+    assert [r for r in caplog.records if r.name == "odm"] == []
+
+
+class Cheapest(Aggs):
+    best = TopHits(Product, size=3, sort=[{"price": "asc"}])
+
+
+class ByBand(Aggs):
+    bands = Range(Product.price, ranges=[{"to": 5}, {"from": 5}], aggs=Cheapest)
+
+
+async def test_top_hits_raise_by_default_naming_the_hit_and_the_aggregation(products: type[Product]) -> None:
+    response = await products.search().aggregate(Cheapest).extra(size=0).execute()
+    with pytest.raises(HitValidationError) as caught:
+        response.aggs(Cheapest)
+    assert (caught.value.index, caught.value.id) == (products.index_name(), "bad1")
+    assert caught.value.model == f"{products.__name__} (top hits 'best')"
+    assert isinstance(caught.value.__cause__, ValidationError)
+
+
+async def test_top_hits_skip_leaves_them_out_and_logs_each(
+    products: type[Product], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="odm")
+    response = await products.search().aggregate(ByBand).on_invalid("skip").extra(size=0).execute()
+    bands = response.aggs(ByBand).bands.buckets
+    assert [(b.key, b.doc_count) for b in bands] == [("*-5.0", 2), ("5.0-*", 25)]
+    assert bands[0].aggs.best == []  # both of that bucket's top hits are invalid: none invented
+    assert [p.meta.id for p in bands[1].aggs.best] == ["p00", "p01", "p02"]
+    assert response.invalid_hits == []
+    messages = [r.getMessage() for r in caplog.records if r.name == "odm"]
+    assert len(messages) == 2 and all(r.levelno == logging.WARNING for r in caplog.records if r.name == "odm")
+    for doc_id, message in zip(["bad1", "bad2"], messages):
+        assert f"hit {doc_id!r} in index {products.index_name()!r} is not a valid {products.__name__} (top hits 'best')" in message
+        assert "on_invalid='skip'" in message
+    assert response.aggs(ByBand) is response.aggs(ByBand) and len(caplog.records) == 2  # read (and logged) once
+
+
+async def test_top_hits_collect_reports_them_on_the_response_beside_the_invalid_hits(products: type[Product]) -> None:
+    response = await cheapest_first(products).aggregate(Cheapest).on_invalid("collect")[:3].execute()
+    assert [p.meta.id for p in response.hits] == ["p00"]
+    check_reports(products, response.invalid_hits)  # the hits, before the aggregations are read
+    best = response.aggs(Cheapest).best
+    assert [p.meta.id for p in best] == ["p00"]
+    assert [(hit.id, hit.model) for hit in response.invalid_hits] == [
+        ("bad1", products.__name__),
+        ("bad2", products.__name__),
+        ("bad1", f"{products.__name__} (top hits 'best')"),
+        ("bad2", f"{products.__name__} (top hits 'best')"),
+    ]
+    top = response.invalid_hits[2]
+    assert top.source == BAD["bad1"] and [(e["loc"], e["input"]) for e in top.errors] == [(("category",), "garden")]
+
+
+async def test_composite_pages_collect_invalid_top_hits_on_the_search(products: type[Product]) -> None:
+    class ByCategory(Sources):
+        price = HistogramSource(Product.price, interval=100)
+
+    class Pages(Aggs):
+        pages = Composite(ByCategory, size=1, aggs=Cheapest)
+
+    s = products.search().on_invalid("collect")
+    pages = [page async for page in s.composite_pages(Pages)]
+    assert [[p.meta.id for p in b.aggs.best] for page in pages for b in page.pages.buckets] == [["p00"]]
+    assert [hit.id for hit in s.invalid_hits] == ["bad1", "bad2"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import urllib.request
 from typing import Any
 
 import pytest
@@ -22,8 +23,10 @@ from odm import (
     resume,
     rollback,
 )
+from odm.testing.faults import FaultProxy, RejectBulkItems
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import (
+    SETTINGS,
     PostV1,
     PostV2,
     PostV3,
@@ -103,6 +106,74 @@ async def test_apply_copies_every_document_through_the_new_model_and_a_second_ap
     again = await apply(V2, transform=rename, state_index=state_index)
     assert again.outcome == "nothing"
     assert await behind(odm_client, alias) == [f"{alias}-v2"]
+
+
+class PostV2ThreeShards(PostV2):
+    """V2 on three shards: a document's routing picks another shard than in V1's two."""
+
+    class Index:
+        name = "mig-posts"
+        versioned = True
+        settings = {**SETTINGS, "number_of_shards": 3}
+
+
+def block_writes_now(es_url: str, index: str) -> None:
+    """Add a write block to ``index`` from outside the event loop, as another process would, before returning."""
+    request = urllib.request.Request(f"{es_url}/{index}/_block/write", method="PUT")
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+
+
+def delete_now(es_url: str, index: str, id: str) -> None:
+    """Delete a document from outside the event loop (another writer), refreshed, before returning."""
+    request = urllib.request.Request(f"{es_url}/{index}/_doc/{id}?refresh=true", method="DELETE")
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+
+
+async def test_the_id_pass_is_skipped_when_nothing_was_rejected_and_the_counts_agree(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await V1.init()
+    await V1.bulk([V1(name=f"post {n}", views=n, meta={"id": f"p{n}"}) for n in range(60)], refresh=True)
+    phases: list[str] = []
+    await apply(V2, transform=rename, page_size=20, on_progress=lambda e: phases.append(e.phase), state_index=state_index)
+    assert "id_pass" not in phases and "catch_up" in phases
+    assert await stored(odm_client, f"{V1.index_name()}-v2") == {f"p{n}": {"title": f"post {n}", "views": n} for n in range(60)}
+
+
+async def test_a_delete_made_during_the_copy_makes_the_id_pass_run_and_removes_the_copy(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, es_url: str
+) -> None:
+    V1, V2, _ = classes
+    await V1.init()
+    await V1.bulk([V1(name=f"post {n}", views=n, meta={"id": f"p{n}"}) for n in range(60)], refresh=True)
+    alias = V1.index_name()
+    phases: list[str] = []
+
+    def on_progress(event: Progress) -> None:
+        if event.phase == "copy" and "copy" not in phases:  # after the first page, p5 is copied already
+            delete_now(es_url, f"{alias}-v1", "p5")
+        phases.append(event.phase)
+
+    result = await apply(V2, transform=rename, page_size=20, on_progress=on_progress, state_index=state_index)
+    assert result.copied == 60  # p5 was copied, in the point in time
+    assert "id_pass" in phases and phases.index("block") < phases.index("id_pass") < phases.index("catch_up")
+    copied = await stored(odm_client, f"{alias}-v2")
+    assert "p5" not in copied and len(copied) == 59
+
+
+async def test_routed_documents_into_another_shard_count_make_the_id_pass_run(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, index_prefix: str
+) -> None:
+    V1 = classes[0]
+    V2 = isolated(PostV2ThreeShards, index_prefix)
+    await seed(V1, 30)  # routed: two ids under two routings could meet in one of three shards
+    phases: list[str] = []
+    await apply(V2, transform=rename, on_progress=lambda e: phases.append(e.phase), state_index=state_index)
+    assert "id_pass" in phases
+    assert len(await stored(odm_client, f"{V1.index_name()}-v2")) == 30
 
 
 async def test_apply_creates_a_missing_index_and_applies_in_place_changes_with_init(
@@ -310,6 +381,65 @@ async def test_rollback_without_the_old_model_copies_the_sources_as_they_are(
     result = await rollback(V2, state_index=state_index)
     assert result.outcome == "rolled_back"
     assert (await stored(odm_client, f"{alias}-v1"))["n1"] == {"title": "new", "views": 7}  # raw: V2's shape
+
+
+async def test_a_delete_the_rollback_cannot_make_fails_it_and_the_alias_stays(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, es_url: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 10)
+    alias = V1.index_name()
+    current, earlier = f"{alias}-v2", f"{alias}-v1"
+    await apply(V2, transform=rename, state_index=state_index)
+    await V2(title="new", views=7, meta={"id": "n1"}).save(refresh=True)  # to copy back
+    await V2.delete_by_id("p2", routing="r2", refresh=True)  # to delete back
+    live_before = await stored(odm_client, current)
+
+    def block_again(event: Progress) -> None:  # the copy back is done; the block comes back before the deletes
+        if event.phase == "copy":
+            block_writes_now(es_url, earlier)
+
+    with pytest.raises(MigrationFailedError) as failed:
+        await rollback(V2, previous=V1, transform=rename_back, on_progress=block_again, state_index=state_index)
+    assert f"1 deletes from {earlier} of documents deleted since the swap failed ('p2')" in str(failed.value)
+    assert f"the alias stays on {current}" in str(failed.value)
+    [refused] = failed.value.result.invalid
+    assert (refused.id, refused.routing) == ("p2", "r2") and "cluster_block_exception" in refused.reason
+    assert await behind(odm_client, alias) == [current]  # no swap
+    assert not await write_blocked(odm_client, current) and await write_blocked(odm_client, earlier)
+    assert await stored(odm_client, current) == live_before  # nothing lost where users read and write
+    assert "p2" in await stored(odm_client, earlier)
+
+    result = await rollback(V2, previous=V1, transform=rename_back, state_index=state_index)  # the block is lifted by it
+    assert result.outcome == "rolled_back" and await behind(odm_client, alias) == [earlier]
+    back = await stored(odm_client, earlier)
+    assert "p2" not in back and back["n1"] == {"name": "new", "views": 7} and len(back) == 10
+
+
+async def test_a_raw_rollback_retries_bulk_items_answered_429(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, es_url: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+    await V2(title="new", views=7, meta={"id": "n1"}).save(refresh=True)
+    await V2.delete_by_id("p2", routing="r2", refresh=True)
+    async with FaultProxy(es_url, faults=[RejectBulkItems(count=1, item_probability=1.0)]) as proxy:
+
+        def reject_again(event: Progress) -> None:  # the delete bulk after the copy's bulk: rejected once too
+            if event.phase == "copy":
+                proxy.faults = [RejectBulkItems(count=1, item_probability=1.0)]
+
+        client = AsyncElasticsearch(proxy.url, max_retries=0)
+        try:
+            result = await rollback(V2, client, on_progress=reject_again, state_index=state_index)
+        finally:
+            await client.close()
+    assert proxy.stats.injected["bulk_item_429"] == 2
+    assert result.outcome == "rolled_back" and result.copied == 1
+    back = await stored(odm_client, f"{alias}-v1")
+    assert back["n1"] == {"title": "new", "views": 7} and "p2" not in back and len(back) == 5
 
 
 async def test_prune_keeps_the_live_index_and_the_newest_old_ones(

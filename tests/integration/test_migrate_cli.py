@@ -33,10 +33,11 @@ def models(index_prefix: str) -> Iterator[str]:
     del sys.modules[name]
 
 
-async def odm(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    status = await run(list(argv), out=out)
-    return status, out.getvalue()
+async def odm(*argv: str) -> tuple[int, str, str]:
+    """The exit status, the results (stdout) and the progress and error lines (stderr) of a command."""
+    out, err = io.StringIO(), io.StringIO()
+    status = await run(list(argv), out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
 
 
 async def test_every_migration_command_in_process(
@@ -44,49 +45,51 @@ async def test_every_migration_command_in_process(
 ) -> None:
     alias = index_prefix + "mig-posts"
     common = ["--url", es_url, "--state-index", index_prefix + "odm-migrations"]
-    status, out = await odm("apply", f"{models}:PostV1", *common)
-    assert status == 0 and out.startswith(f"{alias}: init() created or updated {alias}"), out
-    status, out = await odm("plan", f"{models}:PostV1", *common)
-    assert status == 0 and out.startswith(f"{alias}: nothing to do")
+    status, out, err = await odm("apply", f"{models}:PostV1", *common)
+    assert status == 0 and out.startswith(f"{alias}: init() created or updated {alias}") and err == "", out
+    status, out, err = await odm("plan", f"{models}:PostV1", *common)
+    assert status == 0 and out.startswith(f"{alias}: nothing to do") and err == ""
     await odm_client.bulk(
         index=alias, refresh=True,
         operations=[line for n in range(30) for line in ({"index": {"_id": f"p{n}"}}, {"name": f"p{n}", "views": n})],
     )
     await odm_client.index(index=alias, id="neg", document={"name": "neg", "views": -1}, refresh=True)
 
-    status, out = await odm("plan", f"{models}:PostV2", *common)
-    assert status == 0
+    status, out, err = await odm("plan", f"{models}:PostV2", *common)
+    assert status == 0 and err == ""
     assert out.splitlines()[0] == f"{alias}: migrate from {alias}-v1 to {alias}-v2, through PostV2"
     assert "  new_index name: " in out
 
-    status, out = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
-    assert status == 3  # "neg" is rejected: no swap
-    assert f"error: migration of '{alias}': 1 documents were rejected by PostV2" in out
-    assert "  rejected neg: " in out and "greater than or equal to 0" in out
+    status, out, err = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
+    assert status == 3 and out == ""  # "neg" is rejected: no swap
+    assert f"error: migration of '{alias}': 1 documents were rejected by PostV2" in err
+    assert "  rejected neg: " in err and "greater than or equal to 0" in err
 
-    status, out = await odm(
+    status, out, err = await odm(
         "apply", f"{models}:PostV2", "--transform", f"{models}:rename", "--accept-invalid", "--page-size", "10", *common
     )
-    assert status == 0, out
-    lines = out.splitlines()
-    assert f"{alias}: create" in lines and f"{alias}: swap" in lines and f"{alias}: done" in lines
-    assert any(line.startswith(f"{alias}: block (copied 30 of 31, 1 rejected, ") for line in lines), out
-    assert any(line.startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 30 copied of 31, 1 invalid") for line in lines)
+    assert status == 0, err
+    progress = err.splitlines()  # the phases (and the bar, with tqdm) on stderr
+    assert f"{alias}: create" in progress and f"{alias}: swap" in progress and f"{alias}: done" in progress
+    assert any(line.startswith(f"{alias}: block (copied 30 of 31, 1 rejected, ") for line in progress), err
+    assert out.startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 30 copied of 31, 1 invalid"), out
+    assert "  rejected neg: " in out  # accepted: part of the result
 
-    status, out = await odm("resume", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
+    status, out, err = await odm("resume", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
     assert status == 0 and out.startswith(f"{alias}: nothing to do in "), out
-    status, out = await odm("rollback", f"{models}:PostV2", "--previous", f"{models}:PostV1", *common)
-    assert status == 0 and f"{alias}: rolled back {alias}-v2 -> {alias}-v1" in out
-    status, out = await odm("prune", f"{models}:PostV2", "--keep", "0", *common)
-    assert (status, out) == (0, f"{alias}: deleted {alias}-v2\n")
-    status, out = await odm("rollback", f"{models}:PostV2", *common)
-    assert status == 3 and "no finished migration to roll back" in out
+    status, out, err = await odm("rollback", f"{models}:PostV2", "--previous", f"{models}:PostV1", *common)
+    assert status == 0 and out.startswith(f"{alias}: rolled back {alias}-v2 -> {alias}-v1")
+    assert f"{alias}: block" in err.splitlines()
+    status, out, err = await odm("prune", f"{models}:PostV2", "--keep", "0", *common)
+    assert (status, out, err) == (0, f"{alias}: deleted {alias}-v2\n", "")
+    status, out, err = await odm("rollback", f"{models}:PostV2", *common)
+    assert status == 3 and out == "" and "no finished migration to roll back" in err
 
 
 async def test_wrong_command_lines_exit_2(models: str, es_url: str) -> None:
     assert (await odm("apply", f"{models}:PostV2", "--transform", "nomodule_x:f", "--url", es_url))[0] == 2
-    status, out = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:PostV9", "--url", es_url)
-    assert status == 2 and "is not a function" in out
+    status, out, err = await odm("apply", f"{models}:PostV2", "--transform", f"{models}:PostV9", "--url", es_url)
+    assert status == 2 and "is not a function" in err and out == ""
     assert (await odm("prune", f"{models}:PostV2", "--keep", "-1", "--url", es_url))[0] == 2
     assert (await odm("plan"))[0] == 2
 
@@ -111,7 +114,7 @@ def test_a_held_lock_exits_4_from_a_process(tmp_path: Path, index_prefix: str, e
         [sys.executable, "-m", "odm", "apply", "cli_models:Post", "--url", es_url, "--state-index", state_index],
         capture_output=True, text=True, env=env, timeout=120,
     )
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 4 and done.stdout == "", done.stderr
     assert done.stderr.strip().startswith(
         f"error: migration of '{index_prefix}mig-posts': the lock is held by elsewhere:1:abc"
     )

@@ -15,8 +15,19 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from pydantic import ValidationError
 
-from odm import AsyncDocument, DenseVector, DocumentValidationError, Keyword, MappingError, SparseVector
+from odm import (
+    AsyncDocument,
+    BulkItemError,
+    CreateAction,
+    DenseVector,
+    DocumentExistsError,
+    DocumentValidationError,
+    Keyword,
+    MappingError,
+    SparseVector,
+)
 from odm.testing.isolation import isolated
+from tests.models.embeddings import PRECISE, WEIGHTS, Embedded, Rich, rich
 
 # Any: mypy sees the fields as list[float]; numpy arrays are taken at run time (docs/documents.md)
 F32: Any = np.array([0.1, 0.2, 0.3], dtype=np.float32)
@@ -227,3 +238,74 @@ async def test_bad_vector_values_are_refused_and_nothing_is_written(items: type[
 def test_packed_needs_float_elements() -> None:
     with pytest.raises(MappingError, match="element_type 'float'"):
         DenseVector(dims=3, element_type="byte", packed=True)
+
+
+# -- a create answered 409 is read back with its vectors --------------------------------
+
+@pytest.fixture
+async def rich_items(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Rich]:
+    bound = isolated(Rich, index_prefix)
+    await bound.init()
+    return bound
+
+
+async def test_a_create_of_an_identical_document_with_vectors_is_confirmed(
+    rich_items: type[Rich], odm_client: AsyncElasticsearch
+) -> None:
+    assert await rich(rich_items).save(op_type="create", refresh=True) == "created"
+    stored = await _raw_source(odm_client, rich_items.index_name(), "r1", vectors=True)
+    assert stored["vector"] != PRECISE and "spare" not in stored  # what the read-back compares with
+    assert stored["weights"]["shoe"] != WEIGHTS["shoe"]
+
+    again = rich(rich_items)  # the same content, created again: a retried create meets its own document
+    assert await again.save(op_type="create") == "created"
+    raw = await odm_client.get(index=rich_items.index_name(), id="r1")
+    assert (again.meta.version, again.meta.seq_no) == (raw["_version"], raw["_seq_no"]) == (1, 0)
+
+    result = await rich_items.bulk([CreateAction(rich(rich_items))])
+    [success] = result.succeeded
+    assert (success.result, success.confirmed, success.version) == ("created", True, 1)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"vector": [0.123456789, 3.3, -7.7]},
+        {"packed": [0.123456789, 3.3, -7.7]},
+        {"weights": {"shoe": 0.5, "red": 7.5}},
+        {"weights": {"shoe": 0.123456789}},
+        {"parts": [Embedded(label="a", vector=[0.1, 0.2])]},
+        {"parts": [Embedded(label="b", vector=[0.1, 0.123456789])]},
+        {"spare": [1.0, 2.0, 3.0]},
+        {"name": "other"},
+    ],
+    ids=["vector", "packed", "sparse-weight", "sparse-token", "nested-vector", "nested-field", "absent-vector", "field"],
+)
+async def test_a_create_of_a_different_document_with_vectors_is_a_conflict(
+    rich_items: type[Rich], odm_client: AsyncElasticsearch, changes: dict[str, Any]
+) -> None:
+    await rich(rich_items).save(op_type="create", refresh=True)
+    before = await _raw_source(odm_client, rich_items.index_name(), "r1", vectors=True)
+    with pytest.raises(DocumentExistsError):
+        await rich(rich_items, **changes).save(op_type="create")
+    result = await rich_items.bulk([CreateAction(rich(rich_items, **changes))])
+    [failure] = result.failed
+    assert isinstance(failure.error, BulkItemError) and failure.error.status == 409
+    assert await _raw_source(odm_client, rich_items.index_name(), "r1", vectors=True) == before  # nothing changed
+
+
+async def test_a_stored_vector_the_model_does_not_declare_makes_a_create_a_conflict(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """The read-back asks for vectors whatever the class declares: another program's vector is seen."""
+    named = isolated(Named, index_prefix)
+    await odm_client.indices.create(
+        index=named.index_name(),
+        mappings={"properties": {"name": {"type": "keyword"}, "vec": {"type": "dense_vector", "dims": 3, "similarity": "l2_norm"}}},
+    )
+    await odm_client.index(index=named.index_name(), id="n1", document={"name": "a", "vec": [1.0, 2.0, 3.0]}, refresh=True)
+    assert await _raw_source(odm_client, named.index_name(), "n1", vectors=None) == {"name": "a"}  # hidden by default
+    with pytest.raises(DocumentExistsError):
+        await named(name="a", meta={"id": "n1"}).save(op_type="create")
+    [failure] = (await named.bulk([CreateAction(named(name="a", meta={"id": "n1"}))])).failed
+    assert isinstance(failure.error, BulkItemError) and failure.error.status == 409

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from odm import AggregationResultError, ArgumentError, AsyncSearch, HitValidationError
+from odm import AggregationResultError, ArgumentError, AsyncSearch, HitValidationError, InvalidHit
 from odm.aggs import (
     Aggs,
     Avg,
@@ -235,6 +236,27 @@ def test_an_invalid_top_hit_is_the_hit_validation_error_naming_it() -> None:
     hit = {"_index": "items", "_id": "7", "_score": 1.0, "_source": {"title": "x", "color": "red", "created_at": "nope"}}
     with pytest.raises(HitValidationError, match="hit '7' in index 'items'"):
         Best.from_aggregations({"top": {"hits": {"total": {"value": 1, "relation": "eq"}, "hits": [hit]}}})
+
+
+def test_invalid_top_hits_reported_to_a_list_are_left_out_and_named() -> None:
+    class Best(Aggs):
+        top = TopHits(Item, size=3)
+
+    good = {"_index": "items", "_id": "1", "_source": {"title": "x", "color": "red", "created_at": 0}}
+    bad = {"_index": "items", "_id": "7", "_source": {"title": "x", "color": "red", "created_at": "nope"}}
+    data = {"top": {"hits": {"total": {"value": 2, "relation": "eq"}, "hits": [bad, good]}}}
+    invalid: list[InvalidHit] = []
+    best = Best.from_aggregations(data, invalid)
+    assert [item.meta.id for item in best.top] == ["1"]
+    [report] = invalid
+    assert (report.index, report.id, report.model) == ("items", "7", "Item (top hits 'top')")
+    assert report.source == bad["_source"] and [e["loc"] for e in report.errors] == [("created_at",)]
+    with pytest.raises(HitValidationError, match=r"hit '7' in index 'items' is not a valid Item \(top hits 'top'\)") as caught:
+        Best.from_aggregations(data)  # no list: raised, as before
+    assert caught.value.__cause__ is caught.value.errors
+    raw = b'{"took":1,"aggregations":' + orjson.dumps(data) + b"}"
+    from_bytes: list[InvalidHit] = []
+    assert [item.meta.id for item in Best.from_response_json(raw, from_bytes).top] == ["1"] and len(from_bytes) == 1
 
 
 def test_results_from_response_bytes() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -10,8 +11,10 @@ from elasticsearch.dsl.response import AggResponse
 
 from odm import (
     A,
+    AggregationResultError,
     AsyncFacetedSearch,
     DateHistogramFacet,
+    FacetKeyError,
     Facets,
     FacetValue,
     HistogramFacet,
@@ -19,7 +22,9 @@ from odm import (
     RangeFacet,
     TermsFacet,
 )
-from odm.faceted import _values_of
+from odm._hits import InvalidPolicy
+from odm.faceted import _Reading, _values_of
+from tests.models.aggs_shop import Item, Kind
 from tests.models.blog import Post
 
 
@@ -157,4 +162,44 @@ def aggregation(name: str, facet: Any, data: dict[str, Any]) -> Any:
 def test_buckets_become_values_counts_and_selection(
     facet: Any, data: dict[str, Any], selected: list[Any], expected: list[FacetValue]
 ) -> None:
-    assert _values_of(facet, aggregation("facet", facet, data), selected) == expected
+    untyped = _Reading("PostSearch", (), "raise")  # no document classes: dsl's own keys
+    assert _values_of(untyped, "facet", facet, aggregation("facet", facet, data), selected) == expected
+
+
+KINDS = {
+    "doc_count_error_upper_bound": 0,
+    "sum_other_doc_count": 0,
+    "buckets": [{"key": "hat", "doc_count": 3}, {"key": "scarf", "doc_count": 2}, {"key": "shirt", "doc_count": 1}],
+}
+
+
+def test_a_terms_key_the_field_refuses_is_raised_naming_facet_key_and_field() -> None:
+    facet = TermsFacet(field="kind")
+    with pytest.raises(FacetKeyError) as caught:
+        _values_of(_Reading("ItemSearch", (Item,), "raise"), "kinds", facet, aggregation("kinds", facet, KINDS), [])
+    error = caught.value
+    assert (error.facet, error.field, error.key, error.names) == ("kinds", "kind", "scarf", ["kinds.buckets[1].key"])
+    assert str(error) == (
+        "ItemSearch facet 'kinds': bucket key 'scarf' is not a valid value of field 'kind': Input should be 'shirt' or 'hat'"
+    )
+    assert isinstance(error, AggregationResultError) and error.__cause__ is error.errors
+
+
+@pytest.mark.parametrize("policy", ["skip", "collect"])
+def test_a_terms_key_the_field_refuses_is_left_out_and_logged(
+    policy: InvalidPolicy, caplog: pytest.LogCaptureFixture
+) -> None:
+    facet = TermsFacet(field="kind")
+    values = _values_of(_Reading("ItemSearch", (Item,), policy), "kinds", facet, aggregation("kinds", facet, KINDS), ["shirt"])
+    assert values == [FacetValue(Kind.HAT, 3, False), FacetValue(Kind.SHIRT, 1, True)]  # never a made-up Kind
+    [record] = caplog.records
+    assert (record.name, record.levelno) == ("odm", logging.WARNING)
+    assert "facet 'kinds': bucket key 'scarf'" in record.getMessage() and f"(on_invalid={policy!r})" in record.getMessage()
+
+
+def test_an_answer_that_is_not_about_a_key_is_not_taken_for_refused_keys() -> None:
+    facet = TermsFacet(field="kind")
+    broken = {"buckets": [{"key": "hat"}]}  # no doc_count, no counts of the rest
+    with pytest.raises(AggregationResultError) as caught:
+        _values_of(_Reading("ItemSearch", (Item,), "skip"), "kinds", facet, aggregation("kinds", facet, broken), [])
+    assert not isinstance(caught.value, FacetKeyError)

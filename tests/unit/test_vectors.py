@@ -9,9 +9,9 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from odm import AsyncDocument, AsyncSearch, DenseVector, Keyword, SparseVector
-from odm._vectors import reads_vectors, with_vectors
-from odm._writes import revalidates
+from odm import AsyncDocument, AsyncSearch, CreateAction, DenseVector, Keyword, SparseVector
+from odm._vectors import _same, reads_vectors, with_vectors
+from odm._writes import revalidates, same_source
 from tests.unit.fake_node import Request, fake_client
 
 # Any: mypy sees the fields as list[float]; numpy arrays are taken at run time (docs/documents.md)
@@ -145,4 +145,90 @@ async def test_get_and_mget_ask_for_vectors() -> None:
         ("POST", "/plain/_mget"),
     ]
     assert orjson.loads(requests[1].body or b"") == orjson.loads(requests[3].body or b"") == {"ids": ["a"]}
+    await client.close()
+
+
+# -- a create answered 409: the read-back asks for vectors, and compares them as stored ---
+
+
+class Stored(AsyncDocument):
+    name: str = ""
+    cosine: Annotated[list[float] | None, DenseVector(dims=2)] = None  # the default similarity
+    l2: Annotated[list[float] | None, DenseVector(dims=2, similarity="l2_norm")] = None
+    codes: Annotated[list[int] | None, DenseVector(dims=2, element_type="byte")] = None
+    weights: Annotated[dict[str, float], SparseVector()] = {}
+    chunks: list[Chunk] = []
+
+    class Index:
+        name = "stored"
+
+
+def f32(value: float) -> float:
+    return float(np.float32(value))
+
+
+def next_f32(value: float, steps: int = 1) -> float:
+    return float(np.array([value], dtype=np.float32).view(np.int32)[0:1].__add__(steps).view(np.float32)[0])
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "same"),
+    [
+        ({"l2": [0.123456789, 2.0]}, {"l2": [f32(0.123456789), 2.0]}, True),  # Elasticsearch's float32 digits
+        ({"l2": "PfzW6kAAAAA="}, {"l2": [f32(0.123456789), 2.0]}, True),  # packed, given back as floats
+        ({"l2": [0.123456789, 2.0]}, {"l2": [next_f32(0.123456789), 2.0]}, False),  # one float32 step: another value
+        ({"cosine": [0.123456789, 2.0]}, {"cosine": [next_f32(0.123456789), 2.0]}, True),  # normalized: rounding
+        ({"cosine": [0.123456789, 2.0]}, {"cosine": [next_f32(0.123456789, 3), 2.0]}, False),
+        ({"cosine": [0.5, 2.0]}, {"cosine": [-0.5, 2.0]}, False),
+        ({"cosine": [0.5, 2.0]}, {"cosine": [0.5]}, False),
+        ({"codes": [1, 2]}, {"codes": [1, 2]}, True),
+        ({"codes": [1, 2]}, {"codes": [1, 3]}, False),
+        ({"weights": {"a": 0.123456789}}, {"weights": {"a": 0.123291016}}, True),  # the bits Lucene keeps
+        ({"weights": {"a": 0.123456789}}, {"weights": {"a": 0.124}}, False),  # the next kept value up: 0.1235
+        ({"weights": {"a": 0.5}}, {"weights": {"b": 0.5}}, False),
+        ({"chunks": [{"weights": {"a": 0.1}}]}, {"chunks": [{"weights": {"a": 0.099853515625}}]}, True),  # nested
+        ({"chunks": [{"weights": {"a": 0.1}}]}, {"chunks": [{"weights": {"a": 0.1}}, {"weights": {}}]}, False),
+        ({"cosine": None, "name": "a"}, {"name": "a"}, True),  # a null vector is not given back
+        ({"name": None}, {}, False),  # any other null is
+        ({"name": "a"}, {"name": "b"}, False),
+        ({"name": "a"}, {"name": "a", "l2": [1.0, 2.0]}, False),  # a vector stored by someone else
+        ({"name": "a", "other": 0.1}, {"name": "a", "other": f32(0.1)}, False),  # not a vector: exact
+    ],
+)
+def test_a_read_back_source_holds_what_was_sent(sent: dict[str, Any], stored: dict[str, Any], same: bool) -> None:
+    assert same_source(orjson.dumps(sent), stored, Stored) is same
+    if sent != stored:
+        assert same_source(orjson.dumps(sent), stored) is False  # without a model: exactly the JSON
+
+
+def test_rank_vectors_compare_as_float32s() -> None:
+    """odm has no field class for rank_vectors (and the test node lacks it), a mapping might."""
+    mapping = {"properties": {"tokens": {"type": "rank_vectors", "dims": 2}}}
+    stored = {"tokens": [[f32(0.1), f32(0.2)], [f32(0.3), f32(0.4)]]}
+    assert _same({"tokens": [[0.1, 0.2], [0.3, 0.4]]}, stored, mapping)
+    assert not _same({"tokens": [[0.1, 0.2], [0.3, next_f32(0.4)]]}, stored, mapping)
+    assert not _same({"tokens": [[0.1, 0.2]]}, stored, mapping)
+
+
+async def test_the_read_back_of_a_create_asks_for_vectors() -> None:
+    async def conflict(request: Request) -> tuple[int, Any]:
+        refused = {"status": 409, "error": {"type": "version_conflict_engine_exception", "reason": "exists"}}
+        stored = {"_index": "plain", "_id": "a", "_version": 1, "_seq_no": 0, "_primary_term": 1, "found": True, "_source": {"name": "a"}}
+        if request.path == "/_bulk":
+            return 200, {"errors": True, "items": [{"create": {"_index": "plain", "_id": "a", **refused}}]}
+        if request.path == "/_mget":
+            return 200, {"docs": [stored]}
+        return (409, refused) if request.method == "PUT" else (200, stored)
+
+    client, requests = fake_client(conflict)
+    assert await Plain(name="a", meta={"id": "a"}).save(using=client, op_type="create") == "created"
+    result = await Plain.bulk([CreateAction(Plain(name="a", meta={"id": "a"}))], using=client)
+    assert result.succeeded[0].confirmed
+    # Plain declares no vector and keeps no unknown field, yet the stored document may be another program's
+    assert [(r.method, r.target) for r in requests] == [
+        ("PUT", "/plain/_doc/a?op_type=create"),
+        ("GET", "/plain/_doc/a?_source_exclude_vectors=false"),
+        ("PUT", "/_bulk"),
+        ("POST", "/_mget?_source_exclude_vectors=false"),
+    ]
     await client.close()

@@ -1,0 +1,202 @@
+"""One call of a migration (apply, resume, rollback, prune): its options, lock, progress events,
+result, and the steps the migration and the rollback share (copier, alias move, unblock).
+
+The steps themselves are in :mod:`odm._migration_steps` (apply, resume) and
+:mod:`odm._rollback`; :mod:`odm.migrate` is the public face.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from elasticsearch import AsyncElasticsearch
+
+from ._copy import Copier, PageResult, Transform
+from ._document_options import options_of
+from ._migration_state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
+from .connections import UsingType, get_client
+from .document import AsyncDocument
+from .schema import version_of
+
+__all__ = ["UNFINISHED", "MigrationResult", "Options", "Progress", "Run", "versions"]
+
+#: Phases of a migration that did not finish: ``resume`` continues them.
+UNFINISHED = frozenset({"created", "copying", "catching_up", "swapping", "rolling_back"})
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An event of a running migration, for progress bars and logs.
+
+    Attributes:
+        phase: ``create``, ``copy`` (after each page), ``block``, ``id_pass`` (only when
+            the ids of both indices must be listed to find deletes), ``catch_up``,
+            ``verify``, ``swap``, ``done``; a rollback reports ``block``, ``copy``,
+            ``swap``, ``done``.
+        copied: documents written to the new index so far.
+        total: documents in the old index when the copy started.
+        invalid: documents rejected so far.
+        rate: documents copied per second in this run.
+    """
+
+    phase: str
+    copied: int = 0
+    total: int = 0
+    invalid: int = 0
+    rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What :func:`~odm.migrate.apply`, :func:`~odm.migrate.resume` or :func:`~odm.migrate.rollback` did.
+
+    Attributes:
+        alias: the name users query.
+        outcome: ``nothing`` (no change needed, or already done), ``initialized`` (created,
+            or changed in place by ``init()``), ``migrated``, ``rolled_back``.
+        source: the index the documents came from.
+        target: the index the alias points to now.
+        total: documents in ``source`` when the copy started.
+        copied: documents written by this run (a resumed run counts from its checkpoint).
+        invalid: the rejected documents (up to ``INVALID_IDS_KEPT`` of them).
+        invalid_count: how many were rejected.
+        dropped: the ids the transform dropped (mapped to ``None``), up to the same cap.
+        dropped_count: how many were dropped.
+        seconds: how long this call took.
+    """
+
+    alias: str
+    outcome: Literal["nothing", "initialized", "migrated", "rolled_back"]
+    source: str | None = None
+    target: str | None = None
+    total: int = 0
+    copied: int = 0
+    invalid: tuple[Rejected, ...] = ()
+    invalid_count: int = 0
+    dropped: tuple[str, ...] = ()
+    dropped_count: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        what = {
+            "nothing": "nothing to do",
+            "initialized": f"init() created or updated {self.target}",
+            "migrated": f"migrated {self.source} -> {self.target}",
+            "rolled_back": f"rolled back {self.source} -> {self.target}",
+        }[self.outcome]
+        counts = {
+            "migrated": f": {self.copied} copied of {self.total}, {self.invalid_count} invalid, {self.dropped_count} dropped",
+            "rolled_back": f": {self.copied} documents changed since the swap copied back",
+        }.get(self.outcome, "")
+        return f"{self.alias}: {what}{counts} in {self.seconds:.1f} s"
+
+
+@dataclass
+class Options:
+    """The options of one call, as the public functions took them."""
+
+    transform: Transform | None = None
+    accept_invalid: bool = False
+    page_size: int = 1000
+    concurrency: int = 2
+    on_progress: Callable[[Progress], None] | None = None
+    lease_seconds: float = 60
+    wait: float = 0
+    force: bool = False
+    state_index: str = STATE_INDEX
+
+
+class Run:
+    """One call of apply, resume, rollback or prune: the lock, the state, progress, what was copied."""
+
+    def __init__(self, document: type[AsyncDocument], using: UsingType | None, options: Options) -> None:
+        self.document, self.using, self.options = document, using, options
+        self.client: AsyncElasticsearch = get_client(using if using is not None else options_of(document).using)
+        self.alias = document.index_name()
+        self.store = StateStore(self.client, options.state_index, self.alias)
+        self.lease = Lease(self.client, self.store.index, self.alias, options.lease_seconds, owner_id())
+        self.started = time.monotonic()
+        self.copy_started = time.monotonic()
+        self.copied = 0
+        self.invalid: dict[Key, str] = {}
+        self.dropped: set[Key] = set()
+
+    async def locked(self, step: Callable[[], Any]) -> MigrationResult:
+        """Run ``step`` holding the migration lock of the alias (its lease renewed meanwhile)."""
+        await self.store.ensure_index()
+        await self.lease.acquire(self.options.wait, self.options.force)
+        async with self.lease:
+            result: MigrationResult = await step()
+            return result
+
+    def progress(self, phase: str, total: int = 0) -> None:
+        if self.options.on_progress is not None:
+            elapsed = time.monotonic() - self.copy_started
+            rate = self.copied / elapsed if elapsed > 0 else 0.0
+            self.options.on_progress(Progress(phase, self.copied, total, len(self.invalid), rate))
+
+    def result(self, outcome: Any, state: MigrationState | None = None) -> MigrationResult:
+        seconds = time.monotonic() - self.started
+        if state is None:
+            return MigrationResult(self.alias, outcome, seconds=seconds)
+        return MigrationResult(
+            self.alias, outcome, state.from_index, state.to_index, state.total, self.copied,
+            state.rejected(), state.invalid_count, tuple(entry["id"] for entry in state.dropped), state.dropped_count,
+            seconds,
+        )
+
+    async def save(self, state: MigrationState, phase: str | None = None) -> None:
+        if phase is not None:
+            state.phase = phase
+        state.record_rejects(self.invalid, self.dropped)
+        await self.store.write(state)
+
+    async def save_quietly(self, state: MigrationState) -> None:
+        try:
+            await self.store.write(state)
+        except Exception:  # the original error is the one to report
+            pass
+
+    def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
+        """Writes documents of ``document`` to ``target``, ``concurrency`` requests at a time."""
+        return Copier(
+            self.client, self.alias, document, target, self.options.transform, self.options.concurrency,
+            chunk_size=max(1, min(500, self.options.page_size // self.options.concurrency or 1)),
+        )
+
+    def merge(self, page: PageResult) -> None:
+        """Take in a page's outcome: a document's latest copy decides whether it is rejected or dropped."""
+        for key in page.copied | page.invalid.keys() | page.dropped:
+            self.invalid.pop(key, None)
+            self.dropped.discard(key)
+        self.invalid.update(page.invalid)
+        self.dropped |= page.dropped
+        self.copied += len(page.copied)
+
+    async def move_aliases(self, source: str, target: str) -> None:
+        """One ``_aliases`` call: every alias of ``source`` moves to ``target`` with its options."""
+        aliases: Mapping[str, Any] = (await self.client.indices.get_alias(index=source))[source]["aliases"]
+        actions: list[Mapping[str, Any]] = []
+        for name, options in sorted(aliases.items()):
+            actions.append({"remove": {"index": source, "alias": name, "must_exist": True}})
+            add = {"index": target, "alias": name, **options}
+            if name == self.alias:
+                add["is_write_index"] = True
+            actions.append({"add": add})
+        await self.client.indices.update_aliases(actions=actions)
+
+    async def unblock(self, index: str) -> None:
+        await self.client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+
+
+async def versions(client: AsyncElasticsearch, alias: str) -> list[tuple[str, int, bool]]:
+    """The ``<alias>-v<N>`` indices that exist: name, version, whether any alias points to it; by version."""
+    answer = await client.options(ignore_status=404).indices.get(
+        index=f"{alias}-v*", expand_wildcards="all", allow_no_indices=True, features="aliases"
+    )
+    found: Mapping[str, Any] = answer.body if answer.meta.status == 200 else {}
+    named = [(name, version_of(name, alias), bool(body.get("aliases"))) for name, body in found.items()]
+    return sorted(((name, v, aliased) for name, v, aliased in named if v is not None), key=lambda item: item[1])
