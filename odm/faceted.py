@@ -174,6 +174,16 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
         search = AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types)
         return search.on_invalid(self.on_invalid)
 
+    def query(self, search: Any, query: str | Query) -> Any:
+        """Add the query: text is matched in ``fields`` (``multi_match``), a query object is used as it is.
+
+        (elasticsearch.dsl wraps a query object in ``multi_match`` too, which Elasticsearch
+        refuses with a 400.) Override it to build the query your own way.
+        """
+        if isinstance(query, Query):
+            return search.query(query)
+        return super().query(search, query)
+
     async def count(self) -> int:
         """The number of matching documents, filters included."""
         return await self._s.count()

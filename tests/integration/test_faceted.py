@@ -110,3 +110,11 @@ async def test_query_text_sort_and_pages(posts: type[Post]) -> None:
     assert page.hits.total.value == 6 and page.query_string == "python"
     assert all("<em>python</em>" in (hit.meta.highlight or {})["title"][0] for hit in page)
     assert page.facets.tags[0] == FacetValue("python", 6, False)
+
+
+async def test_a_query_object_is_used_as_it_is(posts: type[Post]) -> None:
+    fs = search_class(posts)(posts.views >= 9, sort=["views"])
+    page = await fs.execute()
+    assert [hit.views for hit in page] == [9, 10, 11]
+    assert page.facets.tags[0] == FacetValue("java", 2, False)
+    assert await fs.count() == 3
