@@ -25,10 +25,21 @@ from ._document_options import is_document_class, options_of
 from .errors import MappingError
 from .mapping import mapping_for
 
-__all__ = ["VECTOR_TYPES", "reads_vectors", "stored_as_sent", "with_vectors"]
+__all__ = [
+    "VECTOR_TYPES",
+    "WHOLE_SOURCE_WITH_VECTORS",
+    "collapse_with_vectors",
+    "reads_vectors",
+    "stored_as_sent",
+    "with_vectors",
+]
 
 #: The field types ``exclude_source_vectors`` leaves out of ``_source``.
 VECTOR_TYPES = frozenset({"dense_vector", "sparse_vector", "rank_vectors"})
+
+#: An inner-hits ``_source`` asking for the whole source with its vectors: on inner hits,
+#: Elasticsearch ignores ``exclude_vectors`` unless ``includes`` is given.
+WHOLE_SOURCE_WITH_VECTORS: Mapping[str, Any] = {"includes": ["*"], "exclude_vectors": False}
 
 _answers: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()
 
@@ -63,6 +74,33 @@ def with_vectors(source: Any) -> Any:
     if isinstance(source, Mapping) and "exclude_vectors" not in source:
         return {**source, "exclude_vectors": False}
     return source
+
+
+def collapse_with_vectors(collapse: Any) -> Any:
+    """A copy of a search's ``collapse`` whose ``inner_hits`` also ask for vectors.
+
+    Collapse members are documents of the searched class, and one saved back must keep
+    its vectors. A definition's ``_source`` is extended as :func:`with_vectors` does, with
+    ``includes: ["*"]`` where it names none (:data:`WHOLE_SOURCE_WITH_VECTORS`).
+    """
+    if not isinstance(collapse, Mapping) or "inner_hits" not in collapse:
+        return collapse
+    wanted = collapse["inner_hits"]
+    if isinstance(wanted, Mapping):
+        return {**collapse, "inner_hits": _inner_with_vectors(wanted)}
+    if isinstance(wanted, list):
+        return {**collapse, "inner_hits": [_inner_with_vectors(d) if isinstance(d, Mapping) else d for d in wanted]}
+    return collapse
+
+
+def _inner_with_vectors(definition: Mapping[str, Any]) -> dict[str, Any]:
+    source = definition.get("_source")
+    if source is None or source is True:
+        return {**definition, "_source": dict(WHOLE_SOURCE_WITH_VECTORS)}
+    source = with_vectors(source)
+    if isinstance(source, Mapping) and source.get("exclude_vectors") is False and "includes" not in source:
+        source = {"includes": ["*"], **source}
+    return {**definition, "_source": source}
 
 
 def stored_as_sent(sent: Any, stored: Any, model: type[BaseModel]) -> bool:

@@ -23,7 +23,7 @@ from ._hit_classes import hit_classes
 from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, invalid_list, reader_for, settle
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
-from ._vectors import reads_vectors, with_vectors
+from ._vectors import collapse_with_vectors, reads_vectors, with_vectors
 from .aggs import Aggs
 from .aggs._pages import add_aggregations, composite_of, with_after
 from .connections import UsingType, get_client
@@ -201,6 +201,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
             body.setdefault("seq_no_primary_term", True)
             if any(reads_vectors(model) for model in models):
                 body["_source"] = with_vectors(body.get("_source"))
+                if "collapse" in body:  # collapse members are documents too
+                    body["collapse"] = collapse_with_vectors(body["collapse"])
         return body
 
     def _index_param(self) -> list[str] | None:

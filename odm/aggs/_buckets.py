@@ -20,7 +20,7 @@ from typing_extensions import TypeVar
 from ..errors import ArgumentError
 from ..expressions import FieldExpr
 from ._declared import RESULT_CONFIG, Aggregation, Aggs, NoAggs, Source, Sources
-from ._fields import AnyField, NumericField, path_of, value_type_of
+from ._fields import AnyField, NumericField, path_of, value_type_of, values_path_of
 from ._results import (
     Bucket,
     CompositeResult,
@@ -111,7 +111,7 @@ class Terms(_BucketAggregation["TermsResult[K, S]"], Generic[K, S]):
     kind = "terms"
 
     def __init__(self, field: FieldExpr[K] | str, *, aggs: type[S] | None = None, **params: Any) -> None:
-        super().__init__(aggs, {"field": path_of(field), **params})
+        super().__init__(aggs, {"field": values_path_of(field, "Terms"), **params})
         self.key_type = value_type_of(field)
 
     def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
@@ -307,7 +307,7 @@ class TermsSource(_Source[K], Generic[K]):
     def __init__(self, field: FieldExpr[K] | str, **params: Any) -> None:
         if params.get("missing_bucket"):
             raise ArgumentError("TermsSource(missing_bucket=True) is not supported: its keys would be None")
-        super().__init__(field, params)
+        super().__init__(values_path_of(field, "TermsSource"), params)
         self.key_type = value_type_of(field)
 
 

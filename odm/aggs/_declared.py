@@ -10,6 +10,8 @@ mypy plugin refuses unannotated attributes on models (``docs/aggregations-design
 from __future__ import annotations
 
 import contextlib
+import copy
+import logging
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -17,7 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from elasticsearch.dsl import Agg
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, from_json
 from typing_extensions import Self
 
 from .._hits import InvalidHit, gc_paused
@@ -41,6 +43,12 @@ R = TypeVar("R")
 #: Every generated result model: epoch milliseconds for dates (never pydantic's seconds-or-
 #: milliseconds guess), keys Elasticsearch adds that a definition does not read ignored.
 RESULT_CONFIG = ConfigDict(val_temporal_unit="milliseconds", extra="ignore")
+
+_logger = logging.getLogger("odm")
+
+#: How many times refused bucket keys are left out and the rest read again (pydantic
+#: reports every refused key of a response at once, so one round is the rule).
+_ROUNDS = 3
 
 # Names a bucket's own fields use: a sub-aggregation so named would clash with them.
 _RESERVED = frozenset(
@@ -138,10 +146,10 @@ class Declared:
                     raise ArgumentError(
                         f"{cls.__name__}.{name} is a {type(value).__name__}, not a {cls._definition_type.__name__}"
                     )
-                if name in _RESERVED or name.startswith(("_", "model_")):
+                if name in _RESERVED or name.startswith(("_", "model_")) or _is_library_attribute(cls, name):
                     raise ArgumentError(
-                        f"{cls.__name__}.{name}: {name!r} is reserved (a bucket's own field, or pydantic's); "
-                        "choose another name"
+                        f"{cls.__name__}.{name}: {name!r} is reserved (a bucket's own field, pydantic's, "
+                        f"or a method of {cls._definition_type.__name__} classes); choose another name"
                     )
                 definitions[name] = value
         cls.__definitions__ = definitions
@@ -177,6 +185,11 @@ class Declared:
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         # So ``facets: Facets`` works in a pydantic model or a FastAPI response model.
         return handler(cls.result_model())
+
+
+def _is_library_attribute(cls: type, name: str) -> bool:
+    """Whether ``name`` is an attribute of the library's own classes (``Aggs.requests``, ...)."""
+    return any(name in vars(base) for base in cls.__mro__ if base.__module__ == __name__)
 
 
 @contextlib.contextmanager
@@ -221,13 +234,19 @@ class Aggs(Declared):
             HitValidationError: a top hit does not validate as its model and ``invalid`` is ``None``.
         """
         model = cls.result_model()
-        try:
-            with gc_paused():  # thousands of bucket models, none in a reference cycle
-                return model.model_validate(data if data is not None else {}, context=_context(invalid))  # type: ignore[return-value]
-        except ValidationError as errors:
-            raise AggregationResultError(cls.__name__, errors) from errors
-        except TopHitsFailure as failure:
-            raise failure.error from failure.error.__cause__
+        data = data if data is not None else {}
+        for round in range(_ROUNDS):
+            try:
+                with gc_paused():  # thousands of bucket models, none in a reference cycle
+                    return model.model_validate(data, context=_context(invalid))  # type: ignore[return-value]
+            except ValidationError as errors:
+                kept = None if invalid is None else _without_refused_keys(cls.__name__, data, errors)
+                if kept is None or round == _ROUNDS - 1:
+                    raise AggregationResultError(cls.__name__, errors) from errors
+                data = kept
+            except TopHitsFailure as failure:
+                raise failure.error from failure.error.__cause__
+        raise AssertionError("unreachable: the last round returns or raises")
 
     @classmethod
     def from_response_json(cls, data: bytes, invalid: list[InvalidHit] | None = None) -> Self:
@@ -243,9 +262,45 @@ class Aggs(Declared):
             with gc_paused():
                 return adapter.validate_json(data, context=_context(invalid)).aggregations  # type: ignore[no-any-return]
         except ValidationError as errors:
-            raise AggregationResultError(cls.__name__, errors) from errors
+            if invalid is None:
+                raise AggregationResultError(cls.__name__, errors) from errors
         except TopHitsFailure as failure:
             raise failure.error from failure.error.__cause__
+        # Skipping or collecting: read the decoded aggregations, where refused bucket keys are left out.
+        return cls.from_aggregations(from_json(data).get("aggregations"), invalid)
+
+
+def _without_refused_keys(name: str, data: Mapping[str, Any], errors: ValidationError) -> Any | None:
+    """A copy of ``data`` without the buckets whose key the field refuses, each logged.
+
+    ``None`` when an error is about something else than a bucket's key (a missing
+    aggregation, a malformed answer): that still raises, whatever the policy. The key is
+    never turned into another value; its bucket is left out of the typed result.
+    """
+    refused: dict[tuple[Any, ...], set[int]] = {}
+    for error in errors.errors(include_url=False):
+        loc = error["loc"]
+        at = next(
+            (n for n in range(len(loc) - 3, -1, -1) if loc[n] == "buckets" and isinstance(loc[n + 1], int) and loc[n + 2] == "key"),
+            None,
+        )
+        if at is None or error["type"] == "missing":
+            return None
+        refused.setdefault(tuple(loc[: at + 1]), set()).add(int(loc[at + 1]))
+    kept: Any = copy.deepcopy(dict(data))
+    for path, positions in refused.items():
+        buckets = kept
+        for part in path:
+            buckets = buckets[part]
+        where = ".".join(str(part) for part in path)
+        for position in sorted(positions, reverse=True):
+            bucket = buckets.pop(position)
+            _logger.warning(
+                "%s.%s: bucket key %r is not a valid value of its field; the bucket (doc_count %s) is left out "
+                "of the typed result (on_invalid)",
+                name, where, bucket.get("key"), bucket.get("doc_count"),
+            )
+    return kept
 
 
 def _context(invalid: list[InvalidHit] | None) -> dict[str, Any] | None:

@@ -25,9 +25,10 @@ from pydantic.fields import FieldInfo
 
 from .._document_options import is_document_class
 from .._hits import InvalidHit, reader_for
+from .._vectors import reads_vectors, with_vectors
 from ..errors import ArgumentError, HitValidationError
 from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
-from ._fields import AnyField, NumericField, path_of
+from ._fields import AnyField, NumericField, values_path_of
 from ._results import ExtendedStatsResult, StatsResult
 
 __all__ = ["Avg", "Cardinality", "ExtendedStats", "Max", "Min", "Percentiles", "Stats", "Sum", "TopHits", "ValueCount"]
@@ -43,7 +44,7 @@ class _FieldMetric(Aggregation[R]):
     result_type: ClassVar[Any]
 
     def __init__(self, field: AnyField, **params: Any) -> None:
-        self.field = path_of(field)
+        self.field = values_path_of(field, type(self).__name__)
         self.params = params
 
     def request(self) -> Agg[Any]:
@@ -173,6 +174,8 @@ class TopHits(Aggregation[list[M]], Generic[M]):
     Documents also ask for their concurrency tokens, so a top hit saved back is guarded
     like any other loaded document. A top hit that does not validate follows the search's
     ``on_invalid`` policy (``Response.aggs``), named as ``Product (top hits 'best')``.
+    Like a typed search, the request asks for the vectors Elasticsearch leaves out of
+    ``_source`` by default, so a top hit saved back keeps them.
     Example: ``best = TopHits(Product, size=1, sort=[-Product.rating])``
     """
 
@@ -183,6 +186,9 @@ class TopHits(Aggregation[list[M]], Generic[M]):
             self.params.setdefault("seq_no_primary_term", True)
 
     def request(self) -> Agg[Any]:
+        # Asks for vectors as a typed search does (_vectors.py): a top hit saved back keeps them.
+        if reads_vectors(self.model):
+            return A("top_hits", **{**self.params, "_source": with_vectors(self.params.get("_source"))})
         return A("top_hits", **self.params)
 
     def result_field(self, owner: str) -> tuple[Any, FieldInfo]:

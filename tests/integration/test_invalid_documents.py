@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -27,7 +27,7 @@ from odm import (
     TermsFacet,
 )
 from odm._hits import InvalidPolicy
-from odm.aggs import Aggs, Composite, HistogramSource, Range, Sources, TopHits
+from odm.aggs import Aggs, Composite, HistogramSource, Range, Sources, Terms, TopHits
 from odm.testing.isolation import isolated
 
 
@@ -347,3 +347,35 @@ async def test_composite_pages_collect_invalid_top_hits_on_the_search(products: 
     pages = [page async for page in s.composite_pages(Pages)]
     assert [[p.meta.id for p in b.aggs.best] for page in pages for b in page.pages.buckets] == [["p00"]]
     assert [hit.id for hit in s.invalid_hits] == ["bad1", "bad2"]
+
+
+class Categories(Aggs):
+    categories = Terms(Product.category)
+
+
+async def test_a_typed_bucket_key_the_field_refuses_raises_by_default_never_another_value(products: type[Product]) -> None:
+    response = await products.search().aggregate(Categories).extra(size=0).execute()
+    with pytest.raises(AggregationResultError, match=r"Categories\.categories\.buckets\[2\]\.key: Input should be"):
+        response.aggs(Categories)
+
+
+@pytest.mark.parametrize("policy", ["skip", "collect"])
+async def test_skip_or_collect_leaves_a_typed_bucket_with_a_refused_key_out_and_logs_it(
+    products: type[Product], caplog: pytest.LogCaptureFixture, policy: Literal["skip", "collect"]
+) -> None:
+    caplog.set_level(logging.WARNING, logger="odm")
+    response = await products.search().aggregate(Categories).on_invalid(policy).extra(size=0).execute()
+    buckets = response.aggs(Categories).categories.buckets
+    assert [(b.key, b.doc_count) for b in buckets] == [(Category.TOYS, 13), (Category.BOOKS, 12)]
+    assert [type(b.key) for b in buckets] == [Category, Category]
+    logged = [r.getMessage() for r in caplog.records if r.name == "odm" and "bucket key" in r.getMessage()]
+    assert len(logged) == 1 and "Categories.categories.buckets: bucket key 'garden'" in logged[0]
+    # the raw answer is untouched: the bucket is still in the body Elasticsearch sent
+    raw = response.body["aggregations"]["categories"]["buckets"]
+    assert "garden" in [b["key"] for b in raw]
+
+
+async def test_an_aggregation_missing_from_the_response_raises_whatever_the_policy(products: type[Product]) -> None:
+    response = await products.search().on_invalid("skip").extra(size=0).execute()  # Categories not asked for
+    with pytest.raises(AggregationResultError, match="is missing from the response"):
+        response.aggs(Categories)

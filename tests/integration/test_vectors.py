@@ -26,6 +26,7 @@ from odm import (
     MappingError,
     SparseVector,
 )
+from odm.aggs import Aggs, Terms, TopHits
 from odm.testing.isolation import isolated
 from tests.models.embeddings import PRECISE, WEIGHTS, Embedded, Rich, rich
 
@@ -309,3 +310,66 @@ async def test_a_stored_vector_the_model_does_not_declare_makes_a_create_a_confl
         await named(name="a", meta={"id": "n1"}).save(op_type="create")
     [failure] = (await named.bulk([CreateAction(named(name="a", meta={"id": "n1"}))])).failed
     assert isinstance(failure.error, BulkItemError) and failure.error.status == 409
+
+
+class _ByName(Aggs):
+    best = TopHits(Item, size=1)
+
+
+class _Names(Aggs):
+    names = Terms(Item.name, aggs=_ByName)
+
+
+async def test_top_hits_and_collapse_members_come_with_their_vectors_and_keep_them_when_saved(
+    items: type[Item], odm_client: AsyncElasticsearch
+) -> None:
+    # A top hit and a collapse member are documents with meta: saved back, they must not
+    # lose the vector Elasticsearch leaves out of _source unless asked.
+    await items(name="a", vector=F32, weights={"x": 1.5}, meta={"id": "a"}).save(refresh=True)
+    name = items.index_name()
+    stored = await _raw_source(odm_client, name, "a", vectors=True)
+    assert "vector" not in await _raw_source(odm_client, name, "a", vectors=False)
+
+    response = await items.search().aggregate(_Names)[:0].execute()
+    [bucket] = response.aggs(_Names).names.buckets
+    [top] = bucket.aggs.best
+    assert np.array_equal(_as_float32(top.vector), F32) and top.weights == {"x": 1.5}
+    top.name = "renamed as a top hit"
+    await top.save(refresh=True)
+    assert await _raw_source(odm_client, name, "a", vectors=True) == {**stored, "name": "renamed as a top hit"}
+
+    [leader] = await items.search().collapse("name", inner_hits={"name": "same"}).execute()
+    assert leader.meta.inner_hits is not None
+    [member] = leader.meta.inner_hits["same"].of(items)
+    assert np.array_equal(_as_float32(member.doc.vector), F32) and member.doc.weights == {"x": 1.5}
+    assert member.doc.meta.partial_source is False
+    member.doc.name = "renamed as a collapse member"
+    await member.doc.save(refresh=True)
+    assert await _raw_source(odm_client, name, "a", vectors=True) == {**stored, "name": "renamed as a collapse member"}
+
+
+class _NamedTop(Aggs):
+    best = TopHits(Named, size=1)
+
+
+async def test_a_vector_the_model_does_not_declare_survives_top_hits_and_collapse(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    named = isolated(Named, index_prefix)
+    name = named.index_name()
+    await odm_client.indices.create(
+        index=name,
+        mappings={"properties": {"name": {"type": "keyword"}, "embedding": {"type": "dense_vector", "dims": 3}}},
+    )
+    await odm_client.index(index=name, id="x", document={"name": "x", "embedding": [1.0, 2.0, 3.0]}, refresh=True)
+
+    response = await named.search().aggregate(_NamedTop)[:0].execute()
+    [top] = response.aggs(_NamedTop).best
+    await top.save(refresh=True)
+    [leader] = await named.search().collapse("name", inner_hits={"name": "same"}).execute()
+    assert leader.meta.inner_hits is not None
+    [member] = leader.meta.inner_hits["same"].of(named)
+    await member.doc.save(refresh=True)
+
+    after = await _raw_source(odm_client, name, "x", vectors=True)
+    assert _as_float32(after["embedding"]).tolist() == [1.0, 2.0, 3.0]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from odm import AggregationResultError, ArgumentError, AsyncSearch, HitValidationError, InvalidHit
+from odm import AggregationResultError, ArgumentError, AsyncDocument, AsyncSearch, HitValidationError, InvalidHit, Keyword, Text
 from odm.aggs import (
     Aggs,
     Avg,
@@ -65,8 +65,15 @@ def body_of(aggs: type[Aggs]) -> dict[str, Any]:
         (ExtendedStats(Item.price), {"extended_stats": {"field": "price"}}),
         (Percentiles(Item.price, percents=[50, 99]), {"percentiles": {"field": "price", "percents": [50, 99]}}),
         (Cardinality(Item.color), {"cardinality": {"field": "color"}}),
-        (ValueCount(Item.title), {"value_count": {"field": "title"}}),
-        (TopHits(Item, size=1), {"top_hits": {"size": 1, "seq_no_primary_term": True}}),
+        (ValueCount(Item.kind), {"value_count": {"field": "kind"}}),
+        (  # a document class asks for its vectors (docs/documents.md#dense-vectors)
+            TopHits(Item, size=1),
+            {"top_hits": {"size": 1, "seq_no_primary_term": True, "_source": {"exclude_vectors": False}}},
+        ),
+        (
+            TopHits(Item, _source=["title"]),
+            {"top_hits": {"_source": {"includes": ["title"], "exclude_vectors": False}, "seq_no_primary_term": True}},
+        ),
         (Terms(Item.color, size=5), {"terms": {"field": "color", "size": 5}}),
         (Terms("color"), {"terms": {"field": "color"}}),
         (Histogram(Item.price, interval=50), {"histogram": {"field": "price", "interval": 50}}),
@@ -165,6 +172,49 @@ def test_a_declaration_refuses_annotations_and_reserved_names() -> None:
         TermsSource(Item.color, missing_bucket=True)
     with pytest.raises(ArgumentError, match="named filters"):
         Filters([Item.stock == 0])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["requests", "result_model", "from_aggregations", "from_response_json"])
+def test_a_definition_may_not_hide_a_method_of_the_declaration_class(name: str) -> None:
+    # Facets.requests = Terms(...) would make aggregate(Facets) fail with "'Terms' object is
+    # not callable"; refused at class definition instead, naming the clash.
+    with pytest.raises(ArgumentError, match=f"Bad.{name}: {name!r} is reserved"):
+        type("Bad", (Aggs,), {name: Avg(Item.price)})
+
+
+@pytest.mark.parametrize(
+    "define",
+    [
+        lambda: Terms(Item.title),
+        lambda: TermsSource(Item.title),
+        lambda: Cardinality(Item.title),
+        lambda: ValueCount(Item.title),
+    ],
+)
+def test_an_aggregation_on_a_text_field_is_refused_when_declared(define: Any) -> None:
+    # Elasticsearch answers 400 (fielddata is disabled) at the first search; the typed
+    # expression knows the mapping, so the declaration says it, naming the field.
+    with pytest.raises(ArgumentError, match=r"\(Item\.title\): Item\.title is a text field.*Keyword\(\)"):
+        define()
+
+
+def test_a_text_field_s_keyword_sub_field_is_named_and_fielddata_allows_it() -> None:
+    class Titled(AsyncDocument):
+        title: Annotated[str, Text(fields={"raw": Keyword()})]
+        body: Annotated[str, Text(fielddata=True)]
+
+    with pytest.raises(ArgumentError, match=r"Terms\(Titled\.title\).*use its keyword sub-field, Titled\.title\.raw"):
+        Terms(Titled.title)
+    assert Terms(Titled.title.raw).request().to_dict() == {"terms": {"field": "title.raw"}}
+    assert Terms(Titled.body).request().to_dict() == {"terms": {"field": "body"}}
+    assert Terms("title").request().to_dict() == {"terms": {"field": "title"}}  # a plain path is unchecked
+
+
+def test_a_source_may_not_hide_a_method_of_the_sources_class() -> None:
+    with pytest.raises(ArgumentError, match="Bad.result_model: 'result_model' is reserved"):
+        type("Bad", (Sources,), {"result_model": TermsSource(Item.color)})
+    fine: Any = type("Fine", (Sources,), {"requests": TermsSource(Item.color)})
+    assert "requests" in fine.__definitions__
 
 
 def test_a_declared_class_is_not_built_by_hand_and_shows_its_definitions() -> None:
@@ -286,3 +336,52 @@ def test_typed_results_need_no_untyped_search() -> None:
 def test_composite_pages_need_exactly_one_composite() -> None:
     with pytest.raises(ArgumentError, match="exactly one Composite aggregation in Parents, it has 0"):
         composite_of(Parents)
+
+
+class KindsByColor(Aggs):
+    kinds = Terms(Item.kind)
+
+
+class ColorsThenKinds(Aggs):
+    colors = Terms(Item.color, aggs=KindsByColor)
+
+
+class KindSource(Sources):
+    kind = TermsSource(Item.kind)
+
+
+class KindPages(Aggs):
+    pages = Composite(KindSource)
+
+
+def test_refused_bucket_keys_at_any_depth_are_left_out_when_skipping_and_raise_otherwise(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = {
+        "colors": {
+            "doc_count_error_upper_bound": 0,
+            "sum_other_doc_count": 0,
+            "buckets": [
+                {"key": "red", "doc_count": 3, "kinds": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0,
+                 "buckets": [{"key": "hat", "doc_count": 2}, {"key": "sock", "doc_count": 1}]}},
+            ],
+        }
+    }
+    with pytest.raises(AggregationResultError, match=r"colors\.buckets\[0\]\.kinds\.buckets\[1\]\.key"):
+        ColorsThenKinds.from_aggregations(data)
+    with caplog.at_level("WARNING", logger="odm"):
+        read = ColorsThenKinds.from_aggregations(data, invalid=[])
+    assert [(b.key, b.doc_count) for b in read.colors.buckets[0].aggs.kinds.buckets] == [(Kind.HAT, 2)]
+    assert ["colors.buckets.0.kinds.buckets: bucket key 'sock'" in r.getMessage() for r in caplog.records] == [True]
+    assert len(data["colors"]["buckets"][0]["kinds"]["buckets"]) == 2  # type: ignore[index]  # the input is not changed
+
+    pages = {"pages": {"after_key": {"kind": "hat"}, "buckets": [
+        {"key": {"kind": "sock"}, "doc_count": 4}, {"key": {"kind": "hat"}, "doc_count": 1}]}}
+    assert [b.key.kind for b in KindPages.from_aggregations(pages, invalid=[]).pages.buckets] == [Kind.HAT]
+    # a refused after_key cannot be left out (the next page starts from it): it raises
+    pages["pages"]["after_key"] = {"kind": "sock"}
+    with pytest.raises(AggregationResultError, match=r"pages\.after_key\.kind"):
+        KindPages.from_aggregations(pages, invalid=[])
+    # other errors are never skipped: a missing aggregation raises under every policy
+    with pytest.raises(AggregationResultError, match="is missing"):
+        KindPages.from_aggregations({}, invalid=[])

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from odm import AsyncDocument, AsyncSearch, CreateAction, DenseVector, Keyword, SparseVector
+from odm._hits import InnerHitRules, inner_hit_rules
 from odm._vectors import _same, reads_vectors, with_vectors
 from odm._writes import revalidates, same_source
 from tests.unit.fake_node import Request, fake_client
@@ -120,6 +121,25 @@ def test_typed_searches_ask_for_vectors_and_plain_ones_do_not() -> None:
     assert Item.search().source(["name"])._body()["_source"] == {"includes": ["name"], "exclude_vectors": False}
     assert "_source" not in Plain.search()._body()
     assert "_source" not in AsyncSearch(index="items")._body()  # untyped: attribute dicts, never saved
+
+
+def test_a_collapse_s_inner_hits_ask_for_vectors_without_becoming_partial() -> None:
+    # Elasticsearch ignores {"exclude_vectors": false} alone on inner hits: includes ["*"] too.
+    whole = {"includes": ["*"], "exclude_vectors": False}
+    body = Item.search().collapse("name", inner_hits={"name": "same", "size": 2})._body()
+    assert body["collapse"] == {"field": "name", "inner_hits": {"name": "same", "size": 2, "_source": whole}}
+    assert inner_hit_rules(body) == InnerHitRules(frozenset({"same"}), partial=False)
+
+    several: Any = [{"name": "a"}, {"name": "b", "_source": ["name"]}, {"name": "c", "_source": False}]  # dsl types one dict
+    body = Item.search().collapse("name", inner_hits=several)._body()
+    assert body["collapse"]["inner_hits"] == [
+        {"name": "a", "_source": whole},
+        {"name": "b", "_source": {"includes": ["name"], "exclude_vectors": False}},
+        {"name": "c", "_source": False},  # the user's own choice
+    ]
+    assert inner_hit_rules(body).partial  # b and c filter the source: partial models, save() refuses them
+    assert several[0] == {"name": "a"}  # the search's own definitions are left as they were
+    assert Plain.search().collapse("name", inner_hits={"name": "same"})._body()["collapse"]["inner_hits"] == {"name": "same"}
 
 
 def test_elasticsearch_dsls_own_source_call_is_not_a_partial_source() -> None:
