@@ -20,15 +20,14 @@ Between repetitions the migration is undone (alias back, new index and state del
 import asyncio
 import sys
 import time
-from datetime import datetime
 from typing import Annotated
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk, async_scan
 
-from benchmarks._data import Author, Comment, article_sources
+from benchmarks._data import OdmArticle, article_sources
 from benchmarks._timing import Table, machine
-from odm import AsyncDocument, Keyword, Progress, Text, apply
+from odm import Progress, Text, apply
 from odm.testing import ensure_node
 
 ALIAS = "bench-mig-articles"
@@ -37,20 +36,8 @@ STATE = "bench-mig-state"
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 
 
-class ArticleV1(AsyncDocument):
-    title: Annotated[str, Text(fields={"raw": Keyword()})]
-    slug: Annotated[str, Keyword()]
-    summary: str
-    body: str
-    tags: list[Annotated[str, Keyword()]]
-    category: Annotated[str, Keyword()]
-    author: Author
-    comments: list[Comment]
-    views: int
-    rating: float
-    published: bool
-    created_at: datetime
-    updated_at: datetime
+class ArticleV1(OdmArticle):
+    """The benchmark article, stored in a versioned index."""
 
     class Index:
         name = ALIAS
