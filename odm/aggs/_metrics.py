@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, overload
 
 from elasticsearch.dsl import A, Agg
 from pydantic import (
@@ -28,7 +29,8 @@ from .._hits import InvalidHit, reader_for
 from .._vectors import reads_vectors, with_vectors
 from ..errors import ArgumentError, HitValidationError
 from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
-from ._fields import AnyField, NumericField, values_path_of
+from ..expressions import FieldExpr
+from ._fields import AnyField, NumericField, value_type_of, values_path_of
 from ._results import ExtendedStatsResult, StatsResult
 
 __all__ = ["Avg", "Cardinality", "ExtendedStats", "Max", "Min", "Percentiles", "Stats", "Sum", "TopHits", "ValueCount"]
@@ -67,28 +69,56 @@ class Avg(_FieldMetric["float | None"]):
         super().__init__(field, **params)
 
 
-class Min(_FieldMetric["float | None"]):
-    """The smallest value (epoch milliseconds for a date); ``None`` without values.
+V = TypeVar("V", float, datetime, date)
 
-    Example: ``cheapest = Min(Product.price)``
+
+class _Extremum(_FieldMetric["V | None"], Generic[V]):
+    """``min``/``max``: of a numeric field a ``float``, of a date field a ``datetime`` (or
+    ``date``), read from the epoch milliseconds Elasticsearch answers; ``None`` without values."""
+
+    def __init__(self, field: NumericField, **params: Any) -> None:
+        super().__init__(field, **params)
+        value_type = value_type_of(field)
+        self._value_type: Any = value_type if value_type in (datetime, date) else float
+
+    def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
+        return self._value_type | None, Field(validation_alias=AliasPath(self.name, "value"))
+
+
+class Min(_Extremum[V]):
+    """The smallest value; ``None`` without values. Of a ``datetime`` field a ``datetime``
+    (aware, UTC), of a ``date`` field a ``date``, else a ``float``.
+
+    Example: ``cheapest = Min(Product.price)``, ``first = Min(Product.created_at)``
     """
 
     kind = "min"
-    result_type = float | None
 
+    @overload
+    def __init__(self: Min[datetime], field: FieldExpr[datetime], **params: Any) -> None: ...
+    @overload
+    def __init__(self: Min[date], field: FieldExpr[date], **params: Any) -> None: ...
+    @overload
+    def __init__(self: Min[float], field: NumericField, **params: Any) -> None: ...
     def __init__(self, field: NumericField, **params: Any) -> None:
         super().__init__(field, **params)
 
 
-class Max(_FieldMetric["float | None"]):
-    """The largest value (epoch milliseconds for a date); ``None`` without values.
+class Max(_Extremum[V]):
+    """The largest value; ``None`` without values. Of a ``datetime`` field a ``datetime``
+    (aware, UTC), of a ``date`` field a ``date``, else a ``float``.
 
-    Example: ``dearest = Max(Product.price)``
+    Example: ``dearest = Max(Product.price)``, ``last = Max(Product.created_at)``
     """
 
     kind = "max"
-    result_type = float | None
 
+    @overload
+    def __init__(self: Max[datetime], field: FieldExpr[datetime], **params: Any) -> None: ...
+    @overload
+    def __init__(self: Max[date], field: FieldExpr[date], **params: Any) -> None: ...
+    @overload
+    def __init__(self: Max[float], field: NumericField, **params: Any) -> None: ...
     def __init__(self, field: NumericField, **params: Any) -> None:
         super().__init__(field, **params)
 

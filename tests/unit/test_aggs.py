@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 import orjson
@@ -385,3 +385,29 @@ def test_refused_bucket_keys_at_any_depth_are_left_out_when_skipping_and_raise_o
     # other errors are never skipped: a missing aggregation raises under every policy
     with pytest.raises(AggregationResultError, match="is missing"):
         KindPages.from_aggregations({}, invalid=[])
+
+
+def test_min_and_max_of_date_fields_are_dates_read_from_epoch_milliseconds() -> None:
+    class Shift(AsyncDocument):
+        day: date
+        started_at: datetime
+        hours: int = 0
+
+        class Index:
+            name = "shifts"
+
+    class Span(Aggs):
+        first_day = Min(Shift.day)
+        last_start = Max(Shift.started_at)
+        longest = Max(Shift.hours)
+
+    read = Span.from_aggregations(
+        {"first_day": {"value": -86400000.0, "value_as_string": "1969-12-31"},
+         "last_start": {"value": 1764460800123.0}, "longest": {"value": 9.0}}
+    )
+    assert (read.first_day, read.last_start, read.longest) == (
+        date(1969, 12, 31), datetime(2025, 11, 30, 0, 0, 0, 123000, tzinfo=timezone.utc), 9.0
+    )
+    assert [type(v) for v in (read.first_day, read.last_start, read.longest)] == [date, datetime, float]
+    empty = Span.from_aggregations({"first_day": {"value": None}, "last_start": {"value": None}, "longest": {"value": None}})
+    assert (empty.first_day, empty.last_start, empty.longest) == (None, None, None)

@@ -19,6 +19,7 @@ from odm.aggs import (
     Filters,
     Histogram,
     Max,
+    Min,
     Nested,
     Percentiles,
     Range,
@@ -82,6 +83,8 @@ class Facets(Aggs):
     distinct = Cardinality(Product.title)
     counted = ValueCount(Product.color)
     combos = Composite(Combo, size=10)
+    first = Min(Product.created_at)
+    cheapest = Min(Product.price)
 
 
 async def results(s: AsyncSearch[Product]) -> None:
@@ -105,6 +108,9 @@ async def results(s: AsyncSearch[Product]) -> None:
     reveal_type(facets.ranges.buckets[0].from_)  # R: float | None
     reveal_type(facets.status.buckets["sold_out"].doc_count)  # R: int
     reveal_type(facets.variants.aggs.stock)  # R: float | None
+    reveal_type(facets.first)  # R: datetime.datetime | None
+    reveal_type(facets.cheapest)  # R: float | None
+    reveal_type(Facets.first)  # R: odm.aggs._metrics.Min[datetime.datetime]
     reveal_type(facets.variants.aggs.back.aggs.price)  # R: float | None
     reveal_type(facets.latency)  # R: dict[float, float | None]
     reveal_type(facets.distinct)  # R: int
