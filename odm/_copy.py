@@ -104,6 +104,9 @@ class Copier(Generic[D]):
                 if source is None:
                     result.dropped.add(key)
                     continue
+                if not isinstance(source, dict):
+                    result.invalid[key] = f"the transform returned {type(source).__name__}, not a dict (or None)"
+                    continue
             staged.append({"_id": key[0], "_index": self.target, "_routing": key[1], "_source": source})
         try:
             documents = self.reader.read_many(staged)

@@ -19,6 +19,7 @@ from ._document_options import options_of
 from ._migration_state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
 from .connections import UsingType, get_client
 from .document import AsyncDocument
+from .errors import ArgumentError
 from .schema import version_of
 
 __all__ = ["UNFINISHED", "MigrationResult", "Options", "Progress", "Run", "versions"]
@@ -63,7 +64,8 @@ class MigrationResult:
         copied: documents written by this run (a resumed run counts from its checkpoint).
         invalid: the rejected documents (up to ``INVALID_IDS_KEPT`` of them).
         invalid_count: how many were rejected.
-        dropped: the ids the transform dropped (mapped to ``None``), up to the same cap.
+        dropped: the ids the transform dropped (mapped to ``None``), up to the same cap; for a
+            rollback, the documents changed since the swap that were not copied back.
         dropped_count: how many were dropped.
         seconds: how long this call took.
     """
@@ -89,7 +91,8 @@ class MigrationResult:
         }[self.outcome]
         counts = {
             "migrated": f": {self.copied} copied of {self.total}, {self.invalid_count} invalid, {self.dropped_count} dropped",
-            "rolled_back": f": {self.copied} documents changed since the swap copied back",
+            "rolled_back": f": {self.copied} documents changed since the swap copied back"
+            + (f", {self.dropped_count} dropped by the transform" if self.dropped_count else ""),
         }.get(self.outcome, "")
         return f"{self.alias}: {what}{counts} in {self.seconds:.1f} s"
 
@@ -107,6 +110,13 @@ class Options:
     wait: float = 0
     force: bool = False
     state_index: str = STATE_INDEX
+
+    def __post_init__(self) -> None:
+        """Refuse sizes that would make the copy read nothing or never write, before anything is done."""
+        for name in ("page_size", "concurrency"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ArgumentError(f"{name} must be an int of 1 or more, not {value!r}")
 
 
 class Run:

@@ -10,7 +10,7 @@ import random
 import time
 from typing import Any
 
-from elasticsearch import AuthorizationException, NotFoundError
+from elasticsearch import ApiError, AuthorizationException, NotFoundError
 
 from ._copy import Copier, changed_pages, keys_of, pit_pages, primary_max_seq_nos
 from ._document_options import options_of
@@ -74,11 +74,13 @@ async def resume(run: Run) -> MigrationResult:
 
 
 def _source_of(run: Run, drift: Drift) -> str:
-    if not options_of(run.document).versioned or drift.index in (None, drift.alias):
+    versioned = options_of(run.document).versioned
+    if not versioned or drift.index in (None, drift.alias):
+        first = "run" if versioned else "set Index.versioned = True in the class and run"
         raise MigrationStateError(
             run.alias,
-            f"{drift.index} is a concrete index, not behind a versioned alias: set Index.versioned = True "
-            "in the class and run `odm adopt` (odm.schema.adopt) first",
+            f"{drift.index} is a concrete index, not behind a versioned alias: {first} `odm adopt` "
+            "(odm.schema.adopt) first",
         )
     assert drift.index is not None
     return drift.index
@@ -135,9 +137,9 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
     """Block writes on the source, copy what changed since the marks, delete what was deleted, verify."""
     assert state.from_index is not None and state.to_index is not None
     client, source, target = run.client, state.from_index, state.to_index
-    await client.indices.add_block(index=source, block="write")  # waits for writes in flight
-    run.progress("block", state.total)
-    try:
+    try:  # from the block on, any failure (an interrupt, a progress callback raising) lifts it
+        await client.indices.add_block(index=source, block="write")  # waits for writes in flight
+        run.progress("block", state.total)
         await client.indices.refresh(index=source)
         copier = run.copier(run.document, target)
         async for hits in changed_pages(client, source, state.marks, run.options.page_size):
@@ -283,7 +285,12 @@ async def _create_target(run: Run, state: MigrationState) -> None:
     state.wanted_settings = wanted
     settings.update(number_of_replicas=0, refresh_interval="-1")
     if not await run.client.indices.exists(index=target):
-        await run.client.indices.create(index=target, settings=settings, mappings=body.get("mappings", {}))
+        try:
+            await run.client.indices.create(index=target, settings=settings, mappings=body.get("mappings", {}))
+        except ApiError as error:  # the definition (or a template it matches) is refused: nothing to resume
+            if error.meta.status >= 500 or error.error == "resource_already_exists_exception":
+                raise
+            await _fail(run, state, f"{target} could not be created: {error}", created=False)
     await run.save(state, "created")
 
 
@@ -302,11 +309,17 @@ async def _delete_leftover(run: Run, index: str) -> None:
         await run.client.indices.delete(index=index)
 
 
-async def _fail(run: Run, state: MigrationState, message: str) -> None:
-    """Record the failure and raise it; the source is unblocked by the caller."""
+async def _fail(run: Run, state: MigrationState, message: str, created: bool = True) -> None:
+    """Record the failure and raise it; the source is unblocked by the caller.
+
+    ``created=False``: the target was never created, so the state names none (nothing
+    is left for the next apply or prune to delete).
+    """
+    left = f", {state.to_index} is left for inspection (the next apply or prune deletes it)" if created else ""
+    if not created:
+        state.to_index = None
     state.error = message
     await run.save(state, "failed")
     raise MigrationFailedError(
-        run.alias, f"{message}; the alias stays on {state.from_index}, {state.to_index} is left for inspection "
-        "(the next apply or prune deletes it)", run.result("nothing", state),
+        run.alias, f"{message}; the alias stays on {state.from_index}{left}", run.result("nothing", state),
     )

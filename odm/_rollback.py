@@ -45,9 +45,9 @@ async def rollback_from(run: Run, state: MigrationState, previous: type[AsyncDoc
     current, earlier = state.to_index, state.from_index
     run.invalid, run.dropped = {}, set()
     excluded = set(state.rejects()[0]) | state.rejects()[1]
-    await run.client.indices.add_block(index=current, block="write")
-    run.progress("block")
-    try:
+    try:  # from the block on, any failure (an interrupt, a progress callback raising) lifts it
+        await run.client.indices.add_block(index=current, block="write")
+        run.progress("block")
         await run.client.indices.refresh(index=current)
         if await indices_behind(run.alias, run.client) == [current]:
             await _copy_back(run, state, previous, excluded)
@@ -65,8 +65,10 @@ async def rollback_from(run: Run, state: MigrationState, previous: type[AsyncDoc
     state.phase = "rolled_back"
     await run.store.write(state)
     run.progress("done")
+    dropped = tuple(sorted(id for id, _ in run.dropped))  # the transform mapped them to None: not copied back
     return MigrationResult(
-        run.alias, "rolled_back", current, earlier, copied=run.copied, seconds=time.monotonic() - run.started
+        run.alias, "rolled_back", current, earlier, copied=run.copied, dropped=dropped, dropped_count=len(dropped),
+        seconds=time.monotonic() - run.started,
     )
 
 

@@ -62,6 +62,7 @@ from .errors import (
     IndexNotFoundError,
     NoIndexError,
     answered_about,
+    blocked_about,
     conflict,
     error_type,
     not_found,
@@ -402,6 +403,7 @@ class AsyncDocument(BaseModel):
             DocumentValidationError: invalid; nothing was sent.
             VersionConflictError: the stored document changed since this one was loaded.
             DocumentExistsError: ``op_type="create"`` and the id exists.
+            IndexBlockedError: the index is write-blocked (a migration or ``adopt()``); nothing was written.
         """
         meta = self.meta
         if type(self).__odm__.data_stream and index is None:  # appended to the stream, never changed there
@@ -422,7 +424,8 @@ class AsyncDocument(BaseModel):
             params.update(concurrency_tokens(meta, name, if_unchanged))
         client = type(self)._client(using)
         try:
-            response = await client.index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
+            with blocked_about(name, doc_id):
+                response = await client.index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
         except ConflictError as error:
             # Only a create can be confirmed by its content: a write guarded by seq_no that
             # finds the same values may have lost a race (two increments from 5 both write 6).

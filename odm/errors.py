@@ -38,8 +38,9 @@ __all__ = [
     "FieldQueryError",
     "HitClassError",
     "HitValidationError",
-    "InvalidETagError",
+    "IndexBlockedError",
     "IndexNotFoundError",
+    "InvalidETagError",
     "InvalidIdError",
     "InvalidIndexNameError",
     "MappingConflictError",
@@ -399,6 +400,34 @@ class AliasNotFoundError(_Answered, elasticsearch.NotFoundError):
         )
 
 
+class IndexBlockedError(_Answered, elasticsearch.AuthorizationException):
+    """A write was refused because the index is write-blocked (HTTP 403 ``cluster_block_exception``).
+
+    ``odm apply`` blocks writes on the old index for its final pass and swap, and ``adopt()``
+    for its clone: retry after a backoff, with a document read again through the alias.
+    After a migration the old index keeps its block, so a document loaded before the swap
+    (``meta.index`` the old index) always fails here: read it again (docs/migrations.md).
+    """
+
+    def __init__(self, index: str | None, id: str | None, cause: elasticsearch.ApiError) -> None:
+        what = f" (writing document {id!r})" if id is not None else ""
+        _init_answered(
+            self, elasticsearch.AuthorizationException, f"index {index!r} is write-blocked{what}",
+            index, id, cause.meta, cause.body,
+        )
+
+
+@contextlib.contextmanager
+def blocked_about(index: str, id: str | None) -> Iterator[None]:
+    """Turn the client's 403 ``cluster_block_exception`` for a write into :class:`IndexBlockedError`."""
+    try:
+        yield
+    except elasticsearch.AuthorizationException as error:
+        if error_type(error.body) != "cluster_block_exception":
+            raise
+        raise IndexBlockedError(index, id, error) from error
+
+
 def not_found(index: str | None, id: str | None, meta: ApiResponseMeta, body: Any) -> _Answered:
     """The odm error for a 404 about ``id`` in ``index``: the index or the document is missing."""
     if error_type(body) == "index_not_found_exception":
@@ -411,10 +440,12 @@ def answered_about(index: str, id: str) -> Iterator[None]:
     """Turn the client's 409 and 404 about one stored document into odm's errors.
 
     Used by the writes of a stored document (update, delete, by instance or by id): 409 is
-    a changed document, 404 a missing document or a missing index.
+    a changed document, 404 a missing document or a missing index, 403 for a block a
+    write-blocked index (:class:`IndexBlockedError`).
     """
     try:
-        yield
+        with blocked_about(index, id):
+            yield
     except elasticsearch.ConflictError as error:
         raise VersionConflictError(index, id, error) from error
     except elasticsearch.NotFoundError as error:

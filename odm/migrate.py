@@ -24,8 +24,8 @@ from ._migration_run import UNFINISHED, MigrationResult, Options, Progress, Run,
 from ._migration_state import STATE_INDEX, Rejected, StateStore
 from .connections import UsingType, get_client
 from .document import AsyncDocument
-from .errors import MigrationStateError
-from .schema import Drift, detect_drift, indices_behind, versioned_name
+from .errors import ArgumentError, MigrationStateError
+from .schema import Drift, detect_drift, indices_behind, version_of, versioned_name
 
 __all__ = ["MigrationResult", "Plan", "Progress", "Rejected", "apply", "plan", "prune", "resume", "rollback"]
 
@@ -58,7 +58,7 @@ class Plan:
             + (f" ({drift.index})" if drift.index else " (no index yet)"),
             "migrate": f"{drift.alias}: migrate from {self.source} to {self.target}, through {drift.document.__name__}",
             "adopt": f"{drift.alias}: needs a new index, but {drift.index} is not behind a versioned alias: "
-            "set Index.versioned = True and run adopt first",
+            + ("run adopt first" if options_of(drift.document).versioned else "set Index.versioned = True and run adopt first"),
             "resume": f"{drift.alias}: a migration to {self.target} stopped at phase {self.unfinished!r}: run resume",
         }[self.action]
         lines = [head] + [f"  {change.kind:9} {change.path}: {change.reason}" for change in drift.changes]
@@ -123,6 +123,8 @@ async def apply(
             was not moved and the old index is writable.
         MigrationStateError: an interrupted migration must be resumed first, or the index
             must be adopted first.
+        ArgumentError: ``page_size`` or ``concurrency`` below 1 (also for resume and
+            rollback); nothing was done.
     """
     options = Options(
         transform=transform, accept_invalid=accept_invalid, page_size=page_size, concurrency=concurrency,
@@ -217,12 +219,18 @@ async def prune(
     The live index and any index an alias points to are never deleted; the target a failed
     migration left is always deleted. Runs under the migration lock.
 
+    Raises:
+        MigrationStateError: the class is not versioned, no ``<alias>-v<N>`` is behind its
+            alias (nothing is live, so nothing is old), or a migration is unfinished.
+
     Returns:
         The deleted indices.
     """
     if keep < 0:
-        raise ValueError(f"keep must be 0 or more, not {keep}")
+        raise ArgumentError(f"keep must be 0 or more, not {keep}")
     run = Run(document, using, Options(lease_seconds=lease_seconds, wait=wait, state_index=state_index))
+    if not options_of(document).versioned:  # its "-vN" indices are not odm's versions
+        raise MigrationStateError(run.alias, f"{document.__name__} is not versioned (Index.versioned): nothing to prune")
     deleted: list[str] = []
 
     async def step() -> MigrationResult:
@@ -230,6 +238,11 @@ async def prune(
         if state is not None and state.phase in UNFINISHED:
             raise MigrationStateError(run.alias, f"a migration stopped at phase {state.phase!r}: resume it first")
         live = set(await indices_behind(run.alias, run.client))
+        if not any(version_of(name, run.alias) is not None for name in live):  # no live version: none is "old"
+            raise MigrationStateError(
+                run.alias, f"no index is behind the alias (found: {', '.join(sorted(live)) or 'nothing'}); "
+                "prune deletes nothing while no version is live",
+            )
         unused = [name for name, _, aliased in await versions(run.client, run.alias) if name not in live and not aliased]
         failed = state.to_index if state is not None and state.phase == "failed" and state.to_index in unused else None
         older = [name for name in reversed(unused) if name != failed]  # newest first

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import load, migrate, schema
-from ._common import USAGE
+from ._common import INTERRUPTED, USAGE
 
 __all__ = ["main", "run"]
 
@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
         prog="odm",
         description="odm: load documents through their classes, check and migrate the indices behind them.",
         epilog="exit status: 0 ok, 1 drift found or documents not written, 2 wrong command line, "
-        "3 failed or Elasticsearch unusable, 4 migration lock held by another process",
+        "3 failed or Elasticsearch unusable, 4 migration lock held by another process, 130 interrupted (Ctrl-C)",
     )
     commands = root.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
@@ -54,5 +54,10 @@ async def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None
 
 
 def main() -> None:
-    """Entry point of the ``odm`` console script and of ``python -m odm``."""
-    raise SystemExit(asyncio.run(run(sys.argv[1:])))
+    """Entry point of the ``odm`` console script and of ``python -m odm``; Ctrl-C exits 130, without a traceback."""
+    try:
+        status = asyncio.run(run(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("odm: interrupted", file=sys.stderr)
+        status = INTERRUPTED
+    raise SystemExit(status)

@@ -2,7 +2,8 @@
 
 Exit codes (documented in ``docs/cli.md``): 0 ok; 1 drift found (``check``) or some
 documents not written (``load``); 2 the command line is wrong; 3 the work failed or
-Elasticsearch cannot be used as asked; 4 another process holds the migration lock.
+Elasticsearch cannot be used as asked; 4 another process holds the migration lock; 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "DRIFT",
     "FAILED",
     "INCOMPLETE",
+    "INTERRUPTED",
     "LOCK_HELD",
     "OK",
     "USAGE",
@@ -36,6 +38,7 @@ __all__ = [
 
 OK, DRIFT, USAGE, FAILED, LOCK_HELD = 0, 1, 2, 3, 4
 INCOMPLETE = DRIFT  # load: some lines were invalid or failed
+INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
 
 
 class Stop(Exception):
@@ -72,12 +75,16 @@ def document_classes(specs: list[str]) -> list[type[AsyncDocument]]:
     """The classes named by ``MODULE:CLASS`` specs, and every class with an index defined in ``MODULE`` specs.
 
     Raises:
-        Stop: (USAGE) a spec names nothing importable, or a module defines no document class.
+        Stop: (USAGE) a spec names nothing importable or a class without ``Index.name``, or a
+            module defines no document class.
     """
     classes: list[type[AsyncDocument]] = []
     for spec in specs:
         if ":" in spec:
-            classes.append(document_class(spec))
+            named = document_class(spec)
+            if options_of(named).name is None:
+                raise Stop(USAGE, f"{spec} has no Index.name: the commands work on the index a class names")
+            classes.append(named)
             continue
         module = _import(spec)
         found = [

@@ -7,6 +7,7 @@ turn; the exit status is the worst of them. See ``docs/migrations.md`` and ``doc
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
@@ -14,7 +15,8 @@ from typing import Any, TextIO
 from elasticsearch import ApiError, ConnectionError, TransportError
 
 from .. import migrate
-from .._migration_state import STATE_INDEX
+from .._migration_run import UNFINISHED
+from .._migration_state import STATE_INDEX, StateStore
 from ..document import AsyncDocument
 from ..errors import MigrationFailedError, MigrationLockedError, OdmError
 from ._common import FAILED, LOCK_HELD, OK, USAGE, Stop, add_connection_options, client_from, document_class, document_classes, progress_bar
@@ -49,8 +51,9 @@ def add_parser(commands: Any) -> None:
 
 
 def _command(commands: Any, name: str, summary: str, run: Callable[..., Awaitable[int]]) -> argparse.ArgumentParser:
+    exits = _EXIT if name != "plan" else "exit status: 0 ok, 2 wrong command line, 3 Elasticsearch cannot be used"
     parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{_EXIT}",
+        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{exits}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("documents", nargs="+", metavar="DOCS", help="document classes: MODULE:CLASS, or a module (all its classes)")
@@ -64,8 +67,19 @@ def _command(commands: Any, name: str, summary: str, run: Callable[..., Awaitabl
 
 def _copy_options(parser: argparse.ArgumentParser, transform_help: str = "maps an old _source dict to the new one") -> None:
     parser.add_argument("--transform", metavar="MODULE:FUNCTION", help=f"{transform_help} (None drops the document)")
-    parser.add_argument("--page-size", type=int, default=1000, help="documents per page read (default: 1000)")
-    parser.add_argument("--concurrency", type=int, default=2, help="bulk requests in flight (default: 2)")
+    parser.add_argument("--page-size", type=_positive, default=1000, help="documents per page read (default: 1000)")
+    parser.add_argument("--concurrency", type=_positive, default=2, help="bulk requests in flight (default: 2)")
+
+
+def _positive(text: str) -> int:
+    """An argparse type: an int of 1 or more (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an int: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _function(spec: str | None) -> Callable[..., Any] | None:
@@ -113,9 +127,29 @@ async def _each(args: argparse.Namespace, out: TextIO, err: TextIO, run: Callabl
             except (ApiError, OdmError) as error:
                 print(f"error: {cls.__name__}: {error}", file=err)
                 status = max(status, FAILED)
+            except asyncio.CancelledError:  # Ctrl-C: say what is left unfinished, then stop
+                print(f"error: interrupted: {await _unfinished(cls.index_name(), args.state_index, client)}", file=err)
+                raise
     finally:
         await client.close()
     return status
+
+
+async def _unfinished(alias: str, state_index: str, client: Any) -> str:
+    """What an interrupted command left: the phase to resume, and any index left write-blocked."""
+    try:
+        state = await StateStore(client, state_index, alias).read()
+        if state is None or state.phase not in UNFINISHED:
+            return f"{alias}: nothing is left unfinished"
+        indices = [index for index in (state.from_index, state.to_index) if index]
+        settings = await client.indices.get_settings(index=indices, name="index.blocks.write", flat_settings=True)
+        flat = {index: body.get("settings", {}) for index, body in settings.items()}  # unblocked: left out
+        blocked = [index for index in indices if flat.get(index, {}).get("index.blocks.write") == "true"]
+    except Exception as error:  # the node is unreachable, say: the state cannot be told
+        return f"{alias}: the state could not be read ({type(error).__name__}); run `odm plan` to see what is unfinished"
+    what = "rollback" if state.phase == "rolling_back" else "migration"
+    still = f"; {', '.join(blocked)} stays write-blocked until then" if blocked else ""
+    return f"the {what} of {alias!r} stopped at phase {state.phase!r}; the lock is released: run `odm resume` to finish it{still}"
 
 
 def _rejected(result: migrate.MigrationResult, out: TextIO) -> None:

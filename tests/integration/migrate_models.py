@@ -79,3 +79,9 @@ def rename_back(source: dict[str, Any]) -> dict[str, Any]:
 def rename_dropping_drafts(source: dict[str, Any]) -> dict[str, Any] | None:
     """V1 -> V2, leaving out the documents named ``draft...``."""
     return None if source["name"].startswith("draft") else rename(source)
+
+
+class NoName(AsyncDocument):
+    """No ``Index.name``: the commands refuse it as a wrong command line."""
+
+    name: str

@@ -13,6 +13,8 @@ import pytest
 from elasticsearch import AsyncElasticsearch, AuthorizationException
 
 from odm import (
+    ArgumentError,
+    IndexBlockedError,
     MigrationFailedError,
     MigrationLockedError,
     MigrationStateError,
@@ -233,6 +235,14 @@ async def test_the_transform_drops_documents_and_a_failing_transform_rejects_the
         await apply(V3, transform=broken, state_index=state_index)
     assert failed.value.result.invalid_count == 10
     assert "the transform raised KeyError: 'nope'" in failed.value.result.invalid[0].reason
+
+    def not_a_dict(source: dict[str, Any]) -> Any:
+        return [source]
+
+    with pytest.raises(MigrationFailedError) as failed:
+        await apply(V3, transform=not_a_dict, state_index=state_index)
+    assert failed.value.result.invalid_count == 10
+    assert failed.value.result.invalid[0].reason == "the transform returned list, not a dict (or None)"
 
 
 async def test_writes_updates_and_deletes_during_the_migration_end_equal_to_an_oracle(
@@ -482,3 +492,131 @@ async def test_resume_with_nothing_unfinished_is_a_no_op(
     V1, V2, _ = classes
     await seed(V1, 5)
     assert (await resume(V2, state_index=state_index)).outcome == "nothing"
+
+
+async def test_prune_refuses_a_class_that_is_not_versioned_or_whose_alias_is_missing(
+    odm_client: AsyncElasticsearch, classes: Any, index_prefix: str, state_index: str
+) -> None:
+    """Nothing is live then, so no version is "old": prune must not delete indices holding data."""
+    Plain = isolated(Unversioned, index_prefix)
+    V1 = classes[0]
+    for alias in (Plain.index_name(), V1.index_name()):
+        for version in (1, 2):
+            await odm_client.index(index=f"{alias}-v{version}", id="kept", document={"name": "kept"}, refresh=True)
+    with pytest.raises(MigrationStateError, match="not versioned"):
+        await prune(Plain, keep=0, state_index=state_index)
+    with pytest.raises(MigrationStateError, match="no index is behind"):
+        await prune(V1, keep=0, state_index=state_index)
+    for alias in (Plain.index_name(), V1.index_name()):
+        for version in (1, 2):
+            assert (await odm_client.get(index=f"{alias}-v{version}", id="kept"))["_source"] == {"name": "kept"}
+
+
+async def test_a_target_the_node_refuses_to_create_fails_the_migration_and_the_next_apply_starts_over(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    # A data stream template the new index's name matches: the node refuses to create it as an index.
+    template = alias + "-stream"
+    await odm_client.indices.put_index_template(
+        name=template, index_patterns=[f"{alias}-v2"], priority=500, data_stream={}
+    )
+    try:
+        with pytest.raises(MigrationFailedError, match=f"{alias}-v2 could not be created") as failed:
+            await apply(V2, transform=rename, state_index=state_index)
+        assert "creates data streams only" in str(failed.value)
+    finally:
+        await odm_client.indices.delete_index_template(name=template)
+    assert not await write_blocked(odm_client, f"{alias}-v1") and await behind(odm_client, alias) == [f"{alias}-v1"]
+    assert (await plan(V2, state_index=state_index)).action == "migrate"  # not "resume": nothing to finish
+    assert (await apply(V2, transform=rename, state_index=state_index)).outcome == "migrated"
+    assert len(await stored(odm_client, alias)) == 5
+
+
+async def test_a_progress_callback_that_raises_at_the_block_lifts_the_block(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+
+    def on_progress(event: Progress) -> None:
+        if event.phase == "block":
+            raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar"):
+        await apply(V2, transform=rename, state_index=state_index, on_progress=on_progress)
+    assert not await write_blocked(odm_client, f"{alias}-v1")
+    assert await behind(odm_client, alias) == [f"{alias}-v1"]
+    assert (await resume(V2, transform=rename, state_index=state_index)).outcome == "migrated"
+    with pytest.raises(RuntimeError, match="progress bar"):  # a rollback's block, the same way
+        await rollback(V2, state_index=state_index, on_progress=on_progress)
+    assert not await write_blocked(odm_client, f"{alias}-v2")
+    assert (await resume(V2, state_index=state_index)).outcome == "rolled_back"
+    assert await behind(odm_client, alias) == [f"{alias}-v1"]
+
+
+async def test_a_write_to_an_index_a_migration_blocked_raises_index_blocked_error(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    """save(), update(), delete() and the by-id writes name the block; bulk items carry its type."""
+    V1, V2, _ = classes
+    await seed(V1, 3)
+    alias = V1.index_name()
+    loaded = await V1.get("p0", routing="r0")
+    await apply(V2, transform=rename, state_index=state_index)  # the old index keeps its write block
+    loaded.views = 99
+    calls = [
+        loaded.save(),
+        loaded.update(views=98),
+        loaded.delete(),
+        V1(name="new", meta={"id": "n1"}).save(index=f"{alias}-v1"),
+        V1.update_by_id("p1", index=f"{alias}-v1", routing="r1", views=5),
+        V1.delete_by_id("p1", index=f"{alias}-v1", routing="r1"),
+    ]
+    for call in calls:
+        with pytest.raises(IndexBlockedError, match="write-blocked") as blocked:
+            await call
+        assert isinstance(blocked.value, AuthorizationException) and blocked.value.index == f"{alias}-v1"
+        assert blocked.value.error == "cluster_block_exception" and blocked.value.__cause__ is not None
+    result = await V1.bulk([V1(name="b", meta={"id": "b1"})], index=f"{alias}-v1")
+    assert [failure.error.type for failure in result.failed] == ["cluster_block_exception"]
+    assert (await stored(odm_client, f"{alias}-v1"))["p0"]["views"] == 0
+
+
+async def test_a_rollback_transform_that_drops_documents_reports_them(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    """A document written since the swap that the transform maps to None is not copied back: said, never silent."""
+    V1, V2, _ = classes
+    await seed(V1, 3)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+    await V2(title="new", views=7, meta={"id": "n1"}).save(refresh=True)
+    await V2(title="skip", views=8, meta={"id": "n2"}).save(refresh=True)
+
+    def back_but_skip(source: dict[str, Any]) -> dict[str, Any] | None:
+        return None if source["title"] == "skip" else rename_back(source)
+
+    result = await rollback(V2, previous=V1, transform=back_but_skip, state_index=state_index)
+    assert (result.outcome, result.copied, result.dropped, result.dropped_count) == ("rolled_back", 1, ("n2",), 1)
+    assert "1 dropped by the transform" in str(result)
+    back = await stored(odm_client, f"{alias}-v1")
+    assert back["n1"] == {"name": "new", "views": 7} and "n2" not in back
+
+
+async def test_sizes_below_one_are_refused_before_anything_is_done(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 3)
+    alias = V1.index_name()
+    for page_size, concurrency in ((0, 2), (1000, 0), (1000, -2)):
+        with pytest.raises(ArgumentError, match="must be an int of 1 or more"):
+            await apply(V2, transform=rename, state_index=state_index, page_size=page_size, concurrency=concurrency)
+        with pytest.raises(ArgumentError):
+            await resume(V2, transform=rename, state_index=state_index, page_size=page_size, concurrency=concurrency)
+    assert not await odm_client.indices.exists(index=f"{alias}-v2")
+    assert not await odm_client.indices.exists(index=state_index)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import types
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +25,12 @@ def models(index_prefix: str) -> Iterator[str]:
     """A module of the test's prefixed classes and transforms, importable by name."""
     name = "migrate_cli_models_" + index_prefix.replace("-", "_")
     module = types.ModuleType(name)
-    for cls in (migrate_models.PostV1, migrate_models.PostV2):
+    for cls in (migrate_models.PostV1, migrate_models.PostV2, migrate_models.Unversioned):
         bound = isolated(cls, index_prefix)
         bound.__module__ = name
         setattr(module, cls.__name__, bound)
     module.rename = migrate_models.rename  # type: ignore[attr-defined]
+    module.NoName = migrate_models.NoName  # type: ignore[attr-defined]
     sys.modules[name] = module
     yield name
     del sys.modules[name]
@@ -92,6 +95,67 @@ async def test_wrong_command_lines_exit_2(models: str, es_url: str) -> None:
     assert status == 2 and "is not a function" in err and out == ""
     assert (await odm("prune", f"{models}:PostV2", "--keep", "-1", "--url", es_url))[0] == 2
     assert (await odm("plan"))[0] == 2
+    for option in ("--page-size", "--concurrency"):
+        for value in ("0", "-1", "x"):
+            assert (await odm("apply", f"{models}:PostV2", option, value, "--url", es_url))[0] == 2
+    status, out, err = await odm("plan", f"{models}:NoName", "--url", es_url)  # a class with no Index.name
+    assert (status, out) == (2, "") and err == f"error: {models}:NoName has no Index.name: the commands work on the index a class names\n"
+
+
+async def test_prune_of_a_class_that_is_not_versioned_deletes_nothing(
+    odm_client: AsyncElasticsearch, models: str, index_prefix: str, es_url: str
+) -> None:
+    plain = isolated(migrate_models.Unversioned, index_prefix).index_name()
+    await odm_client.index(index=f"{plain}-v1", id="kept", document={"name": "kept"}, refresh=True)
+    status, out, err = await odm(
+        "prune", f"{models}:Unversioned", "--keep", "0", "--url", es_url, "--state-index", index_prefix + "odm-migrations"
+    )
+    assert (status, out) == (3, "") and "Unversioned is not versioned (Index.versioned): nothing to prune" in err
+    assert (await odm_client.get(index=f"{plain}-v1", id="kept"))["found"]
+
+
+def test_ctrl_c_during_apply_says_what_to_resume_and_exits_130(tmp_path: Path, index_prefix: str, es_url: str) -> None:
+    """SIGINT in the copy: no traceback, the lock released, the phase named; resume finishes the migration."""
+    (tmp_path / "sigint_models.py").write_text(
+        "import os, signal\n"
+        "from odm.testing.isolation import isolated\n"
+        "from tests.integration.migrate_models import PostV1, PostV2, rename\n"
+        f"Post = isolated(PostV1, {index_prefix!r})\n"
+        f"PostNext = isolated(PostV2, {index_prefix!r})\n"
+        "Post.__module__ = PostNext.__module__ = __name__\n"
+        "def rename_interrupted(source):\n"
+        "    if source['name'] == 'post 25' and os.environ.get('ODM_TEST_SIGINT'):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C in the terminal\n"
+        "    return rename(source)\n"
+    )
+    state_index = index_prefix + "odm-migrations"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    common = ["--url", es_url, "--state-index", state_index]
+
+    def odm_process(*argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "odm", *argv, *common], capture_output=True, text=True, env={**env, **extra},
+            timeout=120,
+        )
+
+    assert odm_process("apply", "sigint_models:Post").returncode == 0
+    lines = "".join(f'{{"index":{{"_id":"p{n}"}}}}\n{{"name":"post {n}","views":{n}}}\n' for n in range(60))
+    request = urllib.request.Request(
+        f"{es_url}/{index_prefix}mig-posts/_bulk?refresh=true", data=lines.encode(), method="POST",
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    urllib.request.urlopen(request).read()
+    transform = ["--transform", "sigint_models:rename_interrupted"]
+    done = odm_process("apply", "sigint_models:PostNext", *transform, "--page-size", "10", ODM_TEST_SIGINT="1")
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert f"error: interrupted: the migration of '{index_prefix}mig-posts' stopped at phase 'copying'; " \
+        "the lock is released: run `odm resume` to finish it" in done.stderr, done.stderr
+    lock = urllib.request.Request(f"{es_url}/{state_index}/_doc/lock:{index_prefix}mig-posts", method="HEAD")
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(lock)
+    resumed = odm_process("resume", "sigint_models:PostNext", *transform)
+    assert resumed.returncode == 0 and "60 copied of 60" not in resumed.stdout, resumed.stderr  # from the checkpoint
+    assert resumed.stdout.startswith(f"{index_prefix}mig-posts: migrated {index_prefix}mig-posts-v1 -> "), resumed.stdout
 
 
 def test_a_held_lock_exits_4_from_a_process(tmp_path: Path, index_prefix: str, es_url: str) -> None:
