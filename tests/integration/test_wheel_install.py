@@ -113,3 +113,12 @@ def test_the_wheel_installs_with_its_fastapi_extra_and_runs_the_readme_example(
         "missing 404",
     ], result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
+
+    # the console script: the installed `odm` command checks the example's index through the wheel's code
+    odm_command = venv / "bin" / "odm"
+    helped = run([odm_command, "--help"], workdir, env)
+    assert helped.returncode == 0 and "check" in helped.stdout and "apply" in helped.stdout, helped.stdout + helped.stderr
+    checked = run([odm_command, "check", "readme_fastapi:Book", "--url", es_url], workdir, clean_env(
+        ODM_INDEX_PREFIX=index_prefix, PYTHONPATH=str(workdir)))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Traceback" not in checked.stderr, checked.stderr
