@@ -110,7 +110,7 @@ from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate,
 from .mapping import field_for, mapping_for
 from ._hits import InvalidHit
 from .meta import InnerHit, InnerHits, Meta, NestedIdentity
-from .migrate import MigrationResult, Plan, Progress, Rejected, apply, plan, prune, resume, rollback
+from .migrate import MigrationResult, Plan, Progress, PruneResult, Rejected, apply, plan, prune, resume, rollback
 from .multisearch import AsyncMultiSearch
 from .response import Hits, Response, Total
 from .schema import (
@@ -230,6 +230,7 @@ __all__ = [
     "Outcome",
     "Plan",
     "Progress",
+    "PruneResult",
     "Q",
     "RangeFacet",
     "Rejected",

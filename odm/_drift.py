@@ -25,6 +25,7 @@ __all__ = [
     "classify",
     "hash_definition",
     "live_hash",
+    "live_odm_meta",
     "odm_meta",
     "outcome_of",
     "unchecked_params",
@@ -36,7 +37,7 @@ Outcome = Literal["missing", "none", "in_place", "new_index"]
 
 ChangeKind = Literal["in_place", "new_index"]
 
-#: The key of the mapping's ``_meta`` that odm owns: ``{"definition_hash": ..., "document": ...}``.
+#: The key of the mapping's ``_meta`` that odm owns: ``{"definition_hash": ..., "document": ..., "name": ...}``.
 ODM_META_KEY = "odm"
 
 
@@ -75,9 +76,27 @@ def hash_definition(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def odm_meta(definition_hash: str, document: str) -> dict[str, str]:
-    """What odm stores under ``_meta.odm`` of a mapping (``document`` is ``"module:Class"``)."""
-    return {"definition_hash": definition_hash, "document": document}
+def odm_meta(
+    definition_hash: str, document: str, name: str | None = None, migration: str | None = None
+) -> dict[str, str]:
+    """What odm stores under ``_meta.odm`` of a mapping (``document`` is ``"module:Class"``).
+
+    ``name`` is the name the class queries (``Index.name``: the alias of a versioned class),
+    so that ``prune`` deletes only versions made for its alias; ``migration`` is the id of
+    the migration that created the index, so that a resumed migration writes only into its own.
+    """
+    meta = {"definition_hash": definition_hash, "document": document}
+    if name is not None:
+        meta["name"] = name
+    if migration is not None:
+        meta["migration"] = migration
+    return meta
+
+
+def live_odm_meta(mappings: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """odm's ``_meta`` entry in a live ``mappings`` body, if it holds one (an index odm created or updated)."""
+    stored = mappings.get("_meta", {}).get(ODM_META_KEY)
+    return stored if isinstance(stored, Mapping) and stored.get("definition_hash") is not None else None
 
 
 def live_hash(mappings: Mapping[str, Any]) -> str | None:

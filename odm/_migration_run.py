@@ -33,14 +33,17 @@ class Progress:
     """An event of a running migration, for progress bars and logs.
 
     Attributes:
-        phase: ``create``, ``copy`` (after each page), ``block``, ``id_pass`` (only when
-            the ids of both indices must be listed to find deletes), ``catch_up``,
-            ``verify``, ``swap``, ``done``; a rollback reports ``block``, ``copy``,
-            ``swap``, ``done``.
-        copied: documents written to the new index so far.
+        phase: ``create``, ``copy`` (after each page; server-side: each poll of the
+            ``_reindex`` task), ``validate`` (server-side: each page of the validation
+            pass), ``block``, ``id_pass`` (only when the ids of both indices must be
+            listed to find deletes), ``catch_up``, ``verify``, ``swap``, ``done``; a
+            rollback reports ``block``, ``copy``, ``swap``, ``done``.
+        copied: documents written to the new index in the copy phase so far (a resumed
+            copy counts on from its checkpoint); for a rollback, documents copied back.
         total: documents in the old index when the copy started.
         invalid: documents rejected so far.
         rate: documents copied per second in this run.
+        caught_up: documents written again in the catch-up (changed during the copy).
     """
 
     phase: str
@@ -48,6 +51,7 @@ class Progress:
     total: int = 0
     invalid: int = 0
     rate: float = 0.0
+    caught_up: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,10 @@ class MigrationResult:
         source: the index the documents came from.
         target: the index the alias points to now.
         total: documents in ``source`` when the copy started.
-        copied: documents written by this run (a resumed run counts from its checkpoint).
+        copied: documents written in the copy phase (a resumed copy counts on from its
+            checkpoint); for a rollback, the documents changed since the swap copied back.
+        caught_up: documents written again in the catch-up, because they changed during
+            the copy (they are counted in ``copied`` too when the copy had them).
         invalid: the rejected documents (up to ``INVALID_IDS_KEPT`` of them).
         invalid_count: how many were rejected.
         dropped: the ids the transform dropped (mapped to ``None``), up to the same cap; for a
@@ -76,6 +83,7 @@ class MigrationResult:
     target: str | None = None
     total: int = 0
     copied: int = 0
+    caught_up: int = 0
     invalid: tuple[Rejected, ...] = ()
     invalid_count: int = 0
     dropped: tuple[str, ...] = ()
@@ -90,7 +98,8 @@ class MigrationResult:
             "rolled_back": f"rolled back {self.source} -> {self.target}",
         }[self.outcome]
         counts = {
-            "migrated": f": {self.copied} copied of {self.total}, {self.invalid_count} invalid, {self.dropped_count} dropped",
+            "migrated": f": {self.copied} copied of {self.total}, {self.caught_up} caught up, "
+            f"{self.invalid_count} invalid, {self.dropped_count} dropped",
             "rolled_back": f": {self.copied} documents changed since the swap copied back"
             + (f", {self.dropped_count} dropped by the transform" if self.dropped_count else ""),
         }.get(self.outcome, "")
@@ -103,6 +112,7 @@ class Options:
 
     transform: Transform | None = None
     accept_invalid: bool = False
+    server_side: bool = False
     page_size: int = 1000
     concurrency: int = 2
     on_progress: Callable[[Progress], None] | None = None
@@ -112,11 +122,17 @@ class Options:
     state_index: str = STATE_INDEX
 
     def __post_init__(self) -> None:
-        """Refuse sizes that would make the copy read nothing or never write, before anything is done."""
+        """Refuse sizes that would make the copy read nothing or never write, and a transform the
+        server cannot run, before anything is done."""
         for name in ("page_size", "concurrency"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ArgumentError(f"{name} must be an int of 1 or more, not {value!r}")
+        if self.server_side and self.transform is not None:
+            raise ArgumentError(
+                "server_side=True copies each _source as it is with Elasticsearch's _reindex: a Python "
+                "transform cannot run there; drop the transform, or copy through the client (server_side=False)"
+            )
 
 
 class Run:
@@ -142,18 +158,22 @@ class Run:
             result: MigrationResult = await step()
             return result
 
-    def progress(self, phase: str, total: int = 0) -> None:
+    def progress(self, phase: str, state: MigrationState | None = None) -> None:
+        """Report ``phase``: a migration's counts are its state's, a rollback's this run's."""
         if self.options.on_progress is not None:
             elapsed = time.monotonic() - self.copy_started
             rate = self.copied / elapsed if elapsed > 0 else 0.0
-            self.options.on_progress(Progress(phase, self.copied, total, len(self.invalid), rate))
+            copied, total, caught_up = (
+                (state.copied, state.total, state.caught_up) if state is not None else (self.copied, 0, 0)
+            )
+            self.options.on_progress(Progress(phase, copied, total, len(self.invalid), rate, caught_up))
 
     def result(self, outcome: Any, state: MigrationState | None = None) -> MigrationResult:
         seconds = time.monotonic() - self.started
         if state is None:
             return MigrationResult(self.alias, outcome, seconds=seconds)
         return MigrationResult(
-            self.alias, outcome, state.from_index, state.to_index, state.total, self.copied,
+            self.alias, outcome, state.from_index, state.to_index, state.total, state.copied, state.caught_up,
             state.rejected(), state.invalid_count, tuple(entry["id"] for entry in state.dropped), state.dropped_count,
             seconds,
         )

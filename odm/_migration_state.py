@@ -92,16 +92,24 @@ class MigrationState:
     owner: str
     transform: str | None = None
     accept_invalid: bool = False
+    #: The copy runs on the server (``_reindex``), then a validation pass reads the target.
+    server_side: bool = False
+    #: This migration's id, recorded in its target's ``_meta.odm.migration``: a resume writes
+    #: only into an index that carries it (a state without one gets a new id: nothing matches).
+    migration: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
     #: max_seq_no per primary shard of ``from_index`` when the copy started.
     marks: dict[str, int] = field(default_factory=dict)
     #: max_seq_no per primary shard of ``to_index`` just before the swap (for rollback).
     swap_marks: dict[str, int] = field(default_factory=dict)
-    #: {"pit": id, "after": sort values of the last page written}
+    #: {"pit": id, "after": sort values of the last page written}; server-side: {"task": the _reindex task}
     checkpoint: dict[str, Any] | None = None
     total: int = 0
+    #: Documents written to ``to_index`` in the copy phase (continued from the checkpoint on resume).
     copied: int = 0
+    #: Documents written again in the catch-up (changed during the copy).
+    caught_up: int = 0
     invalid_count: int = 0
     dropped_count: int = 0
     #: {"id", "routing", "reason"} of each rejected document (up to INVALID_IDS_KEPT).

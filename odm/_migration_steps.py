@@ -14,9 +14,11 @@ from elasticsearch import ApiError, AuthorizationException, NotFoundError
 
 from ._copy import Copier, changed_pages, keys_of, pit_pages, primary_max_seq_nos
 from ._document_options import options_of
+from ._drift import live_odm_meta
 from ._migration_run import UNFINISHED, MigrationResult, Run, versions
 from ._migration_state import Key, MigrationState
 from ._rollback import rollback_from
+from ._server_copy import ReindexTask, missing_reindex_module, poll_reindex, running_reindex_into, start_reindex
 from .errors import MigrationError, MigrationFailedError, MigrationLockedError, MigrationStateError
 from .schema import Drift, definition_body, detect_drift, indices_behind, versioned_name
 
@@ -45,12 +47,20 @@ async def apply(run: Run) -> MigrationResult:
         await run.document.init(using=run.client)
         return MigrationResult(run.alias, "initialized", target=drift.index or run.alias)
     source = _source_of(run, drift)
+    if run.options.server_side:
+        lacking = await missing_reindex_module(run.client)
+        if lacking:
+            raise MigrationError(
+                run.alias, f"server_side=True needs Elasticsearch's module reindex, which {', '.join(lacking)} "
+                "lacks; nothing was done (without server_side the copy runs through the client)",
+            )
     if state is not None and state.phase == "failed" and state.to_index:
-        await _delete_leftover(run, state.to_index)
+        await _delete_leftover(run, state)
     target = versioned_name(run.alias, max((v for _, v, _ in await versions(run.client, run.alias)), default=0) + 1)
     state = MigrationState(
         run.alias, "created", source, target, f"{run.document.__module__}:{run.document.__qualname__}",
         run.lease.owner, transform=_name_of(run.options.transform), accept_invalid=run.options.accept_invalid,
+        server_side=run.options.server_side,
     )
     await run.store.write(state)
     return await _run_from(run, state)
@@ -68,8 +78,10 @@ async def resume(run: Run) -> MigrationResult:
         raise MigrationStateError(
             run.alias, f"the interrupted migration ran with transform {state.transform}, this resume with {wanted}"
         )
-    run.options.accept_invalid = state.accept_invalid
+    run.options.accept_invalid, run.options.server_side = state.accept_invalid, state.server_side
     run.invalid, run.dropped = state.rejects()
+    if state.phase != "created":  # a created target is checked when it is created (or found)
+        await _check_owned(run, state)
     return await _run_from(run, state)
 
 
@@ -94,24 +106,41 @@ async def _run_from(run: Run, state: MigrationState) -> MigrationResult:
         await _catch_up(run, state)
     if state.phase == "swapping":
         await _swap(run, state)
-    run.progress("done", state.total)
+    run.progress("done", state)
     return run.result("migrated", state)
 
 
 async def _copy(run: Run, state: MigrationState) -> None:
-    """Create the target (if not yet), then copy every document of the source through the model."""
-    assert state.from_index is not None and state.to_index is not None
-    client, source, target = run.client, state.from_index, state.to_index
+    """Create the target (if not yet), then copy every document of the source: through the model, or
+    with the server's ``_reindex`` followed by a validation pass through the model."""
     if state.phase == "created":
         await _create_target(run, state)
-        run.progress("create")
+        run.progress("create", state)
+    if state.server_side:
+        await _server_copy(run, state)
+    else:
+        await _client_copy(run, state)
+    if run.invalid and not run.options.accept_invalid:
+        await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
+    await run.save(state, "catching_up")
+
+
+async def _take_marks(run: Run, state: MigrationState) -> None:
+    """Marks first, then a refresh: every write with a seq_no at or below a mark is in what the copy
+    reads (opened after this); the others are caught up."""
+    assert state.from_index is not None
+    run.invalid, run.dropped = {}, set()
+    state.marks = await primary_max_seq_nos(run.client, state.from_index)
+    await run.client.indices.refresh(index=state.from_index)
+
+
+async def _client_copy(run: Run, state: MigrationState) -> None:
+    """Copy every document of the source through the model, from the checkpoint while its point in time is open."""
+    assert state.from_index is not None and state.to_index is not None
+    client, source, target = run.client, state.from_index, state.to_index
     checkpoint = state.checkpoint if state.phase == "copying" and not state.ids_truncated else None
-    if checkpoint is None or not await _pit_alive(run, checkpoint["pit"]):
-        # Marks first, then a refresh, then the point in time: every write with a
-        # seq_no at or below a mark is in what the copy reads; the others are caught up.
-        run.invalid, run.dropped = {}, set()
-        state.marks = await primary_max_seq_nos(client, source)
-        await client.indices.refresh(index=source)
+    if checkpoint is None or "pit" not in checkpoint or not await _pit_alive(run, checkpoint["pit"]):
+        await _take_marks(run, state)
         pit = (await client.open_point_in_time(index=source, keep_alive=_KEEP_ALIVE))["id"]
         state.total = int((await client.count(index=source))["count"])
         state.copied, checkpoint = 0, {"pit": pit, "after": None}
@@ -122,15 +151,78 @@ async def _copy(run: Run, state: MigrationState) -> None:
     run.copy_started = time.monotonic()
     async for hits, after, pit in pit_pages(client, pit, checkpoint["after"], run.options.page_size, _KEEP_ALIVE):
         run.lease.check()
-        run.merge(await copier.copy(hits))
-        state.copied += len(hits)
+        page = await copier.copy(hits)
+        run.merge(page)
+        state.copied += len(page.copied)
         state.checkpoint = {"pit": pit, "after": after}
         await run.save(state)
-        run.progress("copy", state.total)
+        run.progress("copy", state)
     await client.options(ignore_status=404).close_point_in_time(id=pit)
-    if run.invalid and not run.options.accept_invalid:
-        await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
-    await run.save(state, "catching_up")
+
+
+async def _server_copy(run: Run, state: MigrationState) -> None:
+    """``_reindex`` as a task (marks, a refresh, then the task: as for the client copy), polled until
+    done, its answer checked; then every document of the target read through the model."""
+    assert state.from_index is not None and state.to_index is not None
+    client, source, target = run.client, state.from_index, state.to_index
+    checkpoint = state.checkpoint if state.phase == "copying" else None
+    task: ReindexTask | None = None
+    run.copy_started = time.monotonic()
+
+    def on_poll(polled: ReindexTask) -> None:
+        run.lease.check()
+        run.copied = state.copied = polled.written
+        run.progress("copy", state)
+
+    if checkpoint is not None:  # resumed: the task this migration started, running or finished
+        known = checkpoint.get("task") or next(iter(await running_reindex_into(client, source, target)), None)
+        if known is not None:
+            task = await poll_reindex(client, str(known), on_poll)  # None: the cluster lost it
+    if task is None:
+        await _take_marks(run, state)
+        state.total = int((await client.count(index=source))["count"])
+        state.copied, state.checkpoint = 0, {"task": None}
+        await run.save(state, "copying")  # the marks, before the task that reads after them
+        try:
+            task_id = await start_reindex(client, source, target, run.options.page_size)
+        except ApiError as error:
+            if error.meta.status >= 500:
+                raise
+            await _fail(run, state, f"the server refused _reindex from {source} to {target}: {error}")
+        state.checkpoint = {"task": task_id}
+        await run.save(state)
+        task = await poll_reindex(client, task_id, on_poll)
+        if task is None:
+            raise MigrationError(
+                run.alias, f"the cluster lost the _reindex task {task_id} (its node left?): run resume to copy again"
+            )
+    if task.problems:
+        await _fail(run, state, f"the server's _reindex from {source} to {target} failed: {'; '.join(task.problems)}")
+    run.copied = state.copied = task.written
+    run.progress("copy", state)
+    await _validate_target(run, state)
+
+
+async def _validate_target(run: Run, state: MigrationState) -> None:
+    """Read every document of the target through the model, writing nothing: ``_reindex`` copied each
+    ``_source`` as it was. The ones the model refuses are rejected as the client copy rejects them;
+    with ``accept_invalid`` they are deleted from the target (the client copy never writes them)."""
+    assert state.to_index is not None
+    client, target = run.client, state.to_index
+    copier = run.copier(run.document, target)
+    run.invalid, run.dropped = {}, set()
+    await client.indices.refresh(index=target)
+    pit = (await client.open_point_in_time(index=target, keep_alive=_KEEP_ALIVE))["id"]
+    try:
+        async for hits, _, pit in pit_pages(client, pit, None, run.options.page_size, _KEEP_ALIVE):
+            run.lease.check()
+            run.invalid.update(copier.prepare(hits)[1].invalid)
+            run.progress("validate", state)
+    finally:
+        await client.options(ignore_status=404).close_point_in_time(id=pit)
+    if run.invalid and run.options.accept_invalid:
+        await _delete(run, copier, set(run.invalid))
+        state.copied -= len(run.invalid)
 
 
 async def _catch_up(run: Run, state: MigrationState) -> None:
@@ -139,23 +231,25 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
     client, source, target = run.client, state.from_index, state.to_index
     try:  # from the block on, any failure (an interrupt, a progress callback raising) lifts it
         await client.indices.add_block(index=source, block="write")  # waits for writes in flight
-        run.progress("block", state.total)
+        run.progress("block", state)
         await client.indices.refresh(index=source)
         copier = run.copier(run.document, target)
+        state.caught_up = 0  # a resumed catch-up runs again from the same marks
         async for hits in changed_pages(client, source, state.marks, run.options.page_size):
             run.lease.check()
             page = await copier.copy(hits)
             run.merge(page)
+            state.caught_up += len(page.copied)
             await _delete(run, copier, list(page.invalid) + list(page.dropped))  # an earlier copy of them
         await client.indices.refresh(index=target)
         missing, expected = await _deletes(run, state, copier)
-        run.progress("catch_up", state.total)
+        run.progress("catch_up", state)
         if run.invalid and not run.options.accept_invalid:
             await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
         await _verify(run, state, copier, missing, expected)
         state.swap_marks = await primary_max_seq_nos(client, target)
         await run.save(state, "swapping")
-        run.progress("verify", state.total)
+        run.progress("verify", state)
     except MigrationLockedError:
         raise  # another process owns the migration now: its block is not ours to lift
     except BaseException as error:
@@ -192,7 +286,7 @@ async def _deletes(run: Run, state: MigrationState, copier: Copier[Any]) -> tupl
         routed = await client.count(index=source, query={"exists": {"field": "_routing"}})
         if not routed["count"] or await _same_routing(run, source, target):
             return set(), source_count
-    run.progress("id_pass", state.total)
+    run.progress("id_pass", state)
     source_keys, target_keys = await keys_of(client, source), await keys_of(client, target)
     run.invalid = {key: reason for key, reason in run.invalid.items() if key in source_keys}
     run.dropped &= source_keys
@@ -248,7 +342,10 @@ async def _verify(run: Run, state: MigrationState, copier: Copier[Any], missing:
     docs = [{"_id": hit["_id"], **({"routing": hit["_routing"]} if "_routing" in hit else {})} for hit in hits]
     new = (await client.mget(index=target, docs=docs))["docs"]
     for before, after in zip(hits, new):
-        if copier.expected_source(before) != after.get("_source"):
+        wanted, copy = copier.expected_source(before), after.get("_source")
+        # _reindex copies the source as it is; the catch-up writes through the model: either is right.
+        as_copied = copy == wanted or (state.server_side and wanted is not None and copy == before["_source"])
+        if not as_copied:
             await _fail(run, state, f"the copy of document {before['_id']!r} in {target} differs from its source")
 
 
@@ -262,7 +359,7 @@ async def _swap(run: Run, state: MigrationState) -> None:
             raise MigrationStateError(run.alias, f"the alias points to {behind}, not to {source} or {target}")
         run.lease.check()
         await run.move_aliases(source, target)
-    run.progress("swap", state.total)
+    run.progress("swap", state)
     wanted = {key: state.wanted_settings.get(key) for key in _SETTINGS_KEPT_FOR_COPY}
     await run.client.indices.put_settings(index=target, settings={"index": wanted})
     state.checkpoint = None
@@ -270,10 +367,15 @@ async def _swap(run: Run, state: MigrationState) -> None:
 
 
 async def _create_target(run: Run, state: MigrationState) -> None:
-    """Create the target from the class's definition, with no replicas and no refresh during the copy."""
+    """Create the target from the class's definition, with no replicas and no refresh during the copy.
+
+    Its ``_meta.odm.migration`` records this migration's id; an index of that name that
+    exists already is used only if it carries the id (created by this migration before a
+    resume), else the migration is refused (:func:`_check_owned`).
+    """
     assert state.to_index is not None
     target = state.to_index
-    body = definition_body(run.document)  # no aliases: they move at the swap
+    body = definition_body(run.document, state.migration)  # no aliases: they move at the swap
     settings: dict[str, Any] = dict(body.get("settings", {}))
     wanted: dict[str, Any] = {}
     nested = settings.pop("index", None)
@@ -284,14 +386,58 @@ async def _create_target(run: Run, state: MigrationState) -> None:
                 wanted[key] = settings.pop(spelled)
     state.wanted_settings = wanted
     settings.update(number_of_replicas=0, refresh_interval="-1")
-    if not await run.client.indices.exists(index=target):
+    if await run.client.indices.exists(index=target):
+        await _check_owned(run, state)
+    else:
         try:
             await run.client.indices.create(index=target, settings=settings, mappings=body.get("mappings", {}))
         except ApiError as error:  # the definition (or a template it matches) is refused: nothing to resume
-            if error.meta.status >= 500 or error.error == "resource_already_exists_exception":
+            if error.error == "resource_already_exists_exception":  # made by another meanwhile, or by us
+                await _check_owned(run, state)
+            elif error.meta.status >= 500:
                 raise
-            await _fail(run, state, f"{target} could not be created: {error}", created=False)
+            else:
+                await _fail(run, state, f"{target} could not be created: {error}", created=False)
     await run.save(state, "created")
+
+
+async def _migration_of(run: Run, index: str) -> str | None:
+    """The migration id in ``index``'s ``_meta.odm`` (``None``: none, or no such index)."""
+    answer = await run.client.options(ignore_status=404).indices.get_mapping(index=index)
+    if answer.meta.status == 404:
+        return None
+    meta = live_odm_meta(answer.body.get(index, {}).get("mappings", {}))
+    found = meta.get("migration") if meta is not None else None
+    return str(found) if found is not None else None
+
+
+async def _check_owned(run: Run, state: MigrationState) -> None:
+    """Refuse a target this migration did not create: nothing is written to it.
+
+    The migration is marked failed, naming no target (the next ``apply`` or ``prune``
+    leaves that index alone) and the source's write block, if any, is lifted, unless the
+    aliases moved already (then nothing is changed).
+
+    Raises:
+        MigrationStateError: ``state.to_index`` does not carry this migration's id.
+    """
+    assert state.to_index is not None and state.from_index is not None
+    target = state.to_index
+    found = await _migration_of(run, target)
+    if found == state.migration:
+        return
+    exists = await run.client.indices.exists(index=target)
+    why = (
+        f"{target} does not exist any more" if not exists
+        else f"{target} was not created by this migration (its _meta.odm.migration is {found!r}, "
+        f"this migration's is {state.migration!r}): odm copies only into a target it created; nothing was written to it"
+    )
+    if await indices_behind(run.alias, run.client) == [state.from_index]:
+        await run.unblock(state.from_index)
+        state.to_index, state.error = None, why
+        await run.save(state, "failed")
+        why += f"; the migration is marked failed and the alias stays on {state.from_index}: apply starts a new one"
+    raise MigrationStateError(run.alias, why)
 
 
 async def _pit_alive(run: Run, pit: str) -> bool:
@@ -302,8 +448,13 @@ async def _pit_alive(run: Run, pit: str) -> bool:
     return True
 
 
-async def _delete_leftover(run: Run, index: str) -> None:
-    """Delete the target a failed migration left for inspection, unless an alias points to it."""
+async def _delete_leftover(run: Run, state: MigrationState) -> None:
+    """Delete the target a failed migration left for inspection, if that migration created it and no alias
+    points to it."""
+    assert state.to_index is not None
+    index = state.to_index
+    if await _migration_of(run, index) != state.migration:
+        return
     answer = await run.client.options(ignore_status=404).indices.get_alias(index=index)
     if answer.meta.status == 200 and not answer.body.get(index, {}).get("aliases"):
         await run.client.indices.delete(index=index)

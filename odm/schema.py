@@ -112,19 +112,26 @@ def definition_hash(document: type[AsyncDocument]) -> str:
     return hash_definition(document._index.to_dict())
 
 
-def definition_body(document: type[AsyncDocument]) -> dict[str, Any]:
+def definition_body(document: type[AsyncDocument], migration: str | None = None) -> dict[str, Any]:
     """The create-index body of a new version of ``document``'s index: settings and mappings.
 
-    The mapping's ``_meta`` records the definition hash and the class. Aliases are left
-    out: the caller decides when the new index joins them.
+    The mapping's ``_meta`` records the definition hash, the class, its alias and
+    ``migration`` (the id of the migration creating it). Aliases are left out: the caller
+    decides when the new index joins them.
     """
-    body = _definition(document, document.index_name()).to_dict()
+    alias = document.index_name()
+    body = _definition(document, alias, alias, migration).to_dict()
     body.pop("aliases", None)
     return body
 
 
-def _definition(document: type[AsyncDocument], name: str) -> AsyncIndex[Any]:
-    """The class's index definition named ``name``, with odm's ``_meta`` merged into the user's."""
+def _definition(
+    document: type[AsyncDocument], name: str, alias: str, migration: str | None = None
+) -> AsyncIndex[Any]:
+    """The class's index definition named ``name``, with odm's ``_meta`` merged into the user's.
+
+    ``alias`` is the name the class queries (the index itself for a class not versioned).
+    """
     definition = document._index.clone(name)
     mapping = definition.get_or_create_mapping()
     theirs = dict(mapping._meta.get("_meta", {}))
@@ -133,7 +140,7 @@ def _definition(document: type[AsyncDocument], name: str) -> AsyncIndex[Any]:
             f"{document.__qualname__}: the mapping's _meta key {ODM_META_KEY!r} is odm's (definition hash); rename yours"
         )
     document_name = f"{document.__module__}:{document.__qualname__}"
-    mapping.meta("_meta", {**theirs, ODM_META_KEY: odm_meta(definition_hash(document), document_name)})
+    mapping.meta("_meta", {**theirs, ODM_META_KEY: odm_meta(definition_hash(document), document_name, alias, migration)})
     return definition
 
 
@@ -208,7 +215,7 @@ async def init_document(document: type[AsyncDocument], index: str | None = None,
     name = document.index_name(index)
     client = _client(document, using)
     if not options_of(document).versioned:
-        await _definition(document, name).save(using=client)
+        await _definition(document, name, name).save(using=client)
         return
     behind = await _behind(client, name)
     if not behind.indices:
@@ -221,13 +228,13 @@ async def init_document(document: type[AsyncDocument], index: str | None = None,
                 f"{versioned_name(name, 1)!r} exists but the alias does not point to it; odm does not take over "
                 "an index it did not create. Delete it or add the alias, then run init() again",
             )
-    await _definition(document, _write_index(name, behind)).save(using=client)
+    await _definition(document, _write_index(name, behind), name).save(using=client)
 
 
 async def _create_first_version(document: type[AsyncDocument], name: str, client: AsyncElasticsearch) -> bool:
     """Create ``<name>-v1`` with the alias ``<name>`` in one request; ``False`` if it exists already."""
     target = check_index_name(versioned_name(name, 1))
-    definition = _definition(document, target)
+    definition = _definition(document, target, name)
     definition.aliases(**{name: {"is_write_index": True}})
     try:
         await client.indices.create(index=target, **definition.to_dict())
@@ -264,7 +271,7 @@ async def detect_drift(document: type[AsyncDocument], using: UsingType | None = 
     elif options_of(document).versioned and behind.write is None:
         changes.append(Change(alias, "new_index", f"the alias points to {list(behind.indices)} and none is its "
                               "write index: init() refuses it"))
-    definition = _definition(document, index)
+    definition = _definition(document, index, alias)
     wanted = definition.to_dict()
     live = (await client.indices.get(index=index)).body[index]
     unchecked = unchecked_params(wanted, live)

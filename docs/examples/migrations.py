@@ -52,7 +52,7 @@ async def main() -> None:
     #   new_index title: ... (one line per change, with its reason)
 
     result = await apply(ProductV2, transform=to_v2, state_index=STATE)
-    print(result)  # products: migrated products-v1 -> products-v2: 2 copied of 3, 0 invalid, 1 dropped in ... s
+    print(result)  # products: migrated products-v1 -> products-v2: 2 copied of 3, 0 caught up, 0 invalid, 1 dropped in ... s
     assert result.dropped == ("p3",)
     kettle = await ProductV2.get("p1")  # through the alias, now on products-v2
     assert (kettle.title, kettle.price, kettle.meta.index) == ("kettle", 29.99, PREFIX + "products-v2")
@@ -65,7 +65,9 @@ async def main() -> None:
     mug = await Product.get("p4")
     assert (mug.name, mug.price, mug.meta.index) == ("mug", 750, PREFIX + "products-v1")
 
-    print(await prune(ProductV2, keep=0, state_index=STATE))  # ['products-v2']: unused versions deleted
+    pruned = await prune(ProductV2, keep=0, state_index=STATE)  # unused versions odm made for the alias
+    print(pruned)  # products: deleted products-v2 / kept products-v1: live (behind the alias)
+    assert pruned.deleted == (PREFIX + "products-v2",)
     aliases = await get_client().indices.get_alias(name=Product.index_name())
     assert list(aliases) == [PREFIX + "products-v1"]
 

@@ -36,6 +36,11 @@ def add_parser(commands: Any) -> None:
         "--accept-invalid", action="store_true",
         help="swap even if documents are rejected by the model (they are listed and not copied)",
     )
+    apply.add_argument(
+        "--server-side", action="store_true",
+        help="copy with Elasticsearch's _reindex (needs its reindex module; no --transform), "
+        "then read every copied document through the model",
+    )
     resume = _command(commands, "resume", "finish an interrupted migration or rollback", _run_resume)
     _copy_options(resume)
     resume.add_argument(
@@ -168,6 +173,9 @@ class _Report:
         self.last: migrate.Progress | None = None
 
     def __call__(self, event: migrate.Progress) -> None:
+        if event.phase == "validate" and self.last is not None and self.last.phase == "validate":
+            self.last = event  # one line for the whole validation pass
+            return
         if event.phase == "copy":
             if self.bar is None:
                 self.bar = progress_bar(f"{self.alias} copy", self.out, event.total or None)
@@ -178,7 +186,9 @@ class _Report:
         self.last = event
 
     def _counts(self, event: migrate.Progress) -> str:
-        if self.last is None or self.last.phase != "copy":
+        if event.phase == "catch_up":
+            return f" ({event.caught_up} caught up)"
+        if self.last is None or self.last.phase not in ("copy", "validate"):
             return ""
         return f" (copied {event.copied} of {event.total}, {event.invalid} rejected, {event.rate:.0f} documents/s)"
 
@@ -205,9 +215,13 @@ async def _run_plan(cls: type[AsyncDocument], args: argparse.Namespace, client: 
 
 
 async def _run_apply(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
+    if args.server_side and args.transform:
+        raise Stop(USAGE, "--server-side copies each _source as it is: it cannot run --transform")
     report = _Report(cls.index_name(), err)
     try:
-        result = await migrate.apply(cls, client, accept_invalid=args.accept_invalid, **_copy_kwargs(args, report))
+        result = await migrate.apply(
+            cls, client, accept_invalid=args.accept_invalid, server_side=args.server_side, **_copy_kwargs(args, report)
+        )
     finally:
         report.close()
     print(result, file=out)
@@ -240,6 +254,5 @@ async def _run_rollback(cls: type[AsyncDocument], args: argparse.Namespace, clie
 async def _run_prune(cls: type[AsyncDocument], args: argparse.Namespace, client: Any, out: TextIO, err: TextIO) -> int:
     if args.keep < 0:
         raise Stop(USAGE, f"--keep must be 0 or more, not {args.keep}")
-    deleted = await migrate.prune(cls, client, keep=args.keep, wait=args.wait, state_index=args.state_index)
-    print(f"{cls.index_name()}: deleted {', '.join(deleted) if deleted else 'nothing'}", file=out)
+    print(await migrate.prune(cls, client, keep=args.keep, wait=args.wait, state_index=args.state_index), file=out)
     return OK

@@ -7,6 +7,8 @@
 - ``InvalidIdError``, ``InvalidIndexNameError``, ``CursorError``, ``InvalidETagError``: 400.
 - ``IndexNotFoundError``: 500, a deployment error, never reported as a missing document.
 - ``HitValidationError``: 500 naming the id: stored data the model refuses.
+- ``IndexBlockedError`` (a write to an index a migration or ``adopt()`` write-blocked
+  for its short final pass): 503 with ``Retry-After``.
 - ``elasticsearch.ConnectionError``, ``ConnectionTimeout``, and an ``ApiError`` of
   status 429 or 503: 503 with ``Retry-After``. Other ``ApiError`` s are left alone (500).
 
@@ -34,6 +36,7 @@ from ..errors import (
     DocumentNotFoundError,
     DocumentValidationError,
     HitValidationError,
+    IndexBlockedError,
     IndexNotFoundError,
     InvalidETagError,
     InvalidIdError,
@@ -56,6 +59,16 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
         retry_after: the ``Retry-After`` seconds of a 503.
     """
 
+    async def blocked(request: Request, exc: Exception) -> Response:
+        # A write block is the short final pass of a migration (or an adopt): the write will
+        # succeed on retry, through the alias, once it is over. Not a server error.
+        logger.warning("write blocked for %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "the resource is briefly read-only (its index is being migrated): retry later"},
+            status_code=503,
+            headers={"Retry-After": str(retry_after)},
+        )
+
     async def unavailable(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ApiError) and exc.meta.status not in _UNAVAILABLE_STATUSES:
             raise exc  # any other answer of Elasticsearch is a server error, as without this handler
@@ -77,6 +90,7 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
         InvalidETagError: _bad_request,
         IndexNotFoundError: _no_index,
         HitValidationError: _unreadable,
+        IndexBlockedError: blocked,
         ConnectionError: unavailable,
         ConnectionTimeout: unavailable,
         ApiError: unavailable,

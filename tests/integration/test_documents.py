@@ -46,7 +46,7 @@ async def test_init_creates_the_index_with_settings_and_the_exact_mapping(
 ) -> None:
     name = posts.index_name()
     live = (await odm_client.indices.get(index=name))[name]
-    recorded = {"odm": {"definition_hash": definition_hash(posts), "document": "tests.models.blog:Post"}}
+    recorded = {"odm": {"definition_hash": definition_hash(posts), "document": "tests.models.blog:Post", "name": name}}
     assert live["mappings"] == {**without_object_type(posts.mapping_dict()), "_meta": recorded}
     assert live["settings"]["index"]["number_of_shards"] == "1"
     assert live["settings"]["index"]["number_of_replicas"] == "0"

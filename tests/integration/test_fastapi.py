@@ -420,6 +420,23 @@ async def test_elasticsearch_unavailable_is_503_with_retry_after(api: Api, es_ur
             await async_connections.close("default")
 
 
+async def test_a_write_to_a_write_blocked_index_is_503_with_retry_after(api: Api) -> None:
+    """A migration's final pass blocks writes for a moment: the client is told to retry, not given a 500."""
+    created = await api.http.post("/posts", json={"id": "b1", "slug": "b1", "title": "Before"})
+    index = api.posts.index_name()
+    client = get_client()
+    await client.indices.add_block(index=index, block="write")
+    try:
+        blocked = await api.http.patch("/posts/b1", json={"title": "During"})
+        assert blocked.status_code == 503 and blocked.headers["Retry-After"] == "7"
+        assert blocked.json() == {"detail": "the resource is briefly read-only (its index is being migrated): retry later"}
+        assert (await api.http.get("/posts/b1")).json()["title"] == "Before"  # reads go on; nothing was written
+    finally:
+        await client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+    retried = await api.http.patch("/posts/b1", json={"title": "After"}, headers={"If-Match": created.headers["ETag"]})
+    assert retried.status_code == 200 and (await stored(index, "b1"))["_source"]["title"] == "After"
+
+
 # -- 4. cursor pagination ------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ rollback and prune. The SIGKILL-and-resume tests are in test_migrate_resume.py, 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import urllib.request
 from typing import Any
@@ -19,12 +20,15 @@ from odm import (
     MigrationLockedError,
     MigrationStateError,
     Progress,
+    PruneResult,
+    VersionedIndexError,
     apply,
     plan,
     prune,
     resume,
     rollback,
 )
+from odm._migration_state import MigrationState, StateStore
 from odm.testing.faults import FaultProxy, RejectBulkItems
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import (
@@ -464,13 +468,42 @@ async def test_prune_keeps_the_live_index_and_the_newest_old_ones(
     await odm_client.indices.create(index=f"{alias}-v01")  # not a version odm makes
     await odm_client.indices.create(index=f"{alias}-vintage")
 
-    assert await prune(V3, keep=1, state_index=state_index) == [f"{alias}-v1"]
-    assert await prune(V3, keep=1, state_index=state_index) == []
-    assert await prune(V3, keep=0, state_index=state_index) == [f"{alias}-v2"]
+    first = await prune(V3, keep=1, state_index=state_index)
+    assert first == PruneResult(alias, (f"{alias}-v1",), (
+        (f"{alias}-v2", "one of the 1 newest old versions (keep=1)"),
+        (f"{alias}-v3", "live (behind the alias)"),
+        (f"{alias}-v9", "an alias points to it"),
+    ))
+    assert (await prune(V3, keep=1, state_index=state_index)).deleted == ()
+    assert (await prune(V3, keep=0, state_index=state_index)).deleted == (f"{alias}-v2",)
     left = sorted((await odm_client.indices.get(index=alias + "-*")).body)
     assert left == [f"{alias}-v01", f"{alias}-v3", f"{alias}-v9", f"{alias}-vintage"]
     with pytest.raises(ValueError):
         await prune(V3, keep=-1, state_index=state_index)
+
+
+async def test_prune_deletes_only_versions_odm_created_for_this_alias(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    """A hand-made <alias>-v7 holding data, or one odm made for another name, is kept and listed."""
+    V1, V2, _ = classes
+    await seed(V1, 3)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)  # v1 is now an old version odm made
+    await odm_client.index(index=f"{alias}-v7", id="mine", document={"name": "hand-made"}, refresh=True)
+    other = {"odm": {"definition_hash": "0" * 64, "document": "elsewhere:Thing", "name": f"{alias}-v8"}}
+    await odm_client.indices.create(index=f"{alias}-v8", mappings={"_meta": other})  # a class named "<alias>-v8"
+
+    result = await prune(V2, keep=0, state_index=state_index)
+    assert result.deleted == (f"{alias}-v1",)
+    assert dict(result.kept) == {
+        f"{alias}-v2": "live (behind the alias)",
+        f"{alias}-v7": "not created by odm (its mapping has no _meta.odm)",
+        f"{alias}-v8": f"created by odm for '{alias}-v8', not for '{alias}'",
+    }
+    assert f"  kept {alias}-v7: not created by odm (its mapping has no _meta.odm)" in str(result).splitlines()
+    assert (await odm_client.get(index=f"{alias}-v7", id="mine"))["_source"] == {"name": "hand-made"}
+    assert await odm_client.indices.exists(index=f"{alias}-v8")
 
 
 async def test_prune_deletes_the_target_a_failed_migration_left(
@@ -482,7 +515,7 @@ async def test_prune_deletes_the_target_a_failed_migration_left(
     await odm_client.index(index=alias, id="neg", document={"name": "negative", "views": -1}, refresh=True)
     with pytest.raises(MigrationFailedError):
         await apply(V2, transform=rename, state_index=state_index)
-    assert await prune(V2, keep=5, state_index=state_index) == [f"{alias}-v2"]
+    assert (await prune(V2, keep=5, state_index=state_index)).deleted == (f"{alias}-v2",)
     assert await behind(odm_client, alias) == [f"{alias}-v1"]
 
 
@@ -620,3 +653,99 @@ async def test_sizes_below_one_are_refused_before_anything_is_done(
             await resume(V2, transform=rename, state_index=state_index, page_size=page_size, concurrency=concurrency)
     assert not await odm_client.indices.exists(index=f"{alias}-v2")
     assert not await odm_client.indices.exists(index=state_index)
+
+
+async def test_the_summary_counts_the_copy_and_the_catch_up_apart(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str, es_url: str
+) -> None:
+    """Documents changed during the copy are written again by the catch-up: counted there, not in "copied"."""
+    V1, V2, _ = classes
+    await V1.init()
+    await V1.bulk([V1(name=f"post {n}", views=n, meta={"id": f"p{n}"}) for n in range(60)], refresh=True)
+    alias = V1.index_name()
+    events: list[Progress] = []
+
+    def on_progress(event: Progress) -> None:
+        if event.phase == "copy" and not any(e.phase == "copy" for e in events):  # after the first page
+            for id, views in (("p1", 101), ("p59", 159), ("new", 7)):  # one copied already, one not yet, one new
+                write_now(es_url, f"{alias}-v1", id, {"name": f"changed {id}", "views": views})
+        events.append(event)
+
+    result = await apply(V2, transform=rename, page_size=20, on_progress=on_progress, state_index=state_index)
+    assert (result.total, result.copied, result.caught_up) == (60, 60, 3)  # the copy read the point in time: 60
+    assert str(result).startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 60 copied of 60, 3 caught up, ")
+    assert [e.copied for e in events if e.phase == "copy"] == [20, 40, 60]
+    assert [e.caught_up for e in events if e.phase == "catch_up"] == [3]
+    copied = await stored(odm_client, f"{alias}-v2")
+    assert len(copied) == 61 and copied["p59"] == {"title": "changed p59", "views": 159}
+
+
+def write_now(es_url: str, index: str, id: str, document: dict[str, Any]) -> None:
+    """Index a document from outside the event loop (another writer) before returning."""
+    request = urllib.request.Request(
+        f"{es_url}/{index}/_doc/{id}", data=json.dumps(document).encode(), method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status in (200, 201)
+
+
+async def test_a_resumed_migration_refuses_a_target_it_did_not_create(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    """A hand-made <alias>-v2 appears between the version choice and the create: nothing is copied into it."""
+    V1, V2, _ = classes
+    await seed(V1, 5)
+    alias = V1.index_name()
+    source, target = f"{alias}-v1", f"{alias}-v2"
+    await odm_client.index(index=target, id="theirs", document={"mine": "not odm's"}, refresh=True)
+    before = (await odm_client.indices.get(index=target)).body
+    store = StateStore(odm_client, state_index, alias)
+    await store.ensure_index()
+    for phase in ("created", "copying"):  # the state an apply killed after choosing v2 leaves
+        await odm_client.options(ignore_status=404).delete(index=state_index, id=alias, refresh=True)
+        state = MigrationState(alias, phase, source, target, "m:PostV2", "dead:1:x", transform=_named(rename))
+        if phase == "copying":
+            state.checkpoint = {"pit": "gone", "after": None}
+        await StateStore(odm_client, state_index, alias).write(state)
+
+        with pytest.raises(MigrationStateError, match=f"{target} was not created by this migration") as refused:
+            await resume(V2, transform=rename, state_index=state_index)
+        assert refused.value.alias == alias and "nothing was written to it" in str(refused.value)
+        assert (await odm_client.indices.get(index=target)).body == before  # mapping, settings, no alias: untouched
+        assert await stored(odm_client, target) == {"theirs": {"mine": "not odm's"}}
+        assert await behind(odm_client, alias) == [source] and not await write_blocked(odm_client, source)
+        assert (await plan(V2, state_index=state_index)).action == "migrate"  # failed, naming no target
+
+    result = await apply(V2, transform=rename, state_index=state_index)  # a new one goes past it, and leaves it be
+    assert (result.outcome, result.target) == ("migrated", f"{alias}-v3")
+    assert (await prune(V2, keep=0, state_index=state_index)).deleted == (source,)
+    assert await stored(odm_client, target) == {"theirs": {"mine": "not odm's"}}
+
+
+def _named(function: Any) -> str:
+    return f"{function.__module__}:{function.__qualname__}"
+
+
+async def test_plan_says_apply_refuses_a_first_version_without_its_alias(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1 = classes[0]
+    alias = V1.index_name()
+    await odm_client.indices.create(
+        index=f"{alias}-v1", settings=SETTINGS, mappings={"properties": {"name": {"type": "keyword"}}}
+    )
+    await odm_client.index(index=f"{alias}-v1", id="x", document={"name": "hand-made"}, refresh=True)
+    planned = await plan(V1, state_index=state_index)
+    assert (planned.action, planned.target) == ("refuse", f"{alias}-v1")
+    assert str(planned).startswith(
+        f"{alias}: apply would refuse: {alias}-v1 exists but the alias {alias} does not point to it, and odm does not "
+        f"take over an index it did not create (init() raises VersionedIndexError). Delete {alias}-v1, or add the "
+        "alias to it (is_write_index: true), then apply again"
+    )
+    with pytest.raises(VersionedIndexError, match="does not take over an index it did not create"):
+        await apply(V1, state_index=state_index)  # what plan said
+    await odm_client.indices.update_aliases(actions=[{"add": {"index": f"{alias}-v1", "alias": alias, "is_write_index": True}}])
+    assert (await plan(V1, state_index=state_index)).action == "init"  # the way out works
+    assert (await apply(V1, state_index=state_index)).outcome == "initialized"
+    assert (await odm_client.get(index=alias, id="x"))["_source"] == {"name": "hand-made"}

@@ -16,6 +16,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm.cli import run
+from odm.testing import NodeInfo
 from odm.testing.isolation import isolated
 from tests.integration import migrate_models
 
@@ -75,7 +76,8 @@ async def test_every_migration_command_in_process(
     progress = err.splitlines()  # the phases (and the bar, with tqdm) on stderr
     assert f"{alias}: create" in progress and f"{alias}: swap" in progress and f"{alias}: done" in progress
     assert any(line.startswith(f"{alias}: block (copied 30 of 31, 1 rejected, ") for line in progress), err
-    assert out.startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 30 copied of 31, 1 invalid"), out
+    assert f"{alias}: catch_up (0 caught up)" in progress, err
+    assert out.startswith(f"{alias}: migrated {alias}-v1 -> {alias}-v2: 30 copied of 31, 0 caught up, 1 invalid"), out
     assert "  rejected neg: " in out  # accepted: part of the result
 
     status, out, err = await odm("resume", f"{models}:PostV2", "--transform", f"{models}:rename", *common)
@@ -84,7 +86,7 @@ async def test_every_migration_command_in_process(
     assert status == 0 and out.startswith(f"{alias}: rolled back {alias}-v2 -> {alias}-v1")
     assert f"{alias}: block" in err.splitlines()
     status, out, err = await odm("prune", f"{models}:PostV2", "--keep", "0", *common)
-    assert (status, out, err) == (0, f"{alias}: deleted {alias}-v2\n", "")
+    assert (status, out, err) == (0, f"{alias}: deleted {alias}-v2\n  kept {alias}-v1: live (behind the alias)\n", "")
     status, out, err = await odm("rollback", f"{models}:PostV2", *common)
     assert status == 3 and out == "" and "no finished migration to roll back" in err
 
@@ -98,6 +100,8 @@ async def test_wrong_command_lines_exit_2(models: str, es_url: str) -> None:
     for option in ("--page-size", "--concurrency"):
         for value in ("0", "-1", "x"):
             assert (await odm("apply", f"{models}:PostV2", option, value, "--url", es_url))[0] == 2
+    status, out, err = await odm("apply", f"{models}:PostV2", "--server-side", "--transform", f"{models}:rename", "--url", es_url)
+    assert (status, out) == (2, "") and "--server-side copies each _source as it is: it cannot run --transform" in err
     status, out, err = await odm("plan", f"{models}:NoName", "--url", es_url)  # a class with no Index.name
     assert (status, out) == (2, "") and err == f"error: {models}:NoName has no Index.name: the commands work on the index a class names\n"
 
@@ -154,8 +158,11 @@ def test_ctrl_c_during_apply_says_what_to_resume_and_exits_130(tmp_path: Path, i
     with pytest.raises(urllib.error.HTTPError, match="404"):
         urllib.request.urlopen(lock)
     resumed = odm_process("resume", "sigint_models:PostNext", *transform)
-    assert resumed.returncode == 0 and "60 copied of 60" not in resumed.stdout, resumed.stderr  # from the checkpoint
-    assert resumed.stdout.startswith(f"{index_prefix}mig-posts: migrated {index_prefix}mig-posts-v1 -> "), resumed.stdout
+    assert resumed.returncode == 0, resumed.stderr  # from the checkpoint: the counts go on from it
+    assert resumed.stdout.startswith(
+        f"{index_prefix}mig-posts: migrated {index_prefix}mig-posts-v1 -> {index_prefix}mig-posts-v2: "
+        "60 copied of 60, 0 caught up, 0 invalid, 0 dropped in "
+    ), resumed.stdout
 
 
 def test_a_held_lock_exits_4_from_a_process(tmp_path: Path, index_prefix: str, es_url: str) -> None:
@@ -182,3 +189,17 @@ def test_a_held_lock_exits_4_from_a_process(tmp_path: Path, index_prefix: str, e
     assert done.stderr.strip().startswith(
         f"error: migration of '{index_prefix}mig-posts': the lock is held by elsewhere:1:abc"
     )
+
+
+async def test_apply_server_side_without_the_reindex_module_fails_and_does_nothing(
+    odm_client: AsyncElasticsearch, models: str, index_prefix: str, es_url: str, es_node: NodeInfo
+) -> None:
+    if "reindex" in es_node.modules:
+        pytest.skip("the test node has the Elasticsearch module reindex")
+    alias = index_prefix + "mig-posts"
+    common = ["--url", es_url, "--state-index", index_prefix + "odm-migrations"]
+    assert (await odm("apply", f"{models}:PostV1", *common))[0] == 0
+    status, out, err = await odm("apply", f"{models}:PostV2", "--server-side", *common)
+    assert (status, out) == (3, "")
+    assert f"error: PostV2: migration of '{alias}': server_side=True needs Elasticsearch's module reindex" in err
+    assert not await odm_client.indices.exists(index=f"{alias}-v2")

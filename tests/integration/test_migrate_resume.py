@@ -14,21 +14,22 @@ from typing import Any
 import pytest
 from elasticsearch import AsyncElasticsearch, AuthorizationException
 
-from odm import MigrationLockedError, MigrationStateError, apply, resume
+from odm import MigrationLockedError, MigrationStateError, Progress, apply, resume
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import PostV1, PostV2, rename, rename_back
 
 DOCS = 230
 
-# (phase, nth event of it): where the worker dies, and whether the old index is write-blocked then
-# and how many documents resume then writes
+# (phase, nth event of it): where the worker dies, whether the old index is write-blocked then,
+# the copy phase's first count in resume (None: resume does not copy), and how many documents the
+# catch-up writes again. The copy phase always ends at DOCS copied (one deleted and one new, or none).
 KILLS = [
-    ("create", 1, False, DOCS),  # the new index exists, nothing copied: all of it (one deleted, one new)
-    ("copy", 2, False, DOCS - 100 + 2),  # two pages of 50 copied: on from the checkpoint, then 2 changed ones
-    ("block", 1, True, 0),  # the old index is blocked, nothing caught up
-    ("catch_up", 1, True, 0),  # caught up and deletes done, not verified
-    ("verify", 1, True, 0),  # verified, state "swapping", aliases not moved
-    ("swap", 1, True, 0),  # aliases moved, settings and state not finished
+    ("create", 1, False, 50, 0),  # the new index exists, nothing copied: all of it, from 0, after the writes
+    ("copy", 2, False, 150, 2),  # two pages of 50 copied: on from the checkpoint, then 2 changed ones caught up
+    ("block", 1, True, None, 0),  # the old index is blocked, nothing caught up
+    ("catch_up", 1, True, None, 0),  # caught up and deletes done, not verified
+    ("verify", 1, True, None, 0),  # verified, state "swapping", aliases not moved
+    ("swap", 1, True, None, 0),  # aliases moved, settings and state not finished
 ]
 
 
@@ -43,10 +44,12 @@ async def blocked(client: AsyncElasticsearch, index: str) -> bool:
     return bool(settings.get("index.blocks.write") == "true")
 
 
-@pytest.mark.parametrize(("phase", "nth", "blocked_after_kill", "copied"), KILLS, ids=[kill[0] for kill in KILLS])
+@pytest.mark.parametrize(
+    ("phase", "nth", "blocked_after_kill", "first_copy_event", "caught_up"), KILLS, ids=[kill[0] for kill in KILLS]
+)
 async def test_killed_at_a_phase_then_resumed_ends_exactly_as_expected(
     odm_client: AsyncElasticsearch, index_prefix: str, es_url: str, phase: str, nth: int, blocked_after_kill: bool,
-    copied: int,
+    first_copy_event: int | None, caught_up: int,
 ) -> None:
     V1, V2 = isolated(PostV1, index_prefix), isolated(PostV2, index_prefix)
     alias, state_index = V1.index_name(), index_prefix + "odm-migrations"
@@ -72,8 +75,12 @@ async def test_killed_at_a_phase_then_resumed_ends_exactly_as_expected(
     with pytest.raises(MigrationStateError, match="run resume"):
         await apply(V2, transform=rename, state_index=state_index)  # apply does not run over it
 
-    result = await resume(V2, transform=rename, state_index=state_index)
-    assert (result.outcome, result.source, result.target, result.copied) == ("migrated", old, new, copied)
+    events: list[Progress] = []
+    result = await resume(V2, transform=rename, page_size=50, state_index=state_index, on_progress=events.append)
+    assert (result.outcome, result.source, result.target) == ("migrated", old, new)
+    assert (result.total, result.copied, result.caught_up) == (DOCS, DOCS, caught_up)
+    assert next((event.copied for event in events if event.phase == "copy"), None) == first_copy_event
+    assert str(result).startswith(f"{alias}: migrated {old} -> {new}: {DOCS} copied of {DOCS}, {caught_up} caught up, ")
     assert sorted((await odm_client.indices.get_alias(name=alias)).body) == [new]
     await odm_client.indices.refresh(index=new)
     hits = (await odm_client.search(index=new, size=1000))["hits"]["hits"]

@@ -88,7 +88,7 @@ async def test_init_creates_v1_behind_the_alias_and_reads_and_writes_go_through_
     assert await behind(odm_client, alias) == {first: {"aliases": {alias: {"is_write_index": True}}}}
     assert await indices_behind(alias) == [first]
     assert await stored_meta(odm_client, first) == {
-        "odm": {"definition_hash": definition_hash(articles), "document": f"{__name__}:Article"}
+        "odm": {"definition_hash": definition_hash(articles), "document": f"{__name__}:Article", "name": alias}
     }
 
     assert articles.index_name() == alias
@@ -231,7 +231,7 @@ async def test_init_keeps_the_meta_keys_others_set_and_records_the_hash(
     await notes.init()
     assert await stored_meta(odm_client, name) == {
         "owner": "search-team",
-        "odm": {"definition_hash": definition_hash(notes), "document": f"{__name__}:Note"},
+        "odm": {"definition_hash": definition_hash(notes), "document": f"{__name__}:Note", "name": name},
     }
 
 

@@ -72,6 +72,6 @@ def test_a_lease_past_its_expiry_is_lost() -> None:
 
 
 def test_result_texts() -> None:
-    result = MigrationResult("posts", "migrated", "posts-v1", "posts-v2", 10, 9, (Rejected("x", "bad"),), 1, (), 0, 1.25)
-    assert str(result) == "posts: migrated posts-v1 -> posts-v2: 9 copied of 10, 1 invalid, 0 dropped in 1.2 s"
+    result = MigrationResult("posts", "migrated", "posts-v1", "posts-v2", 10, 9, 3, (Rejected("x", "bad"),), 1, (), 0, 1.25)
+    assert str(result) == "posts: migrated posts-v1 -> posts-v2: 9 copied of 10, 3 caught up, 1 invalid, 0 dropped in 1.2 s"
     assert str(MigrationResult("posts", "nothing")) == "posts: nothing to do in 0.0 s"
