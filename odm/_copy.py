@@ -2,7 +2,9 @@
 
 Reading: a point in time over the source, pages by ``search_after`` on ``_shard_doc``;
 the catch-up reads, one primary shard at a time (``preference=_shards:N``), the
-documents whose ``_seq_no`` is above that shard's mark. Writing: each ``_source`` goes
+documents whose ``_seq_no`` is above that shard's mark. Every read of a ``_source`` asks
+for its vectors (:data:`SOURCE_WITH_VECTORS`): Elasticsearch 9 leaves them out by
+default, and a copy without them would lose them. Writing: each ``_source`` goes
 through the transform, is validated as the document class the way a hit is (stored
 formats accepted, unknown stored fields kept, as ``save()`` keeps them), and is written
 with :func:`odm.bulk` under the same id and routing. A document the transform or the
@@ -22,6 +24,7 @@ from pydantic_core import from_json
 
 from ._hits import reader_for
 from ._migration_state import Key
+from ._vectors import with_vectors
 from ._writes import encode_source
 from .bulk import BulkItemError, DeleteAction, IndexAction, bulk
 from .document import AsyncDocument
@@ -32,6 +35,7 @@ __all__ = [
     "PageResult",
     "Transform",
     "RawSource",
+    "SOURCE_WITH_VECTORS",
     "changed_pages",
     "key_of",
     "keys_of",
@@ -44,6 +48,9 @@ Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 D = TypeVar("D", bound=AsyncDocument)
 
 _ID_PAGE = 10_000  # ids per page when listing an index's documents
+
+#: The ``_source`` every read of a migration asks for: the whole of it, vectors included.
+SOURCE_WITH_VECTORS: Mapping[str, Any] = with_vectors(True)
 
 
 @dataclass
@@ -181,12 +188,17 @@ class Copier(Generic[D]):
         return expected
 
 
-async def primary_max_seq_nos(client: AsyncElasticsearch, index: str) -> dict[str, int]:
-    """The highest sequence number of each primary shard of ``index``, by shard number."""
+async def primary_max_seq_nos(client: AsyncElasticsearch, index: str, processed: bool = False) -> dict[str, int]:
+    """The highest sequence number of each primary shard of ``index``, by shard number.
+
+    ``processed``: instead, the shard's local checkpoint, below which every operation is
+    in Lucene (``max_seq_no`` is the highest number *issued*: a write holding it may not
+    be indexed yet, and a refresh may miss it).
+    """
     stats = await client.indices.stats(index=index, level="shards", metric="docs")
     shards = stats["indices"][index]["shards"]
     return {
-        number: int(copy["seq_no"]["max_seq_no"])
+        number: int(copy["seq_no"]["local_checkpoint" if processed else "max_seq_no"])
         for number, copies in shards.items()
         for copy in copies
         if copy["routing"]["primary"]
@@ -203,8 +215,7 @@ async def pit_pages(
 
     async def fetch(pit_id: str, after: list[Any] | None) -> Any:
         options: dict[str, Any] = {"search_after": after} if after is not None else {}
-        if not source:
-            options["source"] = False
+        options["source"] = SOURCE_WITH_VECTORS if source else False
         return await client.search(
             pit={"id": pit_id, "keep_alive": keep_alive}, sort=[{"_shard_doc": "asc"}], size=page_size,
             track_total_hits=False, **options,
@@ -239,7 +250,7 @@ async def changed_pages(
             options: dict[str, Any] = {"search_after": after} if after is not None else {}
             answer = await client.search(
                 index=index, preference=f"_shards:{shard}", query={"range": {"_seq_no": {"gt": mark}}},
-                sort=[{"_seq_no": "asc"}], size=page_size, track_total_hits=False, **options,
+                sort=[{"_seq_no": "asc"}], size=page_size, track_total_hits=False, source=SOURCE_WITH_VECTORS, **options,
             )
             hits = answer["hits"]["hits"]
             if not hits:

@@ -99,7 +99,7 @@ class MigrationState:
     migration: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
-    #: max_seq_no per primary shard of ``from_index`` when the copy started.
+    #: The local checkpoint of each primary shard of ``from_index`` when the copy started.
     marks: dict[str, int] = field(default_factory=dict)
     #: max_seq_no per primary shard of ``to_index`` just before the swap (for rollback).
     swap_marks: dict[str, int] = field(default_factory=dict)

@@ -12,13 +12,15 @@ from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, NotFoundError
 
-from ._copy import Copier, changed_pages, keys_of, pit_pages, primary_max_seq_nos
+from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_max_seq_nos
 from ._document_options import options_of
 from ._drift import live_odm_meta
+from ._mget import send_mget
 from ._migration_run import UNFINISHED, MigrationResult, Run, versions
 from ._migration_state import Key, MigrationState
 from ._rollback import rollback_from
 from ._server_copy import ReindexTask, missing_reindex_module, poll_reindex, running_reindex_into, start_reindex
+from ._vectors import stored_as_sent
 from .errors import MigrationError, MigrationFailedError, MigrationLockedError, MigrationStateError
 from .schema import Drift, definition_body, detect_drift, indices_behind, versioned_name
 
@@ -127,10 +129,11 @@ async def _copy(run: Run, state: MigrationState) -> None:
 
 async def _take_marks(run: Run, state: MigrationState) -> None:
     """Marks first, then a refresh: every write with a seq_no at or below a mark is in what the copy
-    reads (opened after this); the others are caught up."""
+    reads (opened after this); the others are caught up. A mark is its shard's local checkpoint,
+    not its max_seq_no: a write issued a lower number may not be indexed yet when the refresh runs."""
     assert state.from_index is not None
     run.invalid, run.dropped = {}, set()
-    state.marks = await primary_max_seq_nos(run.client, state.from_index)
+    state.marks = await primary_max_seq_nos(run.client, state.from_index, processed=True)
     await run.client.indices.refresh(index=state.from_index)
 
 
@@ -333,18 +336,24 @@ async def _verify(run: Run, state: MigrationState, copier: Copier[Any], missing:
         await _fail(run, state, f"{target} holds {count} documents, {expected} were expected")
     # A random sample of the source (rejected and dropped ones included: their copy must be absent).
     sample = await client.search(
-        index=source, size=_SAMPLE, track_total_hits=False,
+        index=source, size=_SAMPLE, track_total_hits=False, source=SOURCE_WITH_VECTORS,
         query={"function_score": {"random_score": {"seed": random.randrange(2**31), "field": "_seq_no"}}},
     )
     hits = sample["hits"]["hits"]
     if not hits:
         return
     docs = [{"_id": hit["_id"], **({"routing": hit["_routing"]} if "_routing" in hit else {})} for hit in hits]
-    new = (await client.mget(index=target, docs=docs))["docs"]
+    new = (await send_mget(client, index=target, docs=docs, vectors=True))["docs"]
     for before, after in zip(hits, new):
         wanted, copy = copier.expected_source(before), after.get("_source")
         # _reindex copies the source as it is; the catch-up writes through the model: either is right.
-        as_copied = copy == wanted or (state.server_side and wanted is not None and copy == before["_source"])
+        # Vectors compare as Elasticsearch stores them (a cosine one comes back a float32 step off).
+        as_copied = (wanted is None and copy is None) or (
+            copy is not None and wanted is not None and (
+                stored_as_sent(wanted, copy, copier.document)
+                or (state.server_side and stored_as_sent(before["_source"], copy, copier.document))
+            )
+        )
         if not as_copied:
             await _fail(run, state, f"the copy of document {before['_id']!r} in {target} differs from its source")
 

@@ -49,10 +49,16 @@ async def rollback_from(run: Run, state: MigrationState, previous: type[AsyncDoc
         await run.client.indices.add_block(index=current, block="write")
         run.progress("block")
         await run.client.indices.refresh(index=current)
-        if await indices_behind(run.alias, run.client) == [current]:
+        behind = await indices_behind(run.alias, run.client)
+        if behind == [current]:
             await _copy_back(run, state, previous, excluded)
             run.lease.check()
             await run.move_aliases(current, earlier)
+        elif behind != [earlier]:  # moved by hand since: neither index is the rollback's to finish
+            raise MigrationStateError(
+                run.alias, f"the alias points to {behind}, not to {current} or {earlier}: the rollback stops, "
+                f"{current} is writable again"
+            )
         run.progress("swap")
     except MigrationLockedError:
         raise

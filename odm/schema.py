@@ -330,7 +330,7 @@ class _Adoption:
         blocked = settings.get("index.blocks.write")  # restored on the original if adopt fails, kept on the copy
         aliases = (await client.indices.get_alias(index=name)).body[name]["aliases"]
         try:
-            await client.indices.put_settings(index=name, settings={"index.blocks.write": True})
+            await client.indices.add_block(index=name, block="write")  # waits for writes in flight
             await self._copy(settings)
         except BaseException as error:  # cancelled too: the original must not stay blocked
             undone = await self._undo(blocked)

@@ -749,3 +749,30 @@ async def test_plan_says_apply_refuses_a_first_version_without_its_alias(
     assert (await plan(V1, state_index=state_index)).action == "init"  # the way out works
     assert (await apply(V1, state_index=state_index)).outcome == "initialized"
     assert (await odm_client.get(index=alias, id="x"))["_source"] == {"name": "hand-made"}
+
+
+async def test_a_rollback_resumed_after_the_alias_was_moved_by_hand_stops_and_leaves_nothing_blocked(
+    odm_client: AsyncElasticsearch, classes: Any, state_index: str
+) -> None:
+    V1, V2, _ = classes
+    await seed(V1, 3)
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+
+    def on_progress(event: Progress) -> None:
+        if event.phase == "block":
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):  # the rollback stops at "rolling_back"
+        await rollback(V2, state_index=state_index, on_progress=on_progress)
+    elsewhere = f"{alias}-by-hand"
+    await odm_client.indices.create(index=elsewhere)
+    await odm_client.indices.update_aliases(actions=[
+        {"remove": {"index": f"{alias}-v2", "alias": alias}},
+        {"add": {"index": elsewhere, "alias": alias, "is_write_index": True}},
+    ])
+    with pytest.raises(MigrationStateError, match="not to"):
+        await resume(V2, state_index=state_index)
+    assert not await write_blocked(odm_client, f"{alias}-v2")  # the index it blocked is writable again
+    assert await behind(odm_client, alias) == [elsewhere]  # the hand-made move stands
+    assert len(await stored(odm_client, f"{alias}-v2")) == 3  # nothing deleted

@@ -10,8 +10,11 @@ from elasticsearch import AsyncElasticsearch
 from odm import MigrationLockedError, MigrationResult, Rejected
 from odm import _migration_state
 from odm._copy import Copier
+from odm._migration_run import Options, Run
 from odm._migration_state import Lease, MigrationState
+from odm._migration_steps import _take_marks
 from tests.integration.migrate_models import PostV2, rename, rename_dropping_drafts
+from tests.unit.fake_node import Request, fake_client
 
 NO_CLIENT = cast(AsyncElasticsearch, None)  # prepare() sends nothing
 
@@ -75,3 +78,22 @@ def test_result_texts() -> None:
     result = MigrationResult("posts", "migrated", "posts-v1", "posts-v2", 10, 9, 3, (Rejected("x", "bad"),), 1, (), 0, 1.25)
     assert str(result) == "posts: migrated posts-v1 -> posts-v2: 9 copied of 10, 3 caught up, 1 invalid, 0 dropped in 1.2 s"
     assert str(MigrationResult("posts", "nothing")) == "posts: nothing to do in 0.0 s"
+
+
+async def test_the_copy_marks_are_local_checkpoints_not_the_highest_numbers_issued() -> None:
+    """A write issued seq_no 41 may not be in Lucene when the refresh before the point in time runs:
+    a mark of 41 would leave it out of both the copy and the catch-up (``_seq_no > mark``)."""
+    async def answer(request: Request) -> tuple[int, Any]:
+        if request.path == "/old/_stats/docs":
+            return 200, {"indices": {"old": {"shards": {"0": [
+                {"routing": {"primary": True}, "seq_no": {"max_seq_no": 41, "local_checkpoint": 37}},
+                {"routing": {"primary": False}, "seq_no": {"max_seq_no": 40, "local_checkpoint": 36}},
+            ]}}}}
+        return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+
+    client, requests = fake_client(answer)
+    state = MigrationState("posts", "created", "old", "posts-v2", "m:PostV2", "me")
+    await _take_marks(Run(PostV2, client, Options()), state)
+    assert state.marks == {"0": 37}
+    assert [r.path for r in requests] == ["/old/_stats/docs", "/old/_refresh"]  # marks, then the refresh
+    await client.close()

@@ -93,8 +93,8 @@ class ScriptedNode:
         path = request.path
         if path == f"/{SOURCE}/_stats/docs":
             return 200, {"indices": {SOURCE: {"shards": {"0": [
-                {"routing": {"primary": True}, "seq_no": {"max_seq_no": 41}},
-                {"routing": {"primary": False}, "seq_no": {"max_seq_no": 40}},
+                {"routing": {"primary": True}, "seq_no": {"max_seq_no": 41, "local_checkpoint": 41}},
+                {"routing": {"primary": False}, "seq_no": {"max_seq_no": 40, "local_checkpoint": 40}},
             ]}}}}
         if path.endswith("/_refresh") or path == "/_pit":
             return 200, {"succeeded": True}
