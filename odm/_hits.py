@@ -33,6 +33,7 @@ from typing_extensions import TypedDict
 
 from ._stored_values import BASE64_BYTES
 from ._document_options import is_document_class, options_of
+from ._hit_classes import hit_classes
 from ._vectors import WHOLE_SOURCE_WITH_VECTORS
 from .errors import HitValidationError
 from .mapping import es_field_name, model_at
@@ -116,22 +117,25 @@ class InnerHitRules:
             class (a ``collapse`` with ``inner_hits``).
         partial: an ``inner_hits`` definition filters ``_source``: inner hits are read as
             partial models (the fields that came back).
+        models: the search's classes, when it has several: each collapse member is read
+            as its own (a member of another index is not a document of the hit's class).
     """
 
     same_class: frozenset[str] = frozenset()
     partial: bool = False
+    models: tuple[type[BaseModel], ...] = ()
 
 
 NO_RULES = InnerHitRules()
 
 
-def inner_hit_rules(body: Mapping[str, Any]) -> InnerHitRules:
-    """The :class:`InnerHitRules` of a search body."""
+def inner_hit_rules(body: Mapping[str, Any], models: Sequence[type[BaseModel]] = ()) -> InnerHitRules:
+    """The :class:`InnerHitRules` of a search body, of documents of ``models``."""
     collapse = body.get("collapse")
     wanted = collapse.get("inner_hits") if isinstance(collapse, Mapping) else None
     definitions = [wanted] if isinstance(wanted, Mapping) else list(wanted or ())
     same_class = frozenset(str(d["name"]) for d in definitions if isinstance(d, Mapping) and "name" in d)
-    return InnerHitRules(same_class, _filters_inner_source(body))
+    return InnerHitRules(same_class, _filters_inner_source(body), tuple(models) if len(models) > 1 else ())
 
 
 def _filters_inner_source(value: Any) -> bool:
@@ -251,10 +255,13 @@ class HitReader(Generic[D]):
             invalid: where inner hits that do not validate are reported (they are left
                 out); ``None`` raises for them.
 
+        A hit without ``_source`` (``stored_fields`` only, ``_source: false``) is read as
+        partial too: a model of defaults would be taken for the stored document.
+
         Raises:
             HitValidationError: the source does not validate, naming index, id and fields.
         """
-        if partial:
+        if partial or "_source" not in hit:
             return self._read_partial(hit, rules, invalid)
         try:
             return self._with_meta(self._one.validate_python(hit, context=FROM_ELASTICSEARCH), hit, rules, invalid)
@@ -278,8 +285,8 @@ class HitReader(Generic[D]):
         Raises:
             HitValidationError: a hit does not validate and ``invalid`` is ``None``.
         """
-        if partial:
-            return self._read_each(hits, True, rules, invalid)
+        if partial or not all("_source" in hit for hit in hits):  # read() takes a hit without one as partial
+            return self._read_each(hits, partial, rules, invalid)
         try:
             with gc_paused():
                 models = self._many.validate_python(hits, context=FROM_ELASTICSEARCH)
@@ -387,7 +394,8 @@ class HitReader(Generic[D]):
         if "_nested" not in raw:
             if name not in rules.same_class:
                 return raw  # has_child, has_parent, ...: not known to be of this class
-            document = self.read_or_report(raw, rules.partial, rules, invalid)
+            reader = reader_for(hit_classes(rules.models).model_for(raw)) if rules.models else self
+            document = reader.read_or_report(raw, rules.partial, rules, invalid)
             if document is None:
                 return None
             meta = document.__dict__.get("meta")

@@ -40,6 +40,25 @@ AggsT = TypeVar("AggsT", bound=Aggs)
 
 _PIT_PAGE_SIZE = 1000
 _POLICIES = ("raise", "skip", "collect")
+# Search parameters (params()) that filter _source, and ones that make Elasticsearch send
+# one other than the stored (rebuilt from doc values, or without its vectors).
+_SOURCE_PARAMS = ("source_includes", "_source_includes", "source_excludes", "_source_excludes")
+_REBUILT_SOURCE_PARAMS = ("force_synthetic_source", "source_exclude_vectors", "_source_exclude_vectors")
+
+
+def _collapse_with_tokens(collapse: Any) -> Any:
+    """A copy of ``collapse`` whose ``inner_hits`` also ask for concurrency tokens.
+
+    Without them Elasticsearch sends ``_seq_no: -2`` (unknown), and a member saved back
+    would be written without ``if_seq_no``, over any newer version.
+    """
+    wanted = collapse.get("inner_hits") if isinstance(collapse, Mapping) else None
+    if isinstance(wanted, Mapping):
+        return {**collapse, "inner_hits": {"seq_no_primary_term": True, **wanted}}
+    if isinstance(wanted, list):
+        definitions = [{"seq_no_primary_term": True, **d} if isinstance(d, Mapping) else d for d in wanted]
+        return {**collapse, "inner_hits": definitions}
+    return collapse
 
 
 class AsyncSearch(SearchBase[T], Generic[T]):
@@ -108,6 +127,12 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         return [d for d in self._doc_type if isinstance(d, type) and issubclass(d, BaseModel)]
 
     def _is_partial(self) -> bool:
+        """Whether hits come with less than, or other than, the stored ``_source``: a filter
+        in the body, or a ``params()`` one (a model of what came back is then partial)."""
+        if any(self._params.get(key) not in (None, True) for key in _SOURCE_PARAMS):
+            return True
+        if any(self._params.get(key) for key in _REBUILT_SOURCE_PARAMS):
+            return True
         source = self._extra.get("_source", self._source)
         if isinstance(source, Mapping) and source == {"exclude_vectors": False}:  # elasticsearch.dsl's own
             return False
@@ -148,7 +173,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     def _response_of(self, body: Mapping[str, Any]) -> Response[T]:
         """The response to this search from its decoded body (a multi search's item), read by its policy."""
         invalid = self._invalid_list()
-        hits = self._read_hits(body["hits"]["hits"], inner_hit_rules(self._body()), invalid)
+        hits = self._read_hits(body["hits"]["hits"], inner_hit_rules(self._body(), self._models()), invalid)
         return Response(self, body, hits, self._settle(invalid), self._on_invalid)
 
     # -- hits that do not validate ------------------------------------------------------
@@ -199,6 +224,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         models = self._models()
         if models:
             body.setdefault("seq_no_primary_term", True)
+            if "collapse" in body:  # collapse members are documents too: a saved one is guarded
+                body["collapse"] = _collapse_with_tokens(body["collapse"])
             if any(reads_vectors(model) for model in models):
                 body["_source"] = with_vectors(body.get("_source"))
                 if "collapse" in body:  # collapse members are documents too
@@ -227,7 +254,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         client = get_client(self._using)
         models = self._models()
         request = self._body()
-        rules, invalid = inner_hit_rules(request), self._invalid_list()
+        rules, invalid = inner_hit_rules(request, models), self._invalid_list()
         # One model and whole sources: validate straight from the response bytes.
         from_bytes = len(models) == 1 and not self._is_partial() and accepts_raw_json(client)
         with raw_json_responses() if from_bytes else contextlib.nullcontext():
@@ -270,7 +297,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         """
         client = get_client(self._using)
         models, partial, request = self._models(), self._is_partial(), self._body()
-        rules = inner_hit_rules(request)
+        rules = inner_hit_rules(request, models)
         self._odm_invalid = collected = []
         async for raw in async_scan(client, query=request, index=self._index_param(), **self._params):
             invalid = self._invalid_list()

@@ -127,19 +127,20 @@ def test_a_collapse_s_inner_hits_ask_for_vectors_without_becoming_partial() -> N
     # Elasticsearch ignores {"exclude_vectors": false} alone on inner hits: includes ["*"] too.
     whole = {"includes": ["*"], "exclude_vectors": False}
     body = Item.search().collapse("name", inner_hits={"name": "same", "size": 2})._body()
-    assert body["collapse"] == {"field": "name", "inner_hits": {"name": "same", "size": 2, "_source": whole}}
+    tokens = {"seq_no_primary_term": True}  # members are documents: a saved one is guarded (test_read_sources.py)
+    assert body["collapse"] == {"field": "name", "inner_hits": {**tokens, "name": "same", "size": 2, "_source": whole}}
     assert inner_hit_rules(body) == InnerHitRules(frozenset({"same"}), partial=False)
 
     several: Any = [{"name": "a"}, {"name": "b", "_source": ["name"]}, {"name": "c", "_source": False}]  # dsl types one dict
     body = Item.search().collapse("name", inner_hits=several)._body()
     assert body["collapse"]["inner_hits"] == [
-        {"name": "a", "_source": whole},
-        {"name": "b", "_source": {"includes": ["name"], "exclude_vectors": False}},
-        {"name": "c", "_source": False},  # the user's own choice
+        {**tokens, "name": "a", "_source": whole},
+        {**tokens, "name": "b", "_source": {"includes": ["name"], "exclude_vectors": False}},
+        {**tokens, "name": "c", "_source": False},  # the user's own choice
     ]
     assert inner_hit_rules(body).partial  # b and c filter the source: partial models, save() refuses them
     assert several[0] == {"name": "a"}  # the search's own definitions are left as they were
-    assert Plain.search().collapse("name", inner_hits={"name": "same"})._body()["collapse"]["inner_hits"] == {"name": "same"}
+    assert Plain.search().collapse("name", inner_hits={"name": "same"})._body()["collapse"]["inner_hits"] == {**tokens, "name": "same"}
 
 
 def test_elasticsearch_dsls_own_source_call_is_not_a_partial_source() -> None:
