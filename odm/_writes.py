@@ -349,12 +349,26 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
     except ValidationError as errors:
         raise DocumentValidationError(index, doc_id, errors) from errors
     values = {key: valid.__dict__[key] for key in fields}
-    partial = valid.model_dump(mode="json", by_alias=True, include=set(fields), context=TO_ELASTICSEARCH)
+    partial = _partial_doc(valid, fields)
     try:
         to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
     except PydanticSerializationError as error:
         raise DocumentValidationError(index, doc_id, " ".join(str(error).split())) from error
     return values, partial
+
+
+def _partial_doc(document: BaseModel, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``doc`` of a partial update: ``fields`` of the validated ``document``, as JSON values.
+
+    An object given as a dict is partial: only its keys are sent, and Elasticsearch merges
+    them into the stored object, whose other sub-fields keep their stored values (never the
+    model's defaults). An object given as a model instance is the whole value.
+    """
+    given = {key for key, value in fields.items() if isinstance(value, Mapping) and isinstance(document.__dict__.get(key), BaseModel)}
+    doc = document.model_dump(mode="json", by_alias=True, include=set(fields) - given, context=TO_ELASTICSEARCH)
+    if given:
+        doc |= document.model_dump(mode="json", by_alias=True, include=given, exclude_unset=True, context=TO_ELASTICSEARCH)
+    return doc
 
 
 def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> dict[str, Any]:
@@ -375,9 +389,7 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
         raise DocumentValidationError(index, doc_id, errors) from errors
     except HitValidationError as error:
         raise DocumentValidationError(index, doc_id, error.errors) from error
-    partial = cls.model_construct(**values).model_dump(
-        mode="json", by_alias=True, include=set(fields), context=TO_ELASTICSEARCH
-    )
+    partial = _partial_doc(cls.model_construct(**values), fields)
     try:
         to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
     except PydanticSerializationError as error:

@@ -9,7 +9,7 @@ from typing import Annotated
 import elasticsearch
 import pytest
 from elasticsearch import AsyncElasticsearch
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from odm import (
     AsyncDocument,
@@ -19,6 +19,7 @@ from odm import (
     InvalidIdError,
     Keyword,
     MappingConflictError,
+    UpdateAction,
     VersionConflictError,
     definition_hash,
 )
@@ -280,3 +281,41 @@ async def test_update_and_delete_by_id_send_one_request_each_and_validate_first(
         await posts.delete_by_id("b1")
     with pytest.raises(InvalidIdError):
         await posts.delete_by_id("..")
+
+
+class Settings(BaseModel):
+    theme: str = "light"
+    size: int = 12
+
+
+class Profile(AsyncDocument):
+    name: Annotated[str, Keyword()]
+    settings: Settings = Settings()
+
+    class Index:
+        name = "profiles"
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+async def test_an_object_given_as_a_dict_updates_only_its_keys_and_a_model_instance_the_whole_object(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    Bound = isolated(Profile, index_prefix)
+    await Bound.init()
+    index = Bound.index_name()
+    doc = Bound(name="ann", settings=Settings(theme="dark", size=16), meta={"id": "p1"})
+    await doc.save(refresh=True)
+
+    await doc.update(settings={"size": 20})  # theme is not given: it keeps "dark", never the default
+    assert (await odm_client.get(index=index, id="p1"))["_source"]["settings"] == {"theme": "dark", "size": 20}
+    assert doc.settings == Settings(theme="dark", size=20)  # the merged value, read back
+
+    await Bound.update_by_id("p1", settings={"theme": "blue"})
+    assert (await odm_client.get(index=index, id="p1"))["_source"]["settings"] == {"theme": "blue", "size": 20}
+
+    await Bound.bulk([UpdateAction("p1", {"settings": {"size": 8}})], refresh=True)
+    assert (await odm_client.get(index=index, id="p1"))["_source"]["settings"] == {"theme": "blue", "size": 8}
+
+    loaded = await Bound.get("p1")
+    await loaded.update(settings=Settings(size=10))  # a model instance: the whole object, defaults included
+    assert (await odm_client.get(index=index, id="p1"))["_source"]["settings"] == {"theme": "light", "size": 10}
