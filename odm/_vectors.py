@@ -30,6 +30,7 @@ __all__ = [
     "WHOLE_SOURCE_WITH_VECTORS",
     "collapse_with_vectors",
     "reads_vectors",
+    "same_json",
     "stored_as_sent",
     "with_vectors",
 ]
@@ -117,9 +118,30 @@ def stored_as_sent(sent: Any, stored: Any, model: type[BaseModel]) -> bool:
     return _same(sent, stored, mapping)
 
 
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two decoded JSON values are the same JSON: ``true``, ``1`` and ``1.0`` differ.
+
+    Python finds ``True == 1 == 1.0``, but a stored ``1`` is not a ``true`` that was sent
+    (in an unparsed object, a ``flattened`` field or an untyped ``dict``, each is read back
+    as itself).
+    """
+    return a == b and _same_types(a, b)
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Given ``a == b``: whether every value in them has the same JSON type."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return all(_same_types(x, y) for x, y in zip(a, b))
+    return True
+
+
 def _same(sent: Any, stored: Any, spec: Mapping[str, Any]) -> bool:
     """``sent`` and ``stored`` at a field of mapping ``spec`` (the whole mapping at the top)."""
-    if sent == stored:
+    if same_json(sent, stored):
         return True
     kind = spec.get("type")
     if kind in VECTOR_TYPES:
@@ -153,8 +175,8 @@ def _same_vector(sent: Any, stored: Any, kind: str, spec: Mapping[str, Any]) -> 
     if kind == "sparse_vector":
         sent_weights, stored_weights = _feature_bits(sent), _feature_bits(stored)
         return sent_weights is not None and sent_weights == stored_weights
-    if spec.get("element_type", "float") != "float":  # byte and bit vectors are integers, stored as sent
-        return False
+    if spec.get("element_type", "float") != "float":  # byte and bit vectors are integers: compared as numbers
+        return bool(sent == stored)
     if kind == "rank_vectors":
         return (
             isinstance(sent, list) and isinstance(stored, list) and len(sent) == len(stored)

@@ -26,7 +26,7 @@ from ._hits import reader_for
 from ._names import check_id
 from ._stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
 from ._sentinel import NOT_GIVEN, NotGiven
-from ._vectors import stored_as_sent
+from ._vectors import same_json, stored_as_sent
 from .errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
 from .mapping import es_field_name
 from .meta import Meta
@@ -306,9 +306,10 @@ def same_source(sent: bytes, stored: Any, model: type[BaseModel] | None = None) 
     its own document: the same content means the write succeeded. Elasticsearch keeps
     ``_source`` as sent, except vectors, which Elasticsearch 9 rebuilds from what it
     indexed: with ``model``, they are compared as those values (``_vectors.stored_as_sent``).
+    Anything else compares as JSON (``same_json``: a stored ``1`` is not a ``true`` sent).
     """
     decoded = from_json(sent)
-    return bool(decoded == stored) or (model is not None and stored_as_sent(decoded, stored, model))
+    return same_json(decoded, stored) or (model is not None and stored_as_sent(decoded, stored, model))
 
 
 def _refusal(document: BaseModel, index: str | None, doc_id: str | None, error: Exception) -> DocumentValidationError:

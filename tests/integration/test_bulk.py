@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm import (
+    AsyncDocument,
     BulkError,
     BulkItemError,
     CreateAction,
     DeleteAction,
+    DocumentExistsError,
     DocumentValidationError,
     IndexAction,
     InvalidIdError,
+    Keyword,
+    Object,
     UpdateAction,
 )
 from odm.testing.isolation import isolated
@@ -151,3 +155,30 @@ async def test_an_async_stream_is_written_in_chunks(odm_client: AsyncElasticsear
     assert result.ok and len(result.succeeded) == 1_250
     assert seen == [*range(100, 1_300, 100), 1_250, 1_250]
     assert await count(odm_client, posts.index_name()) == 1_250
+
+
+class Setting(AsyncDocument):
+    name: Annotated[str, Keyword()]
+    value: Annotated[dict[str, Any], Object(enabled=False)] = {}  # kept as sent, never parsed
+
+    class Index:
+        name = "settings"
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [(True, 1), (False, 0), (1.0, 1), ([1, True], [1, 1])])
+async def test_a_create_meeting_a_document_equal_only_as_python_values_is_a_conflict(
+    odm_client: AsyncElasticsearch, index_prefix: str, ours: Any, theirs: Any
+) -> None:
+    """Python finds ``True == 1 == 1.0``; the stored JSON ``1`` is not the ``true`` a create sent,
+    so the create was not written: a conflict, never a confirmed success (found in review R3)."""
+    settings = isolated(Setting, index_prefix)
+    await settings.init()
+    stored = {"name": "a", "value": {"v": theirs}}
+    await odm_client.index(index=settings.index_name(), id="a", document=stored, refresh=True)
+    result = await settings.bulk([CreateAction(settings(name="a", value={"v": ours}, meta={"id": "a"}))])
+    assert not result.succeeded
+    [conflict] = result.failed
+    assert isinstance(conflict.error, BulkItemError) and conflict.error.status == 409
+    with pytest.raises(DocumentExistsError):
+        await settings(name="a", value={"v": ours}, meta={"id": "a"}).save(op_type="create")
+    assert (await odm_client.get(index=settings.index_name(), id="a"))["_source"] == stored

@@ -204,6 +204,9 @@ def next_f32(value: float, steps: int = 1) -> float:
         ({"cosine": [0.5, 2.0]}, {"cosine": [0.5]}, False),
         ({"codes": [1, 2]}, {"codes": [1, 2]}, True),
         ({"codes": [1, 2]}, {"codes": [1, 3]}, False),
+        ({"codes": [1.0, 2.0]}, {"codes": [1, 2]}, True),  # a byte vector's values are numbers
+        ({"name": "a", "other": True}, {"name": "a", "other": 1}, False),  # equal in Python, not as JSON
+        ({"name": "a", "other": [1.0]}, {"name": "a", "other": [1]}, False),
         ({"weights": {"a": 0.123456789}}, {"weights": {"a": 0.123291016}}, True),  # the bits Lucene keeps
         ({"weights": {"a": 0.123456789}}, {"weights": {"a": 0.124}}, False),  # the next kept value up: 0.1235
         ({"weights": {"a": 0.5}}, {"weights": {"b": 0.5}}, False),
