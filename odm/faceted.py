@@ -288,7 +288,11 @@ def _is_bucket_key(path: str) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def _terms_keys_of(doc_types: tuple[Any, ...], path: str) -> type[Aggs] | None:
-    """An ``Aggs`` class reading a terms aggregation on ``path`` of the documents, if the field is known."""
+    """An ``Aggs`` class reading a terms aggregation on ``path`` of the documents, if the field is known.
+
+    ``None`` (the keys as Elasticsearch sends them) for a field typed keys would not be
+    faithful to: a text field, or a keyword field of numbers (``"10"`` and ``"10.0"``).
+    """
     for doc_type in doc_types:
         field: Any = doc_type
         try:
@@ -297,5 +301,8 @@ def _terms_keys_of(doc_types: tuple[Any, ...], path: str) -> type[Aggs] | None:
         except AttributeError:
             continue
         if isinstance(field, FieldExpr):
-            return type(f"{doc_type.__name__}TermsFacet", (Aggs,), {"terms": Terms(field)})
+            try:
+                return type(f"{doc_type.__name__}TermsFacet", (Aggs,), {"terms": Terms(field)})
+            except ArgumentError:
+                return None
     return None

@@ -20,7 +20,7 @@ from typing_extensions import TypeVar
 from ..errors import ArgumentError
 from ..expressions import FieldExpr
 from ._declared import RESULT_CONFIG, Aggregation, Aggs, NoAggs, Source, Sources
-from ._fields import AnyField, NumericField, path_of, value_type_of, values_path_of
+from ._fields import AnyField, NumericField, key_type_of, path_of, values_path_of
 from ._results import (
     Bucket,
     CompositeResult,
@@ -112,7 +112,7 @@ class Terms(_BucketAggregation["TermsResult[K, S]"], Generic[K, S]):
 
     def __init__(self, field: FieldExpr[K] | str, *, aggs: type[S] | None = None, **params: Any) -> None:
         super().__init__(aggs, {"field": values_path_of(field, "Terms"), **params})
-        self.key_type = value_type_of(field)
+        self.key_type = key_type_of(field, "Terms")
 
     def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
         bucket = self.bucket_model(owner, KeyedBucket, {"key": (self.key_type, Field()), "doc_count": (int, Field()), "key_as_string": _KEY_AS_STRING})
@@ -308,7 +308,7 @@ class TermsSource(_Source[K], Generic[K]):
         if params.get("missing_bucket"):
             raise ArgumentError("TermsSource(missing_bucket=True) is not supported: its keys would be None")
         super().__init__(values_path_of(field, "TermsSource"), params)
-        self.key_type = value_type_of(field)
+        self.key_type = key_type_of(field, "TermsSource")
 
 
 class HistogramSource(_Source[float]):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from odm import AggregationResultError, AsyncDocument, AsyncSearch, Double, Keyword
+from odm import AggregationResultError, ArgumentError, AsyncDocument, AsyncFacetedSearch, AsyncSearch, Double, Keyword, TermsFacet
 from odm.aggs import (
     Aggs,
     Avg,
@@ -285,13 +285,18 @@ class Priced(AsyncDocument):
 
 
 class RawPrices(Aggs):
-    raw = Terms(Priced.price.raw)
+    raw = Terms("price.raw")  # a plain path: the keys as Elasticsearch sends them
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (docs/aggregations.md, Limits): a sub-field's keys are typed by the parent field")
-async def test_terms_keys_of_a_keyword_sub_field_are_its_strings(odm_client: AsyncElasticsearch, index_prefix: str) -> None:
-    """The keyword sub-field of a double indexes the text sent: ``10`` and ``10.0`` are two
-    keys. Read as ``float`` (the parent's type) both become ``10.0``: two buckets with one key."""
+def test_terms_on_a_keyword_sub_field_of_numbers_is_refused_never_read_as_numbers() -> None:
+    """Read as ``float`` (the parent's type), ``"10"`` and ``"10.0"`` would be two buckets with one key."""
+    with pytest.raises(ArgumentError, match=r"Terms\(Priced\.price\.raw\): price\.raw is a keyword field of float values"):
+        Terms(Priced.price.raw)
+    with pytest.raises(ArgumentError, match="TermsSource"):
+        TermsSource(Priced.price.raw)
+
+
+async def test_terms_keys_of_a_keyword_sub_field_by_path_are_its_strings(odm_client: AsyncElasticsearch, index_prefix: str) -> None:
     priced = isolated(Priced, index_prefix)
     await priced.init()
     await priced(price=10.0).save()
@@ -299,3 +304,19 @@ async def test_terms_keys_of_a_keyword_sub_field_are_its_strings(odm_client: Asy
     found = (await priced.search().aggregate(RawPrices).execute()).aggs(RawPrices)
     keys: list[Any] = [b.key for b in found.raw.buckets]
     assert sorted(keys) == ["10", "10.0"]
+
+
+async def test_a_terms_facet_on_a_keyword_sub_field_of_numbers_gives_the_keys_as_sent(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    priced = isolated(Priced, index_prefix)
+    await priced.init()
+    await priced(price=10.0).save()
+    await odm_client.index(index=priced.index_name(), document={"price": 10}, refresh=True)  # another program
+
+    class PriceSearch(AsyncFacetedSearch[Priced]):
+        doc_types = [priced]
+        facets = {"raw": TermsFacet(field="price.raw")}
+
+    values = (await PriceSearch().execute()).facets["raw"]
+    assert sorted(v.value for v in values) == ["10", "10.0"] and [v.count for v in values] == [1, 1]
