@@ -290,6 +290,8 @@ class _Source(Source[R]):
     key_type: Any
 
     def __init__(self, field: AnyField, params: dict[str, Any]) -> None:
+        if params.get("missing_bucket"):  # the key of documents without a value would be None
+            raise ArgumentError(f"{type(self).__name__}(missing_bucket=True) is not supported: its keys would be None")
         self.params = {"field": path_of(field), **params}
 
     def request(self) -> Agg[Any]:
@@ -305,8 +307,6 @@ class TermsSource(_Source[K], Generic[K]):
     kind = "terms"
 
     def __init__(self, field: FieldExpr[K] | str, **params: Any) -> None:
-        if params.get("missing_bucket"):
-            raise ArgumentError("TermsSource(missing_bucket=True) is not supported: its keys would be None")
         super().__init__(values_path_of(field, "TermsSource"), params)
         self.key_type = key_type_of(field, "TermsSource")
 

@@ -170,6 +170,10 @@ def test_a_declaration_refuses_annotations_and_reserved_names() -> None:
         Terms(Item.color, aggs=Item)  # type: ignore[type-var]
     with pytest.raises(ArgumentError, match="missing_bucket"):
         TermsSource(Item.color, missing_bucket=True)
+    with pytest.raises(ArgumentError, match=r"HistogramSource\(missing_bucket=True\)"):
+        HistogramSource(Item.price, interval=10, missing_bucket=True)
+    with pytest.raises(ArgumentError, match=r"DateHistogramSource\(missing_bucket=True\)"):
+        DateHistogramSource(Item.created_at, calendar_interval="month", missing_bucket=True)
     with pytest.raises(ArgumentError, match="named filters"):
         Filters([Item.stock == 0])  # type: ignore[arg-type]
 
