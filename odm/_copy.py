@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from elasticsearch import AsyncElasticsearch
 from pydantic_core import from_json
@@ -40,7 +40,7 @@ __all__ = [
     "key_of",
     "keys_of",
     "pit_pages",
-    "primary_max_seq_nos",
+    "primary_seq_nos",
 ]
 
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -188,20 +188,20 @@ class Copier(Generic[D]):
         return expected
 
 
-async def primary_max_seq_nos(client: AsyncElasticsearch, index: str, processed: bool = False) -> dict[str, int]:
-    """The highest sequence number of each primary shard of ``index``, by shard number.
+async def primary_seq_nos(
+    client: AsyncElasticsearch, index: str, which: Literal["local_checkpoint", "max_seq_no"]
+) -> dict[str, int]:
+    """A sequence number of each primary shard of ``index``, by shard number.
 
-    ``processed``: instead, the shard's local checkpoint, below which every operation is
-    in Lucene (``max_seq_no`` is the highest number *issued*: a write holding it may not
-    be indexed yet, and a refresh may miss it).
+    ``"local_checkpoint"``: every operation at or below it is in Lucene, so a refresh
+    makes it visible (the copy's marks). ``"max_seq_no"``: the highest number *issued*; a
+    write holding it may not be indexed yet (a bound on what was written before, as the
+    rollback's marks at the swap are).
     """
     stats = await client.indices.stats(index=index, level="shards", metric="docs")
     shards = stats["indices"][index]["shards"]
     return {
-        number: int(copy["seq_no"]["local_checkpoint" if processed else "max_seq_no"])
-        for number, copies in shards.items()
-        for copy in copies
-        if copy["routing"]["primary"]
+        number: int(copy["seq_no"][which]) for number, copies in shards.items() for copy in copies if copy["routing"]["primary"]
     }
 
 

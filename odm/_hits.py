@@ -34,7 +34,7 @@ from typing_extensions import TypedDict
 from ._stored_values import BASE64_BYTES
 from ._document_options import is_document_class, options_of
 from ._hit_classes import hit_classes
-from ._vectors import WHOLE_SOURCE_WITH_VECTORS
+from ._vectors import is_whole_source
 from .errors import HitValidationError
 from .mapping import es_field_name, model_at
 from .meta import FROM_ELASTICSEARCH, InnerHit, Meta, hit_keys, meta_from_hit
@@ -144,7 +144,7 @@ def _filters_inner_source(value: Any) -> bool:
         for key, item in value.items():
             if key == "inner_hits":
                 definitions = [item] if isinstance(item, Mapping) else item if isinstance(item, list) else []
-                if any(isinstance(d, Mapping) and _filters_source(d.get("_source", True)) for d in definitions):
+                if any(isinstance(d, Mapping) and not is_whole_source(d.get("_source", True)) for d in definitions):
                     return True
             if _filters_inner_source(item):
                 return True
@@ -152,10 +152,6 @@ def _filters_inner_source(value: Any) -> bool:
         return any(_filters_inner_source(item) for item in value)
     return False
 
-
-def _filters_source(source: Any) -> bool:
-    # The whole source, also when odm asked for it with its vectors (_vectors.py).
-    return source is not True and source != WHOLE_SOURCE_WITH_VECTORS
 
 
 D = TypeVar("D", bound=BaseModel)

@@ -12,7 +12,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, NotFoundError
 
-from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_max_seq_nos
+from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
 from ._document_options import options_of
 from ._drift import live_odm_meta
 from ._mget import send_mget
@@ -133,7 +133,7 @@ async def _take_marks(run: Run, state: MigrationState) -> None:
     not its max_seq_no: a write issued a lower number may not be indexed yet when the refresh runs."""
     assert state.from_index is not None
     run.invalid, run.dropped = {}, set()
-    state.marks = await primary_max_seq_nos(run.client, state.from_index, processed=True)
+    state.marks = await primary_seq_nos(run.client, state.from_index, "local_checkpoint")
     await run.client.indices.refresh(index=state.from_index)
 
 
@@ -250,7 +250,7 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
         if run.invalid and not run.options.accept_invalid:
             await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
         await _verify(run, state, copier, missing, expected)
-        state.swap_marks = await primary_max_seq_nos(client, target)
+        state.swap_marks = await primary_seq_nos(client, target, "max_seq_no")
         await run.save(state, "swapping")
         run.progress("verify", state)
     except MigrationLockedError:

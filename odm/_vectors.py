@@ -28,7 +28,8 @@ from .mapping import mapping_for
 __all__ = [
     "VECTOR_TYPES",
     "WHOLE_SOURCE_WITH_VECTORS",
-    "collapse_with_vectors",
+    "inner_hits_with_vectors",
+    "is_whole_source",
     "reads_vectors",
     "same_json",
     "stored_as_sent",
@@ -41,6 +42,13 @@ VECTOR_TYPES = frozenset({"dense_vector", "sparse_vector", "rank_vectors"})
 #: An inner-hits ``_source`` asking for the whole source with its vectors: on inner hits,
 #: Elasticsearch ignores ``exclude_vectors`` unless ``includes`` is given.
 WHOLE_SOURCE_WITH_VECTORS: Mapping[str, Any] = {"includes": ["*"], "exclude_vectors": False}
+
+
+def is_whole_source(source: Any) -> bool:
+    """Whether a request's ``_source`` value returns every stored field: none given,
+    ``True``, or the forms odm and elasticsearch.dsl send to ask for the vectors too."""
+    return source is None or source is True or source == {"exclude_vectors": False} or source == WHOLE_SOURCE_WITH_VECTORS
+
 
 _answers: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()
 
@@ -77,24 +85,10 @@ def with_vectors(source: Any) -> Any:
     return source
 
 
-def collapse_with_vectors(collapse: Any) -> Any:
-    """A copy of a search's ``collapse`` whose ``inner_hits`` also ask for vectors.
-
-    Collapse members are documents of the searched class, and one saved back must keep
-    its vectors. A definition's ``_source`` is extended as :func:`with_vectors` does, with
-    ``includes: ["*"]`` where it names none (:data:`WHOLE_SOURCE_WITH_VECTORS`).
-    """
-    if not isinstance(collapse, Mapping) or "inner_hits" not in collapse:
-        return collapse
-    wanted = collapse["inner_hits"]
-    if isinstance(wanted, Mapping):
-        return {**collapse, "inner_hits": _inner_with_vectors(wanted)}
-    if isinstance(wanted, list):
-        return {**collapse, "inner_hits": [_inner_with_vectors(d) if isinstance(d, Mapping) else d for d in wanted]}
-    return collapse
-
-
-def _inner_with_vectors(definition: Mapping[str, Any]) -> dict[str, Any]:
+def inner_hits_with_vectors(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``inner_hits`` definition that also asks for vectors: its ``_source`` extended as
+    :func:`with_vectors` does, with ``includes: ["*"]`` where it names none (there,
+    Elasticsearch ignores ``exclude_vectors`` alone: :data:`WHOLE_SOURCE_WITH_VECTORS`)."""
     source = definition.get("_source")
     if source is None or source is True:
         return {**definition, "_source": dict(WHOLE_SOURCE_WITH_VECTORS)}

@@ -23,7 +23,7 @@ from ._hit_classes import hit_classes
 from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, invalid_list, reader_for, settle
 from ._names import check_index_pattern
 from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
-from ._vectors import collapse_with_vectors, reads_vectors, with_vectors
+from ._vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from .aggs import Aggs
 from .aggs._pages import add_aggregations, composite_of, with_after
 from .connections import UsingType, get_client
@@ -46,18 +46,23 @@ _SOURCE_PARAMS = ("source_includes", "_source_includes", "source_excludes", "_so
 _REBUILT_SOURCE_PARAMS = ("force_synthetic_source", "source_exclude_vectors", "_source_exclude_vectors")
 
 
-def _collapse_with_tokens(collapse: Any) -> Any:
-    """A copy of ``collapse`` whose ``inner_hits`` also ask for concurrency tokens.
+def _collapse_members_as_documents(collapse: Any, vectors: bool) -> Any:
+    """A copy of ``collapse`` whose ``inner_hits`` ask for what a loaded document needs.
 
-    Without them Elasticsearch sends ``_seq_no: -2`` (unknown), and a member saved back
-    would be written without ``if_seq_no``, over any newer version.
+    Collapse members are documents of the searched class, and one may be saved back: its
+    concurrency tokens (without them Elasticsearch sends ``_seq_no: -2``, and the save
+    would overwrite any newer version) and, when the class ``reads_vectors``, its vectors.
     """
+
+    def ask(definition: Any) -> Any:
+        if not isinstance(definition, Mapping):
+            return definition
+        asked = {"seq_no_primary_term": True, **definition}
+        return inner_hits_with_vectors(asked) if vectors else asked
+
     wanted = collapse.get("inner_hits") if isinstance(collapse, Mapping) else None
-    if isinstance(wanted, Mapping):
-        return {**collapse, "inner_hits": {"seq_no_primary_term": True, **wanted}}
-    if isinstance(wanted, list):
-        definitions = [{"seq_no_primary_term": True, **d} if isinstance(d, Mapping) else d for d in wanted]
-        return {**collapse, "inner_hits": definitions}
+    if isinstance(wanted, (Mapping, list)):
+        return {**collapse, "inner_hits": [ask(d) for d in wanted] if isinstance(wanted, list) else ask(wanted)}
     return collapse
 
 
@@ -133,10 +138,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
             return True
         if any(self._params.get(key) for key in _REBUILT_SOURCE_PARAMS):
             return True
-        source = self._extra.get("_source", self._source)
-        if isinstance(source, Mapping) and source == {"exclude_vectors": False}:  # elasticsearch.dsl's own
-            return False
-        return source is not None and source is not True
+        return not is_whole_source(self._extra.get("_source", self._source))
 
     def _read_hits(
         self,
@@ -224,12 +226,11 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         models = self._models()
         if models:
             body.setdefault("seq_no_primary_term", True)
-            if "collapse" in body:  # collapse members are documents too: a saved one is guarded
-                body["collapse"] = _collapse_with_tokens(body["collapse"])
-            if any(reads_vectors(model) for model in models):
+            vectors = any(reads_vectors(model) for model in models)
+            if vectors:
                 body["_source"] = with_vectors(body.get("_source"))
-                if "collapse" in body:  # collapse members are documents too
-                    body["collapse"] = collapse_with_vectors(body["collapse"])
+            if "collapse" in body:  # collapse members are documents too
+                body["collapse"] = _collapse_members_as_documents(body["collapse"], vectors)
         return body
 
     def _index_param(self) -> list[str] | None:

@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 
 from .._document_options import is_document_class
 from .._hits import InvalidHit, reader_for
-from .._vectors import reads_vectors, with_vectors
+from .._vectors import is_whole_source, reads_vectors, with_vectors
 from ..errors import ArgumentError, HitValidationError
 from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
 from ..expressions import FieldExpr
@@ -222,9 +222,8 @@ class TopHits(Aggregation[list[M]], Generic[M]):
         return A("top_hits", **self.params)
 
     def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
-        source = self.params.get("_source")
         reader = reader_for(self.model)
-        partial = source is not None and source is not True
+        partial = not is_whole_source(self.params.get("_source"))
         label = f"{self.model.__name__} (top hits {self.name!r})"
 
         def read(hits: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
