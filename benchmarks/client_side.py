@@ -28,9 +28,9 @@ from benchmarks._data import (
 )
 from benchmarks._timing import Table, machine, time_sync
 from odm import IndexAction
-from odm._bulk_actions import Defaults, encode
-from odm._hits import reader_for
-from odm._writes import Revalidate
+from odm.bulk._actions import Defaults, encode
+from odm._core.hits import reader_for
+from odm._core.writes import Revalidate
 
 _client_json = JsonSerializer()
 
@@ -75,7 +75,7 @@ def gc_table(count: int, repetitions: int) -> Table:
     table = Table(f"garbage collector, {count:,} hits", count, "hit", "odm, collector paused (shipped)")
 
     def unpaused() -> None:
-        with mock.patch("odm._hits.gc_paused", contextlib.nullcontext):
+        with mock.patch("odm._core.hits.gc_paused", contextlib.nullcontext):
             _odm_from_bytes(body)
 
     def paused_then_collected() -> None:

@@ -7,8 +7,9 @@ elasticsearch.dsl's own, re-exported here so one import serves a whole module.
 
 from elasticsearch.dsl import A, Q, char_filter, token_filter, tokenizer
 
-from ._mapping_diff import MappingDiff
-from ._stored_values import InnerDoc
+from ._core.hits import InvalidHit
+from ._core.mapping_diff import MappingDiff
+from ._core.stored_values import InnerDoc
 from .analysis import (
     AnalyzeCharFilterStage,
     AnalyzeDetail,
@@ -66,8 +67,8 @@ from .errors import (
     MigrationFailedError,
     MigrationLockedError,
     MigrationStateError,
-    NoIndexError,
     NodeUnavailableError,
+    NoIndexError,
     OdmError,
     OptionalDependencyError,
     SearchStateError,
@@ -76,17 +77,6 @@ from .errors import (
     VersionedIndexError,
 )
 from .expressions import FieldExpr
-from .faceted import (
-    AsyncFacetedSearch,
-    DateHistogramFacet,
-    FacetedResponse,
-    Facets,
-    FacetValue,
-    HistogramFacet,
-    NestedFacet,
-    RangeFacet,
-    TermsFacet,
-)
 from .fields import (
     Binary,
     Boolean,
@@ -108,12 +98,9 @@ from .fields import (
 )
 from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate, AsyncMapping
 from .mapping import field_for, mapping_for
-from ._hits import InvalidHit
 from .meta import InnerHit, InnerHits, Meta, NestedIdentity
 from .migrate import MigrationResult, Plan, Progress, PruneResult, Rejected, apply, plan, prune, resume, rollback
-from .multisearch import AsyncMultiSearch
-from .response import Hits, Response, Total
-from .schema import (
+from .schema._versioned import (
     Change,
     Drift,
     Outcome,
@@ -125,7 +112,20 @@ from .schema import (
     version_of,
     versioned_name,
 )
-from .search import AsyncSearch
+from .search._faceted import (
+    AsyncFacetedSearch,
+    DateHistogramFacet,
+    FacetedResponse,
+    Facets,
+    FacetValue,
+    HistogramFacet,
+    NestedFacet,
+    RangeFacet,
+    TermsFacet,
+)
+from .search._multisearch import AsyncMultiSearch
+from .search._response import Hits, Response, Total
+from .search._search import AsyncSearch
 from .update_by_query import (
     AsyncUpdateByQuery,
     UpdateByQueryFailure,

@@ -16,7 +16,7 @@ from typing import Any, cast
 from elasticsearch.dsl import analysis as dsl_analysis
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._names import check_index_name
+from ._core.names import check_index_name
 from .connections import UsingType, get_client
 from .errors import ArgumentError
 

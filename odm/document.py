@@ -1,7 +1,7 @@
 """``AsyncDocument``: a pydantic model bound to an index, with async CRUD and search.
 
 The top floor of odm: it imports the index, search, bulk and update-by-query modules,
-and none of them imports it (they ask ``_document_options`` about document classes).
+and none of them imports it (they ask ``_core.document_options`` about document classes).
 Writes go through ``_writes`` (one encoder for save, update and bulk) and reads through
 ``_hits``; this module only decides which request to send and maps Elasticsearch's
 answers to documents or to odm's errors.
@@ -28,14 +28,13 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import CoreSchema
 from typing_extensions import Self, Unpack
 
-from ._stored_values import as_stored
-from ._document_options import DocumentOptions, IncompleteDocument
-from ._hits import reader_for
-from ._mget import send_mget
-from ._names import check_id, check_index_name
-from ._sentinel import NOT_GIVEN, NotGiven, given
-from ._vectors import reads_vectors, with_vectors
-from ._writes import (
+from ._core.document_options import DocumentOptions, IncompleteDocument
+from ._core.hits import reader_for
+from ._core.names import check_id, check_index_name
+from ._core.sentinel import NOT_GIVEN, NotGiven, given
+from ._core.stored_values import as_stored
+from ._core.vectors import reads_vectors, with_vectors
+from ._core.writes import (
     Script,
     apply_values,
     concurrency_tokens,
@@ -70,8 +69,9 @@ from .errors import (
 from .expressions import install_field_expressions
 from .index import AsyncComposableIndexTemplate, AsyncIndex, template_for
 from .meta import Meta, blank_meta, from_elasticsearch, meta_from_code
-from .schema import init_document
-from .search import AsyncSearch
+from .schema._versioned import init_document
+from .search._mget import send_mget
+from .search._search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
 
 if TYPE_CHECKING:

@@ -17,10 +17,10 @@ from elasticsearch.dsl import field as dsl_field
 from elasticsearch.dsl import query
 from elasticsearch.dsl.document_base import InstrumentedField
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import PydanticSerializationError
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticSerializationError
 
-from ._document_options import options_of
+from ._core.document_options import options_of
 from .errors import FieldQueryError
 from .mapping import es_field_name
 

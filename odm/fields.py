@@ -18,7 +18,7 @@ from elasticsearch.dsl import field
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 
-from ._stored_values import vector_schema
+from ._core.stored_values import vector_schema
 from .errors import MappingError
 
 __all__ = [

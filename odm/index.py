@@ -25,14 +25,14 @@ from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
-from ._document_options import is_document_class, options_of
-from ._mapping_diff import Defaults, MappingDiff, diff_mappings
-from ._names import check_alias_name, check_index_name, check_index_pattern
-from ._settings_diff import diff_settings
+from ._core.document_options import is_document_class, options_of
+from ._core.mapping_diff import Defaults, MappingDiff, diff_mappings
+from ._core.names import check_alias_name, check_index_name, check_index_pattern
+from ._core.settings_diff import diff_settings
 from .connections import UsingType, get_client
 from .errors import AliasNotFoundError, ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
 from .mapping import mapping_for
-from .search import AsyncSearch
+from .search._search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
 
 __all__ = ["AsyncComposableIndexTemplate", "AsyncIndex", "AsyncIndexTemplate", "AsyncMapping"]

@@ -25,7 +25,7 @@ from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import AnyUrl, BaseModel
 from pydantic.fields import FieldInfo
 
-from ._stored_values import InnerDoc
+from ._core.stored_values import InnerDoc
 from .errors import MappingError
 from .meta import Meta
 

@@ -7,9 +7,9 @@ old index stays writable,
 blocks writes on the old index for a short final pass that copies what changed
 meanwhile (by sequence number) and deletes what was deleted, verifies counts and a
 sample, and moves the aliases in one atomic call. State and lock live in Elasticsearch
-(:mod:`odm._migration_state`), so an interrupted migration is resumed from any host.
-This module is the public face; the steps are in :mod:`odm._migration_steps` and
-:mod:`odm._rollback`, the frame they share in :mod:`odm._migration_run`.
+(:mod:`odm.migrations._state`), so an interrupted migration is resumed from any host.
+This module is the public face; the steps are in :mod:`odm.migrations._steps` and
+:mod:`odm.migrations._rollback`, the frame they share in :mod:`odm.migrations._run`.
 ``docs/migrations.md`` walks through it.
 """
 
@@ -19,16 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import _migration_steps, _rollback
-from ._copy import Transform
-from ._document_options import options_of
-from ._drift import live_odm_meta
-from ._migration_run import UNFINISHED, MigrationResult, Options, Progress, Run, versions
-from ._migration_state import STATE_INDEX, Rejected, StateStore
+from ._core.document_options import options_of
 from .connections import UsingType, get_client
 from .document import AsyncDocument
 from .errors import ArgumentError, MigrationStateError
-from .schema import Drift, detect_drift, indices_behind, version_of, versioned_name
+from .migrations import _rollback, _steps
+from .migrations._copy import Transform
+from .migrations._run import UNFINISHED, MigrationResult, Options, Progress, Run, versions
+from .migrations._state import STATE_INDEX, Rejected, StateStore
+from .schema._drift import live_odm_meta
+from .schema._versioned import Drift, detect_drift, indices_behind, version_of, versioned_name
 
 __all__ = ["MigrationResult", "Plan", "Progress", "PruneResult", "Rejected", "apply", "plan", "prune", "resume", "rollback"]
 
@@ -153,7 +153,7 @@ async def apply(
         state_index=state_index,
     )
     run = Run(document, using, options)
-    return await run.locked(lambda: _migration_steps.apply(run))
+    return await run.locked(lambda: _steps.apply(run))
 
 
 async def resume(
@@ -195,7 +195,7 @@ async def resume(
         lease_seconds=lease_seconds, wait=wait, force=force, state_index=state_index,
     )
     run = Run(document, using, options)
-    return await run.locked(lambda: _migration_steps.resume(run))
+    return await run.locked(lambda: _steps.resume(run))
 
 
 async def rollback(

@@ -16,8 +16,8 @@ from elasticsearch.dsl.update_by_query_base import UpdateByQueryBase
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from typing_extensions import TypeVar
 
-from ._document_options import is_document_class, options_of
-from ._names import check_index_pattern
+from ._core.document_options import is_document_class, options_of
+from ._core.names import check_index_pattern
 from .connections import UsingType, get_client
 from .errors import NoIndexError
 

@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema, from_json
 from typing_extensions import Self
 
-from .._hits import InvalidHit, gc_paused
+from .._core.hits import InvalidHit, gc_paused
 from ..errors import AggregationResultError, ArgumentError, HitValidationError
 
 __all__ = [

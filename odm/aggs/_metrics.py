@@ -24,12 +24,12 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from .._document_options import is_document_class
-from .._hits import InvalidHit, reader_for
-from .._vectors import is_whole_source, reads_vectors, with_vectors
+from .._core.document_options import is_document_class
+from .._core.hits import InvalidHit, reader_for
+from .._core.vectors import is_whole_source, reads_vectors, with_vectors
 from ..errors import ArgumentError, HitValidationError
-from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
 from ..expressions import FieldExpr
+from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
 from ._fields import AnyField, NumericField, value_type_of, values_path_of
 from ._results import ExtendedStatsResult, StatsResult
 

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from elasticsearch import AsyncElasticsearch
 
-from .._document_options import options_of
+from .._core.document_options import options_of
 from ..document import AsyncDocument
 
 __all__ = [

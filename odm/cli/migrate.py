@@ -15,11 +15,22 @@ from typing import Any, TextIO
 from elasticsearch import ApiError, ConnectionError, TransportError
 
 from .. import migrate
-from .._migration_run import UNFINISHED
-from .._migration_state import STATE_INDEX, StateStore
 from ..document import AsyncDocument
 from ..errors import MigrationFailedError, MigrationLockedError, OdmError
-from ._common import FAILED, LOCK_HELD, OK, USAGE, Stop, add_connection_options, client_from, document_class, document_classes, progress_bar
+from ..migrations._run import UNFINISHED
+from ..migrations._state import STATE_INDEX, StateStore
+from ._common import (
+    FAILED,
+    LOCK_HELD,
+    OK,
+    USAGE,
+    Stop,
+    add_connection_options,
+    client_from,
+    document_class,
+    document_classes,
+    progress_bar,
+)
 
 __all__ = ["add_parser"]
 

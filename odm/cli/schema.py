@@ -19,7 +19,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 
 from ..document import AsyncDocument
 from ..errors import OdmError
-from ..schema import Drift, adopt, detect_drift, indices_behind
+from ..schema._versioned import Drift, adopt, detect_drift, indices_behind
 from ._common import DRIFT, FAILED, OK, Stop, add_connection_options, client_from, document_classes
 
 __all__ = ["add_parser", "run_adopt", "run_check", "run_status"]

@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .._document_options import is_document_class, options_of
+from .._core.document_options import is_document_class, options_of
 from ..errors import ArgumentError, CursorError
-from ..search import AsyncSearch
+from ..search._search import AsyncSearch
 
 __all__ = ["Page", "paginate"]
 

@@ -21,7 +21,7 @@ from fastapi import Query
 from ..document import AsyncDocument
 from ..errors import ArgumentError
 from ..expressions import FieldExpr
-from ..search import AsyncSearch
+from ..search._search import AsyncSearch
 
 __all__ = ["SearchParams", "search_params"]
 

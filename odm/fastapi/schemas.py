@@ -29,9 +29,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchema
 from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema
 
-from .._document_options import is_document_class, options_of
-from .._names import check_id
-from .._stored_values import as_stored
+from .._core.document_options import is_document_class, options_of
+from .._core.names import check_id
+from .._core.stored_values import as_stored
 from ..document import AsyncDocument
 from ..errors import ArgumentError, DocumentStateError, DocumentValidationError
 

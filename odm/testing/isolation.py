@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, TypeVar
 
-from .._document_options import options_of
+from .._core.document_options import options_of
 from ..document import AsyncDocument
 
 __all__ = ["isolated"]

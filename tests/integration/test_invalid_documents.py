@@ -26,7 +26,7 @@ from odm import (
     Keyword,
     TermsFacet,
 )
-from odm._hits import InvalidPolicy
+from odm._core.hits import InvalidPolicy
 from odm.aggs import Aggs, Composite, HistogramSource, Range, Sources, Terms, TopHits
 from odm.testing.isolation import isolated
 

@@ -28,7 +28,7 @@ from odm import (
     resume,
     rollback,
 )
-from odm._migration_state import MigrationState, StateStore
+from odm.migrations._state import MigrationState, StateStore
 from odm.testing.faults import FaultProxy, RejectBulkItems
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import (

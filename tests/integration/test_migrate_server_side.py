@@ -13,9 +13,9 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm import ArgumentError, MigrationError, MigrationFailedError, apply
-from odm._migration_run import Options, Run
-from odm._migration_state import MigrationState
-from odm._migration_steps import _validate_target
+from odm.migrations._run import Options, Run
+from odm.migrations._state import MigrationState
+from odm.migrations._steps import _validate_target
 from odm.testing import NodeInfo
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import PostV2, PostV3, rename

@@ -31,8 +31,8 @@ from odm import (
     UpdateAction,
     bulk,
 )
-from odm._bulk_actions import Defaults, encode
-from odm._bulk_run import DEFAULTS, BulkRun
+from odm.bulk._actions import Defaults, encode
+from odm.bulk._run import DEFAULTS, BulkRun
 from tests.models.blog import Author, Post
 from tests.unit.fake_node import Request, fake_client
 

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from odm import AsyncDocument, DocumentExistsError, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
-from odm._document_options import options_of
+from odm._core.document_options import options_of
 from odm.testing.isolation import isolated
 from tests.models.blog import Post
 from tests.unit.fake_node import Request, fake_client

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from odm._drift import Change, classify, hash_definition, live_hash, odm_meta, outcome_of, unchecked_params
+from odm.schema._drift import Change, classify, hash_definition, live_hash, odm_meta, outcome_of, unchecked_params
 
 
 def body(properties: dict[str, Any], settings: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:

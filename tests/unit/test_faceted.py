@@ -22,8 +22,8 @@ from odm import (
     RangeFacet,
     TermsFacet,
 )
-from odm._hits import InvalidPolicy
-from odm.faceted import _Reading, _values_of
+from odm._core.hits import InvalidPolicy
+from odm.search._faceted import _Reading, _values_of
 from tests.models.aggs_shop import Item, Kind
 from tests.models.blog import Post
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from odm import AsyncSearch, HitValidationError
-from odm._hits import reader_for
+from odm._core.hits import reader_for
 from tests.models.blog import Post
 
 SOURCE = {"title": "Hello", "created_at": "2026-11-24T12:00:00", "views": 3, "tags": ["a"]}

@@ -1,7 +1,7 @@
 """A search response validated straight from its bytes reads exactly as from dicts.
 
 ``execute()`` takes this path for one model and whole sources, through the client's
-JSON serializer (odm/_raw_json.py); the server is a scripted node behind a real client.
+JSON serializer (odm/_core/raw_json.py); the server is a scripted node behind a real client.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from elasticsearch import NotFoundError
 
 from odm import AsyncDocument, AsyncSearch, HitValidationError
-from odm._hits import gc_paused, reader_for
-from odm._raw_json import RawJson, _PassThroughJson, accepts_raw_json, raw_json_responses
+from odm._core.hits import gc_paused, reader_for
+from odm._core.raw_json import RawJson, _PassThroughJson, accepts_raw_json, raw_json_responses
 from tests.models.blog import Post
 from tests.unit.fake_node import Request, fake_client
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import pytest
 
 from odm import AsyncDocument, AsyncIndex, AsyncSearch, AsyncUpdateByQuery, InvalidIndexNameError, Keyword
-from odm._mapping_diff import diff_mappings
-from odm._settings_diff import diff_settings
+from odm._core.mapping_diff import diff_mappings
+from odm._core.settings_diff import diff_settings
 from odm.index import _alias_actions
 from odm.index import AsyncMapping
 

@@ -9,7 +9,7 @@ import pytest
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 
 from odm import ArgumentError, DocumentNotFoundError, HitValidationError, InnerHit, InnerHits, NestedIdentity
-from odm._hits import NO_RULES, InnerHitRules, inner_hit_rules, reader_for
+from odm._core.hits import NO_RULES, InnerHitRules, inner_hit_rules, reader_for
 from odm.mapping import model_at
 from odm.meta import meta_from_hit
 from tests.models.blog import Author, Comment, Post

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from odm._mapping_diff import diff_mappings
-from odm._settings_diff import diff_settings
+from odm._core.mapping_diff import diff_mappings
+from odm._core.settings_diff import diff_settings
 
 
 def test_identical_mappings_need_nothing() -> None:

@@ -8,11 +8,11 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm import MigrationLockedError, MigrationResult, Rejected
-from odm import _migration_state
-from odm._copy import Copier
-from odm._migration_run import Options, Run
-from odm._migration_state import Lease, MigrationState
-from odm._migration_steps import _take_marks
+from odm.migrations import _state as _migration_state
+from odm.migrations._copy import Copier
+from odm.migrations._run import Options, Run
+from odm.migrations._state import Lease, MigrationState
+from odm.migrations._steps import _take_marks
 from tests.integration.migrate_models import PostV2, rename, rename_dropping_drafts
 from tests.unit.fake_node import Request, fake_client
 

@@ -10,7 +10,7 @@ from elasticsearch import ApiError, BadRequestError, NotFoundError
 from elasticsearch.dsl import AsyncSearch as DslAsyncSearch
 
 from odm import AsyncMultiSearch, AsyncSearch, InvalidIndexNameError
-from odm.multisearch import _error_of
+from odm.search._multisearch import _error_of
 from tests.models.blog import Post
 
 NOWHERE = "no-such-connection"  # any attempt to send raises KeyError: nothing was sent

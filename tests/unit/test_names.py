@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from odm import InvalidIdError, InvalidIndexNameError
-from odm._names import check_alias_name, check_id, check_index_name, check_index_pattern
+from odm._core.names import check_alias_name, check_id, check_index_name, check_index_pattern
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "x" * 513, "é" * 257])

@@ -10,11 +10,11 @@ import orjson
 import pytest
 
 from odm import MigrationFailedError
-from odm import _server_copy
-from odm._migration_run import Options, Run
-from odm._migration_state import MigrationState
-from odm._migration_steps import _server_copy as server_copy_step
-from odm._server_copy import ReindexTask, missing_reindex_module, reindex_task, running_reindex_into, start_reindex, task_of
+from odm.migrations import _server_copy
+from odm.migrations._run import Options, Run
+from odm.migrations._state import MigrationState
+from odm.migrations._steps import _server_copy as server_copy_step
+from odm.migrations._server_copy import ReindexTask, missing_reindex_module, reindex_task, running_reindex_into, start_reindex, task_of
 from tests.integration.migrate_models import PostV2
 from tests.unit.fake_node import Request, fake_client
 

@@ -10,9 +10,9 @@ import pytest
 from pydantic import BaseModel
 
 from odm import AsyncDocument, AsyncSearch, CreateAction, DenseVector, Keyword, SparseVector
-from odm._hits import InnerHitRules, inner_hit_rules
-from odm._vectors import _same, reads_vectors, with_vectors
-from odm._writes import revalidates, same_source
+from odm._core.hits import InnerHitRules, inner_hit_rules
+from odm._core.vectors import _same, reads_vectors, with_vectors
+from odm._core.writes import revalidates, same_source
 from tests.unit.fake_node import Request, fake_client
 
 # Any: mypy sees the fields as list[float]; numpy arrays are taken at run time (docs/documents.md)

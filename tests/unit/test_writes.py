@@ -1,4 +1,4 @@
-"""The one write path (odm._writes): which mistakes each way of checking a document catches."""
+"""The one write path (odm._core.writes): which mistakes each way of checking a document catches."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from pydantic import AfterValidator, Field, computed_field
 
 from odm import AsyncDocument, DocumentStateError, DocumentValidationError, Keyword
-from odm._bulk_actions import Defaults, IndexAction, encode
-from odm._sentinel import NOT_GIVEN
-from odm._writes import Revalidate, concurrency_tokens, encode_source, revalidates
+from odm.bulk._actions import Defaults, IndexAction, encode
+from odm._core.sentinel import NOT_GIVEN
+from odm._core.writes import Revalidate, concurrency_tokens, encode_source, revalidates
 from odm.meta import Meta
 
 WHEN = datetime(2026, 11, 29, 12, 0, 0)

@@ -19,22 +19,22 @@ async def contract() -> None:
     reveal_type(same)  # R: tests.models.blog.Post
     reveal_type(await Post.get_or_none("p1"))  # R: tests.models.blog.Post | None
     s = Post.search().query("match", title="hello")
-    reveal_type(s)  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(s)  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     async for hit in s:
         reveal_type(hit)  # R: tests.models.blog.Post
         reveal_type(hit.meta.score)  # R: float | None
     response = await s.execute()
-    reveal_type(response)  # R: odm.response.Response[tests.models.blog.Post]
+    reveal_type(response)  # R: odm.search._response.Response[tests.models.blog.Post]
     reveal_type(response.hits[0])  # R: tests.models.blog.Post
     reveal_type(response.hits.total.value)  # R: int
     s2 = Post.search().filter(Post.views > 10).sort(-Post.views)
-    reveal_type(s2)  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(s2)  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type(await Post.search().query("match", title="hello").count())  # R: int
-    reveal_type(Post.search(index="posts-read"))  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(Post.search(index="posts-read"))  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type(await Post.mget(["p1", "nope"]))  # R: list[tests.models.blog.Post | None]
     reveal_type(await same.update(views=99, refresh=True))  # R: str
     await same.delete(refresh=True)
-    reveal_type(AsyncSearch().query("match", title="python"))  # R: odm.search.AsyncSearch[elasticsearch.dsl.response.hit.Hit]
+    reveal_type(AsyncSearch().query("match", title="python"))  # R: odm.search._search.AsyncSearch[elasticsearch.dsl.response.hit.Hit]
     untyped: Response[Hit] = await AsyncSearch().execute()
     reveal_type(untyped.hits[0])  # R: elasticsearch.dsl.response.hit.Hit
 

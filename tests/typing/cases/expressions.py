@@ -79,7 +79,7 @@ def usage_sites_take_expressions() -> None:
     s = s.sort(-Post.views, +Post.title.raw, Post.created_at).source([Post.title, Post.author.name])
     s = s.highlight(Post.body).collapse(Post.author.name.raw)
     s.aggs.bucket("tags", A("terms", field=Post.tags))
-    reveal_type(s)  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(s)  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type(-Post.views)  # R: str
 
 

@@ -25,23 +25,23 @@ async def inner_hits() -> None:
 
 async def invalid_hits() -> None:
     s = Post.search().on_invalid("collect")
-    reveal_type(s)  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(s)  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     response = await s.execute()
-    reveal_type(response.invalid_hits)  # R: list[odm._hits.InvalidHit]
+    reveal_type(response.invalid_hits)  # R: list[odm._core.hits.InvalidHit]
     first: InvalidHit = response.invalid_hits[0]
     reveal_type(first.id)  # R: str | None
     reveal_type(first.source)  # R: dict[str, Any] | None
-    reveal_type(s.invalid_hits)  # R: list[odm._hits.InvalidHit]
+    reveal_type(s.invalid_hits)  # R: list[odm._core.hits.InvalidHit]
     Post.search().on_invalid("ignore")  # E: Argument 1 to "on_invalid" of "AsyncSearch" has incompatible type "Literal['ignore']"; expected "Literal['raise', 'skip', 'collect']"  [arg-type]
 
 
 async def search_after() -> None:
     response = await Post.search().sort("created_at").execute()
     following = response.search_after()
-    reveal_type(following)  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(following)  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type((await following.execute()).hits[0])  # R: tests.models.blog.Post
     untyped = await AsyncSearch(index="posts").sort("x").execute()
-    reveal_type(untyped.search_after())  # R: odm.search.AsyncSearch[elasticsearch.dsl.response.hit.Hit]
+    reveal_type(untyped.search_after())  # R: odm.search._search.AsyncSearch[elasticsearch.dsl.response.hit.Hit]
 
 
 async def mget_missing() -> None:

@@ -11,12 +11,12 @@ async def index() -> None:
     registered: type[Post] = blog.document(Post)
     reveal_type(blog.settings(number_of_shards=1))  # R: odm.index.AsyncIndex[tests.models.blog.Post]
     reveal_type(blog.clone("blog-v2"))  # R: odm.index.AsyncIndex[tests.models.blog.Post]
-    reveal_type(blog.search())  # R: odm.search.AsyncSearch[tests.models.blog.Post]
-    reveal_type(blog.search().query("match", title="x"))  # R: odm.search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(blog.search())  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
+    reveal_type(blog.search().query("match", title="x"))  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type(blog.updateByQuery())  # R: odm.update_by_query.AsyncUpdateByQuery[tests.models.blog.Post]
     reveal_type(await blog.exists())  # R: bool
     reveal_type(await blog.refresh())  # R: elastic_transport._response.ObjectApiResponse[Any]
-    reveal_type(AsyncIndex("blog").search())  # R: odm.search.AsyncSearch[Any]
+    reveal_type(AsyncIndex("blog").search())  # R: odm.search._search.AsyncSearch[Any]
     reveal_type(blog.as_composable_template("blog", "blog-*", priority=1))  # R: odm.index.AsyncComposableIndexTemplate
     reveal_type(blog.as_template("blog", "blog-*"))  # R: odm.index.AsyncIndexTemplate
     await blog.save()
@@ -40,7 +40,7 @@ async def mappings() -> None:
     reveal_type(model)  # R: odm.index.AsyncMapping
     live = await AsyncMapping.from_es("posts")
     reveal_type(live)  # R: odm.index.AsyncMapping
-    reveal_type(model.diff(live))  # R: odm._mapping_diff.MappingDiff
+    reveal_type(model.diff(live))  # R: odm._core.mapping_diff.MappingDiff
     reveal_type(model.diff({"properties": {}}).conflicts)  # R: list[str]
     await model.save("posts")
 

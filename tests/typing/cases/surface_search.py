@@ -18,18 +18,18 @@ from tests.models.blog import Comment, Post
 
 async def multi_search() -> None:
     typed = AsyncMultiSearch[Post]().add(Post.search()).add(Post.search().filter("term", tags="x"))
-    reveal_type(typed)  # R: odm.multisearch.AsyncMultiSearch[tests.models.blog.Post]
+    reveal_type(typed)  # R: odm.search._multisearch.AsyncMultiSearch[tests.models.blog.Post]
     responses = await typed.execute()
-    reveal_type(responses)  # R: list[odm.response.Response[tests.models.blog.Post]]
+    reveal_type(responses)  # R: list[odm.search._response.Response[tests.models.blog.Post]]
     reveal_type(responses[0].hits[0])  # R: tests.models.blog.Post
     reported = await typed.execute(raise_on_error=False)
-    reveal_type(reported)  # R: list[odm.response.Response[tests.models.blog.Post] | elasticsearch.exceptions.ApiError]
+    reveal_type(reported)  # R: list[odm.search._response.Response[tests.models.blog.Post] | elasticsearch.exceptions.ApiError]
     for item in reported:
         if not isinstance(item, ApiError):
-            reveal_type(item)  # R: odm.response.Response[tests.models.blog.Post]
+            reveal_type(item)  # R: odm.search._response.Response[tests.models.blog.Post]
 
     mixed = AsyncMultiSearch[Post]().add(Post.search()).add(AsyncSearch(doc_type=Comment))
-    reveal_type(mixed)  # R: odm.multisearch.AsyncMultiSearch[tests.models.blog.Post | tests.models.blog.Comment]
+    reveal_type(mixed)  # R: odm.search._multisearch.AsyncMultiSearch[tests.models.blog.Post | tests.models.blog.Comment]
 
     untyped = AsyncMultiSearch(index="blogs")  # the seed page: untyped searches, attribute-dict hits
     untyped = untyped.add(AsyncSearch().filter("term", tags="python"))
@@ -69,9 +69,9 @@ class Untyped(AsyncFacetedSearch):  # as in elasticsearch-dsl: any documents, hi
 
 async def faceted_search() -> None:
     response = await PostSearch("python", filters={"tags": ["a", "b"]}, sort=["-views"])[0:5].execute()
-    reveal_type(response)  # R: odm.faceted.FacetedResponse[tests.models.blog.Post]
+    reveal_type(response)  # R: odm.search._faceted.FacetedResponse[tests.models.blog.Post]
     reveal_type(response.hits[0])  # R: tests.models.blog.Post
-    reveal_type(response.facets.tags)  # R: list[tuple[Any, int, bool, fallback=odm.faceted.FacetValue]]
+    reveal_type(response.facets.tags)  # R: list[tuple[Any, int, bool, fallback=odm.search._faceted.FacetValue]]
     value, count, selected = response.facets["month"][0]
     reveal_type(count)  # R: int
     reveal_type(selected)  # R: bool

@@ -15,21 +15,21 @@ the bytes are validated again and the validated document is what is stored.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from ._hits import reader_for
-from ._names import check_id
-from ._stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
-from ._sentinel import NOT_GIVEN, NotGiven
-from ._vectors import same_json, stored_as_sent
-from .errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
-from .mapping import es_field_name
-from .meta import Meta
+from ..errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
+from ..mapping import es_field_name
+from ..meta import Meta
+from .hits import reader_for
+from .names import check_id
+from .sentinel import NOT_GIVEN, NotGiven
+from .stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
+from .vectors import same_json, stored_as_sent
 
 __all__ = [
     "UPDATE_RETRIES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .errors import InvalidIdError, InvalidIndexNameError
+from ..errors import InvalidIdError, InvalidIndexNameError
 
 __all__ = ["check_alias_name", "check_id", "check_index_name", "check_index_pattern"]
 

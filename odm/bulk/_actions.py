@@ -15,11 +15,11 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 from typing_extensions import TypeAlias, TypeVar
 
-from ._document_options import is_document, options_of
-from ._hits import reader_for
-from ._names import check_id, check_index_name
-from ._sentinel import NOT_GIVEN, NotGiven
-from ._writes import (
+from .._core.document_options import is_document, options_of
+from .._core.hits import reader_for
+from .._core.names import check_id, check_index_name
+from .._core.sentinel import NOT_GIVEN, NotGiven
+from .._core.writes import (
     Revalidate,
     apply_values,
     concurrency_tokens,
@@ -34,10 +34,10 @@ from ._writes import (
     validate_fields,
     validate_update,
 )
-from .errors import BulkInputError, DocumentStateError, NoIndexError
+from ..errors import BulkInputError, DocumentStateError, NoIndexError
 
 if TYPE_CHECKING:
-    from .document import AsyncDocument
+    from ..document import AsyncDocument
 
 __all__ = [
     "BulkAction",

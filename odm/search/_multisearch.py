@@ -20,11 +20,11 @@ from elasticsearch.dsl.search_base import MultiSearchBase
 from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from typing_extensions import Self, TypeVar
 
-from ._names import check_index_pattern
-from .connections import UsingType, get_client
-from .errors import ArgumentError
-from .response import Response
-from .search import AsyncSearch
+from .._core.names import check_index_pattern
+from ..connections import UsingType, get_client
+from ..errors import ArgumentError
+from ._response import Response
+from ._search import AsyncSearch
 
 __all__ = ["AsyncMultiSearch"]
 

@@ -12,17 +12,17 @@ from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, NotFoundError
 
+from .._core.document_options import options_of
+from .._core.vectors import stored_as_sent
+from ..errors import MigrationError, MigrationFailedError, MigrationLockedError, MigrationStateError
+from ..schema._drift import live_odm_meta
+from ..schema._versioned import Drift, definition_body, detect_drift, indices_behind, versioned_name
+from ..search._mget import send_mget
 from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
-from ._document_options import options_of
-from ._drift import live_odm_meta
-from ._mget import send_mget
-from ._migration_run import UNFINISHED, MigrationResult, Run, versions
-from ._migration_state import Key, MigrationState
 from ._rollback import rollback_from
+from ._run import UNFINISHED, MigrationResult, Run, versions
 from ._server_copy import ReindexTask, missing_reindex_module, poll_reindex, running_reindex_into, start_reindex
-from ._vectors import stored_as_sent
-from .errors import MigrationError, MigrationFailedError, MigrationLockedError, MigrationStateError
-from .schema import Drift, definition_body, detect_drift, indices_behind, versioned_name
+from ._state import Key, MigrationState
 
 __all__ = ["apply", "resume"]
 

@@ -11,19 +11,18 @@ whole chunks that hit a connection error, with exponential backoff; and returns 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
-
 from typing import TYPE_CHECKING
 
 from typing_extensions import TypeVar, Unpack
 
-from ._bulk_actions import BulkAction, CreateAction, DeleteAction, IndexAction, UpdateAction
-from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
-from ._bulk_run import DEFAULTS, BulkInput, BulkOptions, BulkRun
-from .connections import UsingType, get_client
-from .errors import BulkError, BulkItemError
+from ..connections import UsingType, get_client
+from ..errors import BulkError, BulkItemError
+from ._actions import BulkAction, CreateAction, DeleteAction, IndexAction, UpdateAction
+from ._result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
+from ._run import DEFAULTS, BulkInput, BulkOptions, BulkRun
 
 if TYPE_CHECKING:
-    from .document import AsyncDocument
+    from ..document import AsyncDocument
 
 __all__ = [
     "BulkAction",

@@ -1,6 +1,6 @@
 """How a live index differs from the definition a document class wants, change by change.
 
-Pure: it sorts the differences :mod:`odm._mapping_diff` and :mod:`odm._settings_diff`
+Pure: it sorts the differences :mod:`odm._core.mapping_diff` and :mod:`odm._core.settings_diff`
 find into what ``init()`` applies in place and what needs a new index (a migration),
 each with a one-line reason, and hashes definitions. ``odm.schema`` reads the live
 index and calls it.
@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._mapping_diff import Defaults, FieldConflict, MappingDiff, diff_mappings, same_value
-from ._settings_diff import SettingDifference, setting_differences
+from .._core.mapping_diff import Defaults, FieldConflict, MappingDiff, diff_mappings, same_value
+from .._core.settings_diff import SettingDifference, setting_differences
 
 __all__ = [
     "ODM_META_KEY",

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from elasticsearch.dsl.response import AggResponse
 from elasticsearch.dsl.utils import AttrDict
 
-from ._hits import InvalidHit, InvalidPolicy, invalid_list, settle
-from .aggs import Aggs
-from .errors import SearchStateError
-from .meta import Total, total_of
+from .._core.hits import InvalidHit, InvalidPolicy, invalid_list, settle
+from ..aggs import Aggs
+from ..errors import SearchStateError
+from ..meta import Total, total_of
 
 if TYPE_CHECKING:
     from elasticsearch.dsl.search_base import SearchBase
 
-    from .search import AsyncSearch
+    from ._search import AsyncSearch
 
 __all__ = ["Hits", "Response", "Total"]
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._document_options import is_document_class, options_of
-from .errors import MappingError
-from .mapping import mapping_for
+from ..errors import MappingError
+from ..mapping import mapping_for
+from .document_options import is_document_class, options_of
 
 __all__ = [
     "VECTOR_TYPES",

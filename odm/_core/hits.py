@@ -31,13 +31,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic_core import ErrorDetails, from_json
 from typing_extensions import TypedDict
 
-from ._stored_values import BASE64_BYTES
-from ._document_options import is_document_class, options_of
-from ._hit_classes import hit_classes
-from ._vectors import is_whole_source
-from .errors import HitValidationError
-from .mapping import es_field_name, model_at
-from .meta import FROM_ELASTICSEARCH, InnerHit, Meta, hit_keys, meta_from_hit
+from ..errors import HitValidationError
+from ..mapping import es_field_name, model_at
+from ..meta import FROM_ELASTICSEARCH, InnerHit, Meta, hit_keys, meta_from_hit
+from .document_options import is_document_class, options_of
+from .hit_classes import hit_classes
+from .stored_values import BASE64_BYTES
+from .vectors import is_whole_source
 
 __all__ = [
     "NO_RULES",

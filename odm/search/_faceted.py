@@ -26,14 +26,14 @@ from elasticsearch.dsl.faceted_search_base import (
 from elasticsearch.dsl.query import Query
 from typing_extensions import TypeVar
 
-from ._document_options import is_document_class, options_of
-from .aggs import Aggs, Terms
-from .expressions import FieldExpr
-from ._hits import InvalidPolicy
-from .connections import UsingType
-from .errors import AggregationResultError, ArgumentError, FacetKeyError
-from .response import Response
-from .search import AsyncSearch
+from .._core.document_options import is_document_class, options_of
+from .._core.hits import InvalidPolicy
+from ..aggs import Aggs, Terms
+from ..connections import UsingType
+from ..errors import AggregationResultError, ArgumentError, FacetKeyError
+from ..expressions import FieldExpr
+from ._response import Response
+from ._search import AsyncSearch
 
 __all__ = [
     "AsyncFacetedSearch",

@@ -16,11 +16,11 @@ from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
 from typing_extensions import TypeGuard
 
-from .errors import MappingError
-from .mapping import es_field_name, mapping_for
+from ..errors import MappingError
+from ..mapping import es_field_name, mapping_for
 
 if TYPE_CHECKING:
-    from .connections import UsingType
+    from ..connections import UsingType
 
 __all__ = ["DocumentOptions", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
-from ._bulk_actions import BulkAction, document_of
-from .errors import BulkError, BulkItemError
+from ..errors import BulkError, BulkItemError
+from ._actions import BulkAction, document_of
 
 if TYPE_CHECKING:
-    from .document import AsyncDocument
+    from ..document import AsyncDocument
 
 __all__ = ["BulkError", "BulkFailure", "BulkItemError", "BulkNotAttempted", "BulkResult", "BulkSuccess"]
 

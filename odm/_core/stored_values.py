@@ -30,7 +30,6 @@ import datetime
 import struct
 from typing import Any
 
-
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, PydanticCustomError
 from pydantic_core import core_schema as cs

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 
+from ..document import AsyncDocument
+from ..errors import MigrationFailedError, MigrationLockedError, MigrationStateError
+from ..schema._versioned import indices_behind
 from ._copy import RawSource, changed_pages, keys_of
-from ._migration_run import MigrationResult, Run
-from ._migration_state import Key, MigrationState, Rejected
-from .document import AsyncDocument
-from .errors import MigrationFailedError, MigrationLockedError, MigrationStateError
-from .schema import indices_behind
+from ._run import MigrationResult, Run
+from ._state import Key, MigrationState, Rejected
 
 __all__ = ["rollback", "rollback_from"]
 
@@ -83,7 +83,7 @@ async def _copy_back(
 ) -> None:
     """Write the changed documents and the deletes into the earlier index; any failure raises before the swap.
 
-    Without ``previous`` the documents go through :class:`~odm._copy.RawSource`, which
+    Without ``previous`` the documents go through :class:`~odm.migrations._copy.RawSource`, which
     declares no field: their ``_source`` is written as it was (after the transform), by the
     same bulk path (and retries) as a copy through a model.
     """

@@ -16,9 +16,9 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ._document_options import is_document_class, options_of
-from .errors import HitClassError
-from .mapping import es_field_name
+from ..errors import HitClassError
+from ..mapping import es_field_name
+from .document_options import is_document_class, options_of
 
 __all__ = ["HitClasses", "hit_classes"]
 

@@ -19,19 +19,28 @@ from elasticsearch.helpers import async_scan
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
-from ._hit_classes import hit_classes
-from ._hits import NO_RULES, InnerHitRules, InvalidHit, InvalidPolicy, inner_hit_rules, invalid_list, reader_for, settle
-from ._names import check_index_pattern
-from ._raw_json import RawJson, accepts_raw_json, raw_json_responses
-from ._vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
-from .aggs import Aggs
-from .aggs._pages import add_aggregations, composite_of, with_after
-from .connections import UsingType, get_client
-from .errors import ArgumentError, NoIndexError, SearchStateError
-from .response import Response
+from .._core.hit_classes import hit_classes
+from .._core.hits import (
+    NO_RULES,
+    InnerHitRules,
+    InvalidHit,
+    InvalidPolicy,
+    inner_hit_rules,
+    invalid_list,
+    reader_for,
+    settle,
+)
+from .._core.names import check_index_pattern
+from .._core.raw_json import RawJson, accepts_raw_json, raw_json_responses
+from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
+from ..aggs import Aggs
+from ..aggs._pages import add_aggregations, composite_of, with_after
+from ..connections import UsingType, get_client
+from ..errors import ArgumentError, NoIndexError, SearchStateError
+from ._response import Response
 
 if TYPE_CHECKING:
-    from .aggs._tree import AggsTree
+    from ..aggs._tree import AggsTree
 
 __all__ = ["AsyncSearch"]
 

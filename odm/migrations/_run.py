@@ -1,8 +1,8 @@
 """One call of a migration (apply, resume, rollback, prune): its options, lock, progress events,
 result, and the steps the migration and the rollback share (copier, alias move, unblock).
 
-The steps themselves are in :mod:`odm._migration_steps` (apply, resume) and
-:mod:`odm._rollback`; :mod:`odm.migrate` is the public face.
+The steps themselves are in :mod:`odm.migrations._steps` (apply, resume) and
+:mod:`odm.migrations._rollback`; :mod:`odm.migrate` is the public face.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any, Literal
 
 from elasticsearch import AsyncElasticsearch
 
+from .._core.document_options import options_of
+from ..connections import UsingType, get_client
+from ..document import AsyncDocument
+from ..errors import ArgumentError
+from ..schema._versioned import version_of
 from ._copy import Copier, PageResult, Transform
-from ._document_options import options_of
-from ._migration_state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
-from .connections import UsingType, get_client
-from .document import AsyncDocument
-from .errors import ArgumentError
-from .schema import version_of
+from ._state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
 
 __all__ = ["UNFINISHED", "MigrationResult", "Options", "Progress", "Run", "versions"]
 

@@ -4,7 +4,7 @@ A class with ``Index.versioned = True`` is stored in ``<name>-v1``, ``<name>-v2`
 ``Index.name`` is one alias, for reads and writes (``is_write_index``), so one atomic
 ``_aliases`` call moves both. ``init()`` (here: :func:`init_document`) records a hash of
 the class's index definition in the mapping's ``_meta``; :func:`detect_drift` compares a
-class with its live index change by change (the classification is :mod:`odm._drift`'s);
+class with its live index change by change (the classification is :mod:`odm.schema._drift`'s);
 :func:`adopt` moves an existing concrete index behind the alias. See docs/schema-drift.md.
 """
 
@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
 
-from ._document_options import options_of
+from .._core.document_options import options_of
+from .._core.names import check_index_name
+from ..connections import UsingType, get_client
+from ..errors import AdoptError, ArgumentError, VersionedIndexError
+from ..index import AsyncIndex
 from ._drift import (
     ODM_META_KEY,
     Change,
@@ -27,13 +31,9 @@ from ._drift import (
     outcome_of,
     unchecked_params,
 )
-from ._names import check_index_name
-from .connections import UsingType, get_client
-from .errors import AdoptError, ArgumentError, VersionedIndexError
-from .index import AsyncIndex
 
 if TYPE_CHECKING:
-    from .document import AsyncDocument
+    from ..document import AsyncDocument
 
 __all__ = [
     "Change",

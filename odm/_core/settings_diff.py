@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ._mapping_diff import same_value
+from .mapping_diff import same_value
 
 __all__ = ["SettingDifference", "diff_settings", "setting_differences"]
 

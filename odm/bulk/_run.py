@@ -19,7 +19,11 @@ from elastic_transport import TlsError
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
 from typing_extensions import TypeAlias, TypedDict, TypeVar
 
-from ._bulk_actions import (
+from .._core.document_options import is_document, options_of
+from .._core.writes import Revalidate, same_source
+from ..errors import BulkError, BulkItemError, OdmError
+from ..search._mget import send_mget
+from ._actions import (
     BulkAction,
     CreateAction,
     Defaults,
@@ -30,14 +34,10 @@ from ._bulk_actions import (
     encode,
     record_success,
 )
-from ._bulk_result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
-from ._document_options import is_document, options_of
-from ._mget import send_mget
-from ._writes import Revalidate, same_source
-from .errors import BulkError, BulkItemError, OdmError
+from ._result import BulkFailure, BulkNotAttempted, BulkResult, BulkSuccess
 
 if TYPE_CHECKING:
-    from .document import AsyncDocument
+    from ..document import AsyncDocument
 
 __all__ = ["DEFAULTS", "BulkInput", "BulkOptions", "BulkRun"]
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError, TransportError
 
-from ._names import check_index_name
-from .errors import MigrationLockedError
+from .._core.names import check_index_name
+from ..errors import MigrationLockedError
 
 __all__ = ["INVALID_IDS_KEPT", "STATE_INDEX", "Key", "Lease", "MigrationState", "Rejected", "StateStore", "owner_id"]
 

@@ -22,13 +22,13 @@ from typing import Any, Generic, Literal, TypeVar
 from elasticsearch import AsyncElasticsearch
 from pydantic_core import from_json
 
-from ._hits import reader_for
-from ._migration_state import Key
-from ._vectors import with_vectors
-from ._writes import encode_source
-from .bulk import BulkItemError, DeleteAction, IndexAction, bulk
-from .document import AsyncDocument
-from .errors import HitValidationError, MigrationError
+from .._core.hits import reader_for
+from .._core.vectors import with_vectors
+from .._core.writes import encode_source
+from ..bulk import BulkItemError, DeleteAction, IndexAction, bulk
+from ..document import AsyncDocument
+from ..errors import HitValidationError, MigrationError
+from ._state import Key
 
 __all__ = [
     "Copier",
