@@ -443,7 +443,7 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
         if_unchanged: bool | NotGiven = NOT_GIVEN,
-        retry_on_conflict: int | NotGiven = NOT_GIVEN,
+        retry_on_conflict: int | None | NotGiven = NOT_GIVEN,
         script: Script | None = None,
         params: Mapping[str, Any] | None = None,
         upsert: bool = False,
@@ -464,10 +464,11 @@ class AsyncDocument(BaseModel):
         this document as it is if none is stored. Example:
         ``await post.update(script="ctx._source.views += params.n", params={"n": 1})``
 
-        A loaded document is updated only if unchanged since (its ``seq_no``); without
-        that precondition (a new instance with ``meta.id``, or ``if_unchanged=False``),
-        Elasticsearch's internal conflicts are retried ``retry_on_conflict`` times
-        (default ``UPDATE_RETRIES``, 10).
+        Concurrency follows elasticsearch-dsl's rule: ``retry_on_conflict`` given and above
+        0 sends no precondition and retries Elasticsearch's conflicts that many times;
+        ``None`` or ``0`` updates a loaded document only if unchanged since (its
+        ``seq_no``). An update without that precondition (a new instance with ``meta.id``,
+        or ``if_unchanged=False``) is retried ``UPDATE_RETRIES`` (10) times by default.
 
         Returns:
             ``"updated"`` or ``"noop"``; with a script also ``"created"`` (upsert) or
@@ -475,7 +476,8 @@ class AsyncDocument(BaseModel):
 
         Raises:
             ArgumentError: field values and a script together, or ``params``/``upsert``
-                without a script; nothing was sent.
+                without a script, or a negative ``retry_on_conflict``; nothing was sent.
+            DocumentStateError: ``if_unchanged=True`` with ``retry_on_conflict`` above 0.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             VersionConflictError: the document changed since it was loaded.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
@@ -559,7 +561,7 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
         routing: str | NotGiven = NOT_GIVEN,
-        retry_on_conflict: int | NotGiven = NOT_GIVEN,
+        retry_on_conflict: int | None | NotGiven = NOT_GIVEN,
         script: Script | None = None,
         params: Mapping[str, Any] | None = None,
         upsert: Self | None = None,

@@ -177,26 +177,37 @@ UPDATE_RETRIES = 10
 def update_precondition(
     meta: Meta | None, index: str, if_unchanged: bool | NotGiven, retry_on_conflict: int | None
 ) -> dict[str, int]:
-    """The concurrency parameters of a partial update: the document's tokens, else retries.
+    """The concurrency parameters of a partial update, by elasticsearch-dsl's rule.
+
+    ``retry_on_conflict`` given and above 0 asks for retries: the update is sent without
+    the document's tokens, with that many retries (Elasticsearch refuses the two
+    together). ``None`` or ``0`` sends the tokens the document has (as ``save()`` does);
+    an update sent without tokens gets ``retry_on_conflict``, by default ``UPDATE_RETRIES``.
 
     Raises:
-        DocumentStateError: ``retry_on_conflict`` asked for an update that carries tokens
-            (Elasticsearch refuses the two together), or tokens required and unknown.
+        ArgumentError: ``retry_on_conflict`` is negative or not an int.
+        DocumentStateError: ``if_unchanged=True`` with retries (a conflict cannot both fail
+            and be retried), or tokens required and unknown.
     """
+    if retry_on_conflict is not None and (isinstance(retry_on_conflict, bool) or not isinstance(retry_on_conflict, int) or retry_on_conflict < 0):
+        raise ArgumentError(f"retry_on_conflict takes a count of 0 or more, not {retry_on_conflict!r} (index {index!r})")
+    doc_id = meta.id if meta is not None else None
+    if retry_on_conflict:  # given and above 0: retried, so never sent with tokens
+        if if_unchanged is True:
+            raise DocumentStateError(
+                f"retry_on_conflict={retry_on_conflict} retries an update without a precondition, and "
+                "if_unchanged=True asks for one: pass one or the other", index, doc_id,
+            )
+        return {"retry_on_conflict": retry_on_conflict}
     if meta is None:
         if if_unchanged is True:
             raise DocumentStateError("if_unchanged=True needs a document, not an id", index)
         tokens = {}
     else:
         tokens = concurrency_tokens(meta, index, if_unchanged)
-    if not tokens:
-        return {"retry_on_conflict": UPDATE_RETRIES if retry_on_conflict is None else retry_on_conflict}
-    if retry_on_conflict is not None:
-        raise DocumentStateError(
-            "retry_on_conflict retries an update without a precondition; this one is sent with the "
-            "seq_no it was loaded with: pass if_unchanged=False to retry instead", index, meta.id if meta else None,
-        )
-    return tokens
+    if tokens:
+        return tokens  # 0 retries: a conflict is a conflict
+    return {"retry_on_conflict": UPDATE_RETRIES if retry_on_conflict is None else retry_on_conflict}
 
 
 class ScriptObject(Protocol):
