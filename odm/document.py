@@ -30,6 +30,7 @@ from typing_extensions import Self, Unpack
 
 from ._core.document_options import DocumentOptions, IncompleteDocument
 from ._core.hits import reader_for
+from ._core.id_field import take_id
 from ._core.names import check_id, check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven, given
 from ._core.stored_values import as_stored
@@ -487,6 +488,7 @@ class AsyncDocument(BaseModel):
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "update()", meta.id)
         name = self._target(index)
+        take_id(self, meta, name)  # a class with an id field: its value
         doc_id = stored_id(meta, name, "update()")
         upserted = encode_source(self, meta, name) if upsert and script is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
@@ -543,6 +545,7 @@ class AsyncDocument(BaseModel):
         if type(self).__odm__.data_stream and index is None:
             raise _append_only(type(self), "delete()", meta.id)
         name = self._target(index)
+        take_id(self, meta, name)
         doc_id = stored_id(meta, name, "delete()")
         params = given(refresh=refresh)
         route = routing_of(meta)

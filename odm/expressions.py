@@ -240,13 +240,18 @@ def _subclass_being_built(owner: type) -> bool:
 
 def install_field_expressions(document: type[Any]) -> None:
     """Make each field of ``document`` (``meta`` excepted) a :class:`FieldExpr` at class level."""
-    mapping = options_of(document).mapping
+    options = options_of(document)
+    mapping = options.mapping
+    id_field = options.id_field
     for name, info in document.model_fields.items():
         if name == "meta":
             continue
         path = es_field_name(name, info)
+        es_field = mapping[path] if path in mapping else None
+        if id_field is not None and id_field.name == name and not id_field.stored:
+            path, es_field = "_id", dsl_field.Keyword()  # kept only as _id: Product.sku == "a" asks _id
         expression: FieldExpr[Any] = FieldExpr(
-            path, mapping[path], _one_value(_annotation_of(info)), f"{document.__name__}.{name}"
+            path, es_field, _one_value(_annotation_of(info)), f"{document.__name__}.{name}"
         )
         setattr(document, name, _ClassLevelField(name, expression))
 

@@ -60,15 +60,20 @@ def es_field_name(name: str, info: FieldInfo) -> str:
     return info.serialization_alias or info.alias or name
 
 
-def mapping_for(model: type[BaseModel]) -> MappingBase:
+def mapping_for(model: type[BaseModel], exclude: frozenset[str] = frozenset()) -> MappingBase:
     """Build the ``elasticsearch.dsl`` mapping of ``model``'s fields (``meta`` excluded).
+
+    Args:
+        exclude: Python names of fields that are not in ``_source`` (an id field kept only as ``_id``).
 
     Raises:
         MappingError: a field whose type cannot be mapped, naming the class and field.
     """
     mapping = MappingBase()
+    left_out = {es_field_name(name, model.model_fields[name]) for name in exclude}
     for name, es_field in properties_for(model).items():
-        mapping.field(name, es_field)
+        if name not in left_out:
+            mapping.field(name, es_field)
     return mapping
 
 

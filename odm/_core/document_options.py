@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_origin
 
 from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
@@ -22,11 +22,31 @@ from ..mapping import es_field_name, mapping_for
 if TYPE_CHECKING:
     from ..connections import UsingType
 
-__all__ = ["DocumentOptions", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
+__all__ = ["DocumentOptions", "IdField", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
 
 _INDEX_KEYS = frozenset(
-    {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream"}
+    {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
+     "id_field", "id_in_source"}
 )
+
+# Elasticsearch field types whose value can be a document id (its text, as Elasticsearch keeps ids).
+_ID_TYPES = frozenset({"keyword", "constant_keyword", "text", "long", "integer", "short", "byte", "unsigned_long"})
+
+
+@dataclass(frozen=True, slots=True)
+class IdField:
+    """The model field that is the document id (``class Index: id_field = "sku"``).
+
+    Attributes:
+        name: the field's Python name.
+        es_name: the key it would have in ``_source``.
+        stored: also kept in ``_source`` and the mapping (``Index.id_in_source = True``);
+            by default it is only the ``_id``, and reads fill it from there.
+    """
+
+    name: str
+    es_name: str
+    stored: bool
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,8 @@ class DocumentOptions:
     data_stream: bool = False
     #: The keys odm writes in ``_source``: fields and computed fields, by Elasticsearch name.
     source_names: frozenset[str] = frozenset()
+    #: The field that is the document id, if the class names one (docs/documents.md#the-id-field).
+    id_field: IdField | None = None
 
     @cached_property
     def index_patterns(self) -> tuple[str, ...]:
@@ -86,6 +108,8 @@ class DocumentOptions:
         for name, info in document.model_fields.items():
             if name != "meta" and es_field_name(name, info) == "meta":
                 raise MappingError(f"{document.__qualname__}.{name}: 'meta' is reserved for Meta")
+        id_field = _id_field(document, merged)
+        unmapped = frozenset({id_field.name}) if id_field is not None and not id_field.stored else frozenset()
         versioned = bool(merged.get("versioned", False))
         if versioned and merged.get("name") in merged["aliases"]:
             raise MappingError(
@@ -98,15 +122,42 @@ class DocumentOptions:
             aliases=merged["aliases"],
             analyzers=tuple(merged.get("analyzers", ())),
             using=merged.get("using", "default"),
-            mapping=mapping_for(document),
+            mapping=mapping_for(document, exclude=unmapped),
             keep_unknown_fields=bool(merged.get("keep_unknown_fields", True)),
             versioned=versioned,
             data_stream=_data_stream(document, merged, versioned),
             source_names=frozenset(
-                [es_field_name(name, info) for name, info in document.model_fields.items()]
+                [es_field_name(name, info) for name, info in document.model_fields.items() if name not in unmapped]
                 + [info.alias or name for name, info in document.model_computed_fields.items()]
             ),
+            id_field=id_field,
         )
+
+
+def _id_field(document: type[BaseModel], merged: Mapping[str, Any]) -> IdField | None:
+    """``Index.id_field`` (and ``id_in_source``), checked: a field whose value can be an id.
+
+    Raises:
+        MappingError: no such field, or a field whose type cannot hold an id.
+    """
+    name = merged.get("id_field")
+    where = f"{document.__qualname__}.Index"
+    if name is None:
+        if merged.get("id_in_source"):
+            raise MappingError(f"{where}: id_in_source goes with id_field = '<field name>'")
+        return None
+    info = document.model_fields.get(name) if isinstance(name, str) and name != "meta" else None
+    if info is None:
+        fields = sorted(field for field in document.model_fields if field != "meta")
+        raise MappingError(f"{where}: id_field = {name!r} is not a field of {document.__qualname__} (fields: {fields})")
+    es_name = es_field_name(name, info)
+    es_type = mapping_for(document).to_dict().get("properties", {}).get(es_name, {}).get("type")
+    if es_type not in _ID_TYPES or get_origin(info.annotation) in (list, set, frozenset, tuple):
+        raise MappingError(
+            f"{where}: id_field = {name!r} is {info.annotation!r}, mapped as {es_type!r}; an id field holds one "
+            "string, integer or UUID"
+        )
+    return IdField(name, es_name, bool(merged.get("id_in_source", False)))
 
 
 def _data_stream(document: type[BaseModel], merged: Mapping[str, Any], versioned: bool) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import logging
 import weakref
@@ -34,8 +35,9 @@ from typing_extensions import TypedDict
 from ..errors import HitValidationError
 from ..mapping import es_field_name, model_at
 from ..meta import FROM_ELASTICSEARCH, InnerHit, Meta, hit_keys, meta_from_hit
-from .document_options import is_document_class, options_of
+from .document_options import IdField, is_document_class, options_of
 from .hit_classes import hit_classes
+from .id_field import id_field_of, source_with_id
 from .stored_values import BASE64_BYTES
 from .vectors import is_whole_source
 
@@ -211,6 +213,13 @@ def _source_of(hit: Any) -> Any:
     return hit
 
 
+def _source_and_id(id_field: IdField, hit: Any) -> Any:
+    # _source_of for a class whose id field is kept only as _id: the field is filled from it.
+    if isinstance(hit, Mapping) and "_id" in hit:
+        return source_with_id(id_field, hit)
+    return hit
+
+
 def _with_base64_bytes(annotation: Any) -> Any:
     return Annotated[annotation, BASE64_BYTES]
 
@@ -220,7 +229,11 @@ class HitReader(Generic[D]):
 
     def __init__(self, model: type[D]) -> None:
         self.model = model
-        hit_type: Any = Annotated[model, BeforeValidator(_source_of)]
+        id_field = id_field_of(model)
+        #: the id field filled from _id (not in _source): hits are read from dicts, never straight from bytes
+        self._id_field = id_field if id_field is not None and not id_field.stored else None
+        source = _source_of if self._id_field is None else functools.partial(_source_and_id, self._id_field)
+        hit_type: Any = Annotated[model, BeforeValidator(source)]
         self._one: TypeAdapter[D] = TypeAdapter(hit_type)
         self._many: TypeAdapter[list[D]] = TypeAdapter(list[hit_type])
         # Each field read on its own (a filtered _source, an update's answer), bytes as documents read them.
@@ -331,6 +344,9 @@ class HitReader(Generic[D]):
         Raises:
             HitValidationError: a hit does not validate, naming its index, id and fields.
         """
+        if self._id_field is not None:  # the field is filled from each hit's _id, so from a dict
+            decoded = from_json(data)
+            return decoded, self.read_many(decoded.get("hits", {}).get("hits", []), rules=rules, invalid=invalid)
         if self._response is None:
             self._response = TypeAdapter(_response_type(self.model))
         try:
@@ -480,7 +496,10 @@ class HitReader(Generic[D]):
 
     def _read_partial(self, hit: Mapping[str, Any], rules: InnerHitRules, invalid: list[InvalidHit] | None) -> D:
         """Validate the fields that were fetched; the others keep their defaults or stay unset."""
-        values = self.read_fields(hit.get("_source") or {}, hit.get("_index"), hit.get("_id"))
+        source = hit.get("_source") or {}
+        if self._id_field is not None and "_id" in hit:
+            source = source_with_id(self._id_field, hit)
+        values = self.read_fields(source, hit.get("_index"), hit.get("_id"))
         meta = meta_from_hit(hit)
         if meta.inner_hits is not None:
             self._type_inner_hits(meta, rules, invalid)

@@ -26,6 +26,7 @@ from ..errors import ArgumentError, DocumentStateError, DocumentValidationError,
 from ..mapping import es_field_name
 from ..meta import Meta
 from .hits import reader_for
+from .id_field import id_field_of, take_id, without_id_change
 from .names import check_id
 from .sentinel import NOT_GIVEN, NotGiven
 from .stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
@@ -73,6 +74,7 @@ class _WritePlan:
 
     revalidates: bool  # validation catches what the serializer's type check misses
     exclude: set[str] | None  # {"meta"} for a class that redeclares meta as a plain field
+    without_id: set[str] | None = None  # exclude, and the id field kept only as _id (docs/documents.md)
 
 
 _plans: weakref.WeakKeyDictionary[type[BaseModel], _WritePlan] = weakref.WeakKeyDictionary()
@@ -82,10 +84,13 @@ def _plan(cls: type[BaseModel]) -> _WritePlan:
     plan = _plans.get(cls)
     if plan is None:
         meta = cls.model_fields.get("meta")
+        exclude = {"meta"} if meta is not None and not meta.exclude else None
+        id_field = id_field_of(cls)
         plan = _plans[cls] = _WritePlan(
             revalidates=_needs_validation(cls.__pydantic_core_schema__),
             # A response model showing meta: meta is never part of _source all the same.
-            exclude={"meta"} if meta is not None and not meta.exclude else None,
+            exclude=exclude,
+            without_id=(exclude or set()) | {id_field.name} if id_field is not None and not id_field.stored else None,
         )
     return plan
 
@@ -276,12 +281,17 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
     With revalidation, the document as validated is what is encoded, and its values are
     set on ``document``, so the instance holds what is stored.
 
+    A class with an id field (``Index.id_field``) gives ``meta.id`` its value here, and
+    leaves it out of ``_source`` unless ``Index.id_in_source``.
+
     Raises:
         DocumentValidationError: a value is wrong; nothing may be sent.
-        DocumentStateError: the document was read with a filtered ``_source``.
+        DocumentStateError: the document was read with a filtered ``_source``, or its id
+            field no longer holds the id it is stored with.
     """
     cls = type(document)
     plan = _plan(cls)
+    take_id(document, meta, index)
     doc_id = meta.id
     if document.__pydantic_extra__:  # keys outside data gave (a request body): never stored
         object.__setattr__(document, "__pydantic_extra__", {})
@@ -304,6 +314,8 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
         values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
         apply_values(document, values)  # computed fields then see meta and the valid values
         source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.exclude, context=TO_ELASTICSEARCH)
+    if plan.without_id is not None:  # checked with the id field above (it may be required), stored without it
+        source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.without_id, context=TO_ELASTICSEARCH)
     unknown = meta.unknown_fields
     if unknown:
         source = _with_unknown(source, unknown)
@@ -355,6 +367,7 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
         DocumentValidationError: an unknown field, ``meta``, or an invalid value.
     """
     cls = type(document)
+    fields = without_id_change(cls, fields, index, doc_id)
     try:
         refuse_unknown(cls, fields)
         valid = cls.model_validate({**document.model_dump(warnings=False), **fields})
@@ -392,7 +405,9 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
 
     Raises:
         DocumentValidationError: an unknown field, ``meta``, or an invalid value; nothing may be sent.
+        ArgumentError: the id field given another id.
     """
+    fields = without_id_change(cls, fields, index, doc_id)
     try:
         refuse_unknown(cls, fields)
         source = {es_field_name(key, cls.model_fields[key]): value for key, value in fields.items()}

@@ -17,6 +17,7 @@ from typing_extensions import TypeAlias, TypeVar
 
 from .._core.document_options import is_document, options_of
 from .._core.hits import reader_for
+from .._core.id_field import take_id
 from .._core.names import check_id, check_index_name
 from .._core.sentinel import NOT_GIVEN, NotGiven
 from .._core.writes import (
@@ -214,8 +215,8 @@ def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, d
         raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
     meta = document.meta  # type: ignore[attr-defined]
     name = defaults.index_for(type(document), action.index, meta.index)
+    source = encode_source(document, meta, name, defaults.revalidate)  # first: it takes an id field's value
     doc_id = document_id(meta)
-    source = encode_source(document, meta, name, defaults.revalidate)
     creating = isinstance(action, CreateAction)
     tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
     routing = _routing(action, document)  # type: ignore[arg-type]
@@ -256,6 +257,7 @@ def _target(
     if is_document(target):
         meta = target.meta  # type: ignore[attr-defined]
         name = defaults.index_for(type(target), action.index, meta.index)
+        take_id(target, meta, name)  # a class with an id field: its value
         return target, name, stored_id(meta, name, type(action).__name__)  # type: ignore[return-value]
     doc_id = check_id(target)
     return None, defaults.index_for(_class_of(action, defaults), action.index), doc_id

@@ -20,6 +20,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 from pydantic import ValidationError
 from pydantic_core import from_json
 
+from .._core.document_options import options_of
 from ..bulk import CreateAction, IndexAction
 from ..document import AsyncDocument
 from ..errors import DocumentValidationError, OdmError
@@ -67,6 +68,8 @@ class _Lines:
 
     def __init__(self, cls: type[AsyncDocument], path: Path, id_field: str | None, create: bool) -> None:
         self.cls, self.path, self.id_field, self.create = cls, path, id_field, create
+        own = options_of(cls).id_field
+        self.own_id = own is not None and own.name == id_field
         self.invalid: list[tuple[int, str | None, ValidationError]] = []
         self.line_of: list[int] = []  # the line number of each action handed to bulk
 
@@ -80,7 +83,7 @@ class _Lines:
                 except ValidationError as error:
                     self.invalid.append((number, self._id_in(line), error))
                     continue
-                if self.id_field is not None:
+                if self.id_field is not None and not self.own_id:  # a class's own id field: taken when written
                     document.meta.id = str(getattr(document, self.id_field))
                 self.line_of.append(number)
                 yield CreateAction(document) if self.create else IndexAction(document)
@@ -97,6 +100,22 @@ class _Lines:
         names = [self.id_field, *([info.alias] if info is not None and info.alias else [])]
         value = next((raw[name] for name in names if isinstance(raw, dict) and name in raw), None)
         return None if value is None else str(value)
+
+
+def _id_field(cls: type[AsyncDocument], given: str | None) -> str | None:
+    """The field of each line that is its id: ``--id-field``, else the class's ``Index.id_field``.
+
+    Raises:
+        Stop: ``--id-field`` is not a field, or not the class's own id field.
+    """
+    own = options_of(cls).id_field
+    if given is None:
+        return own.name if own is not None else None
+    if given not in cls.model_fields or given == "meta":
+        raise Stop(USAGE, f"--id-field {given}: {cls.__name__} has no such field")
+    if own is not None and given != own.name:
+        raise Stop(USAGE, f"--id-field {given}: {cls.__name__}'s id is its field {own.name!r} (Index.id_field)")
+    return given
 
 
 def _progress_bar(path: Path, out: TextIO) -> tuple[Callable[[Any], None], Callable[[], None]]:
@@ -141,6 +160,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not args.file.is_file():
             raise Stop(USAGE, f"{args.file}: no such file")
         index = cls.index_name(args.index)
+        id_field = _id_field(cls, args.id_field)
     except (Stop, OdmError) as error:
         print(f"error: {error}", file=err)
         return error.status if isinstance(error, Stop) else USAGE
@@ -151,7 +171,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except Stop as error:
             print(f"error: {error}", file=err)
             return error.status
-        lines = _Lines(cls, args.file, args.id_field, args.create)
+        lines = _Lines(cls, args.file, id_field, args.create)
         update, close = _progress_bar(args.file, err)
         options: dict[str, Any] = {"chunk_size": args.chunk_size, "refresh": True, "progress": update, "index": index}
         try:

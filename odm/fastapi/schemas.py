@@ -13,6 +13,10 @@ descriptions and its ``bytes`` handling (standard base64 in JSON, as stored).
 - :func:`public_schema`: the fields plus ``id`` (and, if asked, ``version``, ``score``,
   ``highlight``); :func:`to_public` builds it from a document.
 
+A class with an id field (``class Index: id_field = "sku"``) has its id in that field:
+the create and public schemas hold it as declared (no second ``id``), and the update
+schema leaves it out, since a request body cannot move a stored document to another id.
+
 The same arguments give the same class (they are cached), so OpenAPI names each schema
 once. Model validators (``@model_validator``) of the document are not copied: they need
 the whole document, which :func:`new_document` and ``update()`` validate.
@@ -110,6 +114,12 @@ def _create_schema(
     document: type[AsyncDocument], client_ids: bool, id_field: str, extra: Extra, name: str | None
 ) -> type[BaseModel]:
     fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
+    own = options_of(document).id_field
+    if client_ids and own is not None:
+        raise ArgumentError(
+            f"{document.__name__}.{own.name} is the document id, and the create schema holds it: "
+            "client_ids=True would add a second one"
+        )
     if client_ids:
         _check_free(document, id_field, "the client's id")
         described = Field(default=None, description="The document id; generated if omitted.")
@@ -140,7 +150,9 @@ def update_schema(document: type[AsyncDocument], *, extra: Extra = "ignore", nam
 
 @functools.cache
 def _update_schema(document: type[AsyncDocument], extra: Extra, name: str | None) -> type[BaseModel]:
-    fields = {field: _optional(info) for field, info in _fields(document).items()}
+    declared = _fields(document)
+    own = options_of(document).id_field  # the document id: a request body cannot move a stored document
+    fields = {field: _optional(info) for field, info in declared.items() if own is None or field != own.name}
     doc = f"A partial update of a {document.__name__}: only the fields given are changed."
     schema = _model(document, name or f"{document.__name__}Update", extra, fields, doc)
     _INFO[schema] = _SchemaInfo(document, "update", None)
@@ -174,15 +186,17 @@ def _public_schema(
     document: type[AsyncDocument], id_field: str, version: bool, score: bool, highlight: bool, name: str | None
 ) -> type[BaseModel]:
     fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
-    _check_free(document, id_field, "the document id")
-    fields[id_field] = (str, Field(description="The document id."))
+    own = options_of(document).id_field
+    if own is None:  # else the class's own id field is the id
+        _check_free(document, id_field, "the document id")
+        fields[id_field] = (str, Field(description="The document id."))
     wanted = [key for key, asked in (("version", version), ("score", score), ("highlight", highlight)) if asked]
     for key in wanted:
         _check_free(document, key, f"meta.{key}")
         fields[key] = (_META_EXTRAS[key], Field(default=None))
     doc = f"A {document.__name__} as a client reads it."
     schema = _model(document, name or f"{document.__name__}Public", "ignore", fields, doc)
-    _INFO[schema] = _SchemaInfo(document, "public", id_field, tuple(wanted))
+    _INFO[schema] = _SchemaInfo(document, "public", id_field if own is None else None, tuple(wanted))
     return schema
 
 
@@ -201,7 +215,8 @@ def to_public(document: AsyncDocument, schema: type[BaseModel] | None = None) ->
     if meta.id is None:
         raise DocumentStateError("to_public() needs meta.id: save the document first", meta.index)
     values: dict[str, Any] = {field: getattr(document, field) for field in _fields(info.document)}
-    values[info.id_field or "id"] = meta.id
+    if info.id_field is not None:
+        values[info.id_field] = meta.id
     for key in info.meta_fields:
         values[key] = getattr(meta, key)
     return schema.model_validate(values)

@@ -6,7 +6,10 @@ Each block names the rule it checks; the request bodies the test node cannot run
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -17,10 +20,14 @@ from odm import (
     BulkItemError,
     DocumentStateError,
     Keyword,
+    MappingError,
     UpdateAction,
     VersionConflictError,
 )
+from odm.cli import run
+from odm.fastapi import create_schema, new_document, public_schema, to_public, update_schema
 from odm.testing.isolation import isolated
+from tests.models.parity import Device, Product, Ticket
 
 
 class Counter(AsyncDocument):
@@ -100,3 +107,123 @@ async def test_bulk_update_action_follows_the_same_rule(
     retried = await counters.bulk([UpdateAction(stale, {"value": 8}, retry_on_conflict=3)])
     assert retried.ok and stale.value == 8
     assert (await odm_client.get(index=counters.index_name(), id="c"))["_source"]["value"] == 8
+
+
+# -- 2. a model field as the document id ---------------------------------------------------
+
+
+@pytest.fixture
+async def products(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Product]:
+    bound = isolated(Product, index_prefix)
+    await bound.init()
+    return bound
+
+
+async def test_the_id_field_is_the_id_of_save_get_mget_search_and_is_stored_once(
+    odm_client: AsyncElasticsearch, products: type[Product]
+) -> None:
+    name = products.index_name()
+    assert "sku" not in products.mapping_dict()["properties"]
+    assert await products(sku="A-1", name="lamp", price=9.5).save(refresh=True) == "created"
+    raw = await odm_client.get(index=name, id="A-1")
+    assert raw["_source"] == {"name": "lamp", "price": 9.5}  # not stored twice
+    got = await products.get("A-1")
+    assert got.sku == "A-1" and got.meta.id == "A-1" and got.name == "lamp"
+    [one, none] = await products.mget(["A-1", "nope"])
+    assert none is None and one is not None and one.sku == "A-1"
+    hits = [hit async for hit in products.search().filter(products.sku == "A-1")]
+    assert [hit.sku for hit in hits] == ["A-1"]
+    response = await products.search().execute()  # the whole-response path reads the id too
+    assert [hit.sku for hit in response.hits] == ["A-1"]
+    partial = [hit async for hit in products.search().source(["name"])]
+    assert partial[0].sku == "A-1" and partial[0].meta.partial_source
+
+
+async def test_the_id_field_in_bulk_update_and_delete(odm_client: AsyncElasticsearch, products: type[Product]) -> None:
+    name = products.index_name()
+    result = await products.bulk([products(sku=f"B-{i}", name=f"n{i}") for i in range(3)], refresh=True)
+    assert result.ok and sorted(entry.id for entry in result.succeeded) == ["B-0", "B-1", "B-2"]
+    built = products(sku="B-1", name="n1")  # never loaded: its id is its field
+    assert await built.update(price=2.0) == "updated"
+    assert (await odm_client.get(index=name, id="B-1"))["_source"] == {"name": "n1", "price": 2.0}
+    assert (await products.bulk([UpdateAction(built, {"name": "renamed"})])).ok
+    assert await products.update_by_id("B-2", sku="B-2", price=3.0) == "updated"  # its own id: accepted, not stored
+    assert (await odm_client.get(index=name, id="B-2"))["_source"] == {"name": "n2", "price": 3.0}
+    await products(sku="B-0", name="n0").delete(refresh=True)
+    assert not await products.exists("B-0")
+
+
+async def test_the_id_of_a_stored_document_cannot_change(odm_client: AsyncElasticsearch, products: type[Product]) -> None:
+    name = products.index_name()
+    await products(sku="C-1", name="chair").save(refresh=True)
+    loaded = await products.get("C-1")
+    loaded.sku = "C-2"
+    for write in (loaded.save(), loaded.update(name="x"), loaded.delete()):
+        with pytest.raises(DocumentStateError, match="id cannot change"):
+            await write
+    [refused] = (await products.bulk([loaded])).failed
+    assert isinstance(refused.error, DocumentStateError)
+    again = await products.get("C-1")
+    with pytest.raises(ArgumentError, match="cannot change it"):
+        await again.update(sku="C-3")
+    with pytest.raises(ArgumentError, match="cannot change it"):
+        await products.update_by_id("C-1", sku="C-3")
+    with pytest.raises(DocumentStateError, match="id cannot change"):
+        await products(sku="C-4", name="y", meta={"id": "C-1"}).save()
+    await odm_client.indices.refresh(index=name)
+    ids = [hit["_id"] for hit in (await odm_client.search(index=name))["hits"]["hits"]]
+    assert ids == ["C-1"]  # nothing written, nothing moved
+    assert (await odm_client.get(index=name, id="C-1"))["_source"] == {"name": "chair", "price": 0.0}
+
+
+async def test_an_id_field_kept_in_source_and_integer_and_uuid_ids(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    tickets, devices = isolated(Ticket, index_prefix), isolated(Device, index_prefix)
+    await tickets.init()
+    await devices.init()
+    assert tickets.mapping_dict()["properties"]["number"] == {"type": "long"}
+    await tickets(number=42, title="broken").save(refresh=True)
+    assert (await odm_client.get(index=tickets.index_name(), id="42"))["_source"] == {"number": 42, "title": "broken"}
+    got = await tickets.get(42)
+    assert got.number == 42 and got.meta.id == "42"
+    uid = UUID("12345678-1234-5678-1234-567812345678")
+    await devices(uid=uid, label="door").save(refresh=True)
+    assert (await devices.get(str(uid))).uid == uid
+    assert (await odm_client.get(index=devices.index_name(), id=str(uid)))["_source"] == {"label": "door"}
+
+
+def test_a_bad_id_field_is_refused_at_class_definition() -> None:
+    with pytest.raises(MappingError, match="'nope' is not a field"):
+        class Nope(AsyncDocument):
+            name: str
+
+            class Index:
+                id_field = "nope"
+    with pytest.raises(MappingError, match="an id field holds one string"):
+        class Listed(AsyncDocument):
+            tags: list[Annotated[str, Keyword()]]
+
+            class Index:
+                id_field = "tags"
+
+
+async def test_schemas_and_the_load_command_use_the_id_field(
+    odm_client: AsyncElasticsearch, products: type[Product], es_url: str, tmp_path: Path
+) -> None:
+    assert "sku" in create_schema(products).model_fields
+    assert "sku" not in update_schema(products).model_fields  # a request body cannot move a document
+    assert set(public_schema(products).model_fields) == {"sku", "name", "price"}
+    with pytest.raises(ArgumentError, match="is the document id"):
+        create_schema(products, client_ids=True)
+    body = create_schema(products).model_validate({"sku": "D-1", "name": "desk"})
+    await new_document(products, body).save(refresh=True)
+    assert to_public(await products.get("D-1")).model_dump() == {"sku": "D-1", "name": "desk", "price": 0.0}
+    lines = tmp_path / "products.jsonl"
+    lines.write_text('{"sku": "E-1", "name": "shelf"}\n{"sku": "E-2", "name": "stool"}\n')
+    argv = ["load", "tests.models.parity:Product", str(lines), "--url", es_url, "--index", products.index_name()]
+    assert await run(argv, out=io.StringIO(), err=io.StringIO()) == 0  # no --id-field: the class's own
+    assert (await odm_client.get(index=products.index_name(), id="E-2"))["_source"] == {"name": "stool", "price": 0.0}
+    err = io.StringIO()
+    assert await run([*argv, "--id-field", "name"], out=io.StringIO(), err=err) == 2
+    assert "id is its field 'sku'" in err.getvalue()
