@@ -10,7 +10,7 @@ answers to documents or to odm's errors.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from elastic_transport import ApiResponseMeta
@@ -34,7 +34,7 @@ from ._core.id_field import take_id
 from ._core.names import check_id, check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven, given
 from ._core.stored_values import as_stored
-from ._core.vectors import reads_vectors, with_vectors
+from ._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
 from ._core.writes import (
     Script,
     apply_values,
@@ -239,10 +239,17 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         routing: str | NotGiven = NOT_GIVEN,
+        _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> Self:
         """Fetch and validate one document.
 
+        Args:
+            _source: field names to fetch (as elasticsearch-dsl passes it on), or ``False``:
+                the document is then partial (``meta.partial_source``), as a hit of
+                ``search().source([...])`` is, and ``save()`` refuses it; ``update()`` works.
+
         Raises:
+            ArgumentError: ``_source`` is not a bool or field names; nothing is sent.
             DocumentNotFoundError: no such document (a subclass of the client's NotFoundError).
             IndexNotFoundError: no such index: a missing index is never read as a missing document.
             HitValidationError: its ``_source`` does not validate.
@@ -251,6 +258,9 @@ class AsyncDocument(BaseModel):
         params = given(routing=routing)
         if reads_vectors(cls):  # Elasticsearch 9 leaves them out of _source: saved back, they would be lost
             params["source_exclude_vectors"] = False
+        source = None if _source is NOT_GIVEN else source_param(_source, "get")
+        if source is not None:
+            params["source"] = source
         try:
             raw = await cls._client(using).get(index=name, id=doc_id, **params)
         except NotFoundError as error:
@@ -258,7 +268,7 @@ class AsyncDocument(BaseModel):
         body = raw.body
         if not (isinstance(body, Mapping) and body.get("found") is True):  # an ignored 404 or error body
             raise not_found(name, doc_id, raw.meta, body)
-        return reader_for(cls).read(body)
+        return reader_for(cls).read(body, partial=not is_whole_source(source))
 
     @classmethod
     async def get_or_none(
@@ -267,10 +277,11 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         routing: str | NotGiven = NOT_GIVEN,
+        _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> Self | None:
         """Like :meth:`get`, but ``None`` when the document does not exist (the index must)."""
         try:
-            return await cls.get(id, index=index, using=using, routing=routing)
+            return await cls.get(id, index=index, using=using, routing=routing, _source=_source)
         except IndexNotFoundError:
             raise
         except NotFoundError:
@@ -284,6 +295,7 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         missing: Literal["none"] = "none",
+        _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> list[Self | None]: ...
     @overload
     @classmethod
@@ -294,6 +306,7 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         *,
         missing: Literal["raise", "skip"],
+        _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> list[Self]: ...
     @classmethod
     async def mget(
@@ -302,6 +315,7 @@ class AsyncDocument(BaseModel):
         index: str | None = None,
         using: UsingType | None = None,
         missing: Literal["none", "raise", "skip"] = "none",
+        _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> list[Self | None] | list[Self]:
         """Fetch many documents in one request, in the order asked.
 
@@ -309,9 +323,11 @@ class AsyncDocument(BaseModel):
             missing: what a missing document gives, as in elasticsearch-dsl: ``"none"`` a
                 ``None`` in its place, ``"raise"`` a ``DocumentNotFoundError`` naming every
                 missing id, ``"skip"`` nothing (the list is shorter).
+            _source: field names to fetch, or ``False``: partial documents, as for :meth:`get`.
 
         Raises:
-            ArgumentError: ``missing`` is none of those; nothing is sent.
+            ArgumentError: ``missing`` is none of those, or ``_source`` is not a bool or
+                field names; nothing is sent.
             DocumentNotFoundError: ``missing="raise"`` and some are missing.
             IndexNotFoundError: the index does not exist.
             DocumentReadError: Elasticsearch could not read one of them (never taken for missing,
@@ -320,17 +336,19 @@ class AsyncDocument(BaseModel):
         if missing not in _MISSING:
             raise ArgumentError(f"mget(missing=...) takes one of {', '.join(map(repr, _MISSING))}, not {missing!r}")
         name, doc_ids = cls.index_name(index), [check_id(i) for i in ids]
+        source = None if _source is NOT_GIVEN else source_param(_source, "mget")
         if not doc_ids:
             return []
         try:
-            raw = await send_mget(cls._client(using), index=name, ids=doc_ids, vectors=reads_vectors(cls))
+            raw = await send_mget(cls._client(using), index=name, ids=doc_ids, vectors=reads_vectors(cls), source=source)
         except NotFoundError as error:
             raise not_found(name, None, error.meta, error.body) from error
         if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
             raise not_found(name, None, raw.meta, raw.body)
         reader = reader_for(cls)
         docs = raw.body["docs"]
-        found = [_found(reader, doc, name, raw.meta) for doc in docs]  # raises a document's read error first
+        partial = not is_whole_source(source)
+        found = [_found(reader, doc, name, raw.meta, partial) for doc in docs]  # raises a document's read error first
         if missing == "none":
             return found
         absent = [doc for doc, document in zip(docs, found) if document is None]
@@ -692,10 +710,10 @@ async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routin
         return None
 
 
-def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta) -> Any:
+def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta, partial: bool) -> Any:
     """One ``docs`` entry of an mget answer: the document, ``None`` if not found, or its error raised."""
     if doc.get("found") is True:
-        return reader.read(doc)
+        return reader.read(doc, partial=partial)
     if "error" in doc:
         body = {"error": doc["error"]}
         if error_type(body) == "index_not_found_exception":

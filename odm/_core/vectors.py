@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import MappingError
+from ..errors import ArgumentError, MappingError
 from ..mapping import mapping_for
 from .document_options import is_document_class, options_of
 
@@ -32,6 +32,7 @@ __all__ = [
     "is_whole_source",
     "reads_vectors",
     "same_json",
+    "source_param",
     "stored_as_sent",
     "with_vectors",
 ]
@@ -48,6 +49,20 @@ def is_whole_source(source: Any) -> bool:
     """Whether a request's ``_source`` value returns every stored field: none given,
     ``True``, or the forms odm and elasticsearch.dsl send to ask for the vectors too."""
     return source is None or source is True or source == {"exclude_vectors": False} or source == WHOLE_SOURCE_WITH_VECTORS
+
+
+def source_param(source: Any, operation: str) -> bool | str:
+    """The ``_source`` query parameter of a ``get``/``mget``: ``True``/``False``, or field names joined by commas.
+
+    Raises:
+        ArgumentError: neither a bool, a field name, nor a list of field names.
+    """
+    if isinstance(source, bool):
+        return source
+    names = [source] if isinstance(source, str) else source if isinstance(source, (list, tuple)) else None
+    if not names or not all(isinstance(name, str) and name and "," not in name for name in names):
+        raise ArgumentError(f"{operation}(_source=...) takes True, False or field names, not {source!r}")
+    return ",".join(names)
 
 
 _answers: weakref.WeakKeyDictionary[type[BaseModel], bool] = weakref.WeakKeyDictionary()

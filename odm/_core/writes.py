@@ -363,10 +363,16 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
         The validated values by field name, and the ``doc`` body of the partial update
         (by Elasticsearch name, as JSON values).
 
+    A document read with a filtered ``_source`` (``meta.partial_source``) has only some
+    of its fields: each field is then validated on its own, as for an update by id.
+
     Raises:
         DocumentValidationError: an unknown field, ``meta``, or an invalid value.
     """
     cls = type(document)
+    meta = getattr(document, "meta", None)
+    if isinstance(meta, Meta) and meta.partial_source:  # read with a filtered _source: the rest is not known
+        return _each_field(cls, fields, index, doc_id)
     fields = without_id_change(cls, fields, index, doc_id)
     try:
         refuse_unknown(cls, fields)
@@ -407,6 +413,11 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
         DocumentValidationError: an unknown field, ``meta``, or an invalid value; nothing may be sent.
         ArgumentError: the id field given another id.
     """
+    return _each_field(cls, fields, index, doc_id)[1]
+
+
+def _each_field(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The values of ``fields``, each validated on its own, and the ``doc`` body they make."""
     fields = without_id_change(cls, fields, index, doc_id)
     try:
         refuse_unknown(cls, fields)
@@ -421,7 +432,7 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
         to_json(partial)  # what the client will send: a lone surrogate cannot be, and is refused here
     except PydanticSerializationError as error:
         raise DocumentValidationError(index, doc_id, " ".join(str(error).split())) from error
-    return partial
+    return values, partial
 
 
 def refuse_unknown(cls: type[BaseModel], fields: Mapping[str, Any]) -> None:

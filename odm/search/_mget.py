@@ -25,15 +25,22 @@ async def send_mget(
     index: str | None = None,
     ids: Sequence[str] | None = None,
     docs: Sequence[Mapping[str, Any]] | None = None,
+    source: bool | str | None = None,
 ) -> ApiResponse[Any]:
-    """``ids`` of ``index``, or ``docs`` (each naming its ``_index``); with ``vectors``, asking for them."""
+    """``ids`` of ``index``, or ``docs`` (each naming its ``_index``); with ``vectors``, asking for them.
+
+    ``source`` is the ``_source`` query parameter (``False``, or field names joined by commas).
+    """
     if not vectors:
-        return await client.mget(index=index, ids=ids, docs=docs)
+        return await client.mget(index=index, ids=ids, docs=docs, source=source)
+    params = {"_source_exclude_vectors": "false"}
+    if source is not None:
+        params["_source"] = str(source).lower() if isinstance(source, bool) else source
     body: dict[str, Any] = {"ids": list(ids)} if ids is not None else {"docs": list(docs or ())}
     return await client.perform_request(
         "POST",
         f"/{urllib.parse.quote(index, safe='')}/_mget" if index is not None else "/_mget",
-        params={"_source_exclude_vectors": "false"},
+        params=params,
         headers={"accept": "application/json", "content-type": "application/json"},
         body=body,
         endpoint_id="mget",

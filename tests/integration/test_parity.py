@@ -227,3 +227,34 @@ async def test_schemas_and_the_load_command_use_the_id_field(
     err = io.StringIO()
     assert await run([*argv, "--id-field", "name"], out=io.StringIO(), err=err) == 2
     assert "id is its field 'sku'" in err.getvalue()
+
+
+# -- 3. get/mget with _source: partial documents --------------------------------------------
+
+
+async def test_get_and_mget_with_source_give_partial_documents_that_save_refuses(
+    odm_client: AsyncElasticsearch, counters: type[Counter], products: type[Product]
+) -> None:
+    part = await counters.get("c", _source=["value"])
+    assert part.value == 1 and "name" not in part.model_fields_set and part.meta.partial_source
+    with pytest.raises(DocumentStateError, match="filtered _source"):
+        await part.save()
+    assert await part.update(value=4) == "updated"  # a partial update needs only the fields it sets
+    assert (await odm_client.get(index=counters.index_name(), id="c"))["_source"] == {"name": "c", "value": 4}
+    [found, missing] = await counters.mget(["c", "nope"], _source="name")
+    assert missing is None and found is not None and found.name == "c" and found.meta.partial_source
+    assert "value" not in found.model_fields_set
+    assert (await counters.get("c", _source=True)).meta.partial_source is not True  # the whole source
+    bare = await counters.get("c", _source=False)
+    assert bare.meta.partial_source and bare.model_fields_set == set()
+    await products(sku="S-1", name="sofa", price=99.0).save(refresh=True)
+    [sofa] = await products.mget(["S-1"], _source=["price"], missing="raise")
+    assert sofa.sku == "S-1" and sofa.price == 99.0 and sofa.meta.partial_source  # the id field from _id
+
+
+async def test_a_bad_source_argument_is_refused_before_sending(counters: type[Counter]) -> None:
+    for bad in ([], [""], ["a,b"], 3):
+        with pytest.raises(ArgumentError, match="_source"):
+            await counters.get("c", _source=bad)  # type: ignore[arg-type]
+        with pytest.raises(ArgumentError, match="_source"):
+            await counters.mget(["c"], _source=bad)  # type: ignore[arg-type]
