@@ -14,15 +14,27 @@ import datetime
 import decimal
 import enum
 import ipaddress
+import pathlib
 import sys
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, ForwardRef, Literal, TypeGuard, Union, get_args, get_origin
+from typing import Annotated, Any, ForwardRef, Literal, TypeGuard, Union, cast, get_args, get_origin
 
 from elasticsearch.dsl import field
 from elasticsearch.dsl.mapping_base import MappingBase
-from pydantic import AnyUrl, BaseModel
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    EmailStr,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    Json,
+    NameEmail,
+    SecretBytes,
+    SecretStr,
+)
 from pydantic.fields import FieldInfo
 
 from ._core.stored_values import InnerDoc
@@ -46,9 +58,29 @@ TYPE_TABLE: tuple[tuple[type, Callable[[], field.Field]], ...] = (
     (datetime.date, field.Date),
     (datetime.time, field.Keyword),
     (uuid.UUID, field.Keyword),
+    (ipaddress.IPv4Interface, field.Keyword),  # "10.0.0.1/8": an address with its network, not a range;
+    (ipaddress.IPv6Interface, field.Keyword),  # before the addresses, which they subclass
+    (cast(type, IPvAnyInterface), field.Keyword),  # pydantic's three are classes, typed as unions
     (ipaddress.IPv4Address, field.Ip),
     (ipaddress.IPv6Address, field.Ip),
+    (cast(type, IPvAnyAddress), field.Ip),  # not a subclass of either (it validates to one of them)
+    (ipaddress.IPv4Network, field.IpRange),  # "10.0.0.0/8": ip_range stores CIDR blocks
+    (ipaddress.IPv6Network, field.IpRange),
+    (cast(type, IPvAnyNetwork), field.IpRange),
+    (pathlib.PurePath, field.Keyword),  # Path, FilePath, DirectoryPath, NewPath: stored as their text
     (AnyUrl, field.Keyword),
+    (EmailStr, field.Keyword),
+    (NameEmail, field.Keyword),
+)
+
+#: Types whose JSON is not their value, refused even with a field override: a ``SecretStr``
+#: is dumped as ``"**********"`` (stored, the secret is lost), ``Json[T]`` takes a JSON
+#: string and dumps ``T`` (read back, the stored value no longer validates).
+_NOT_STORABLE: tuple[tuple[type, str], ...] = (
+    (SecretStr, "is written as '**********': the secret would be lost; store it elsewhere, or as str"),
+    (SecretBytes, "is written as '**********': the secret would be lost; store it elsewhere, or as bytes"),
+    (Json, "parses a JSON string on input, but is written as its value, which does not validate when read back; "
+     "annotate the parsed type T instead"),
 )
 
 _LIST_ORIGINS = (list, set, frozenset, tuple, Sequence)
@@ -127,6 +159,7 @@ def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field
         MappingError: the type is not in :data:`TYPE_TABLE` and has no field annotation.
     """
     annotation, metadata = _unwrap_annotated(annotation, list(metadata))
+    _refuse_not_storable(annotation, metadata, where)
     override = next((m for m in reversed(metadata) if isinstance(m, field.Field)), None)
     origin = get_origin(annotation)
 
@@ -163,6 +196,15 @@ def field_for(annotation: Any, metadata: Sequence[Any] = (), where: str = "field
         f"{where}: cannot map type {annotation!r} to an Elasticsearch field; "
         "annotate it with a field, e.g. Annotated[T, Keyword()]"
     )
+
+
+def _refuse_not_storable(annotation: Any, metadata: Sequence[Any], where: str) -> None:
+    """Raise for a type whose stored JSON would not be its value (:data:`_NOT_STORABLE`)."""
+    for candidate in (annotation, *metadata):
+        kind = candidate if isinstance(candidate, type) else type(candidate)  # Json[T] is Annotated[T, Json()]
+        for refused, why in _NOT_STORABLE:
+            if issubclass(kind, refused):
+                raise MappingError(f"{where}: {refused.__name__} {why}")
 
 
 def _unwrap_annotated(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:

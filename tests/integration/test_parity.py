@@ -7,12 +7,15 @@ Each block names the rule it checks; the request bodies the test node cannot run
 from __future__ import annotations
 
 import io
+from datetime import timedelta
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from pydantic import FilePath, IPvAnyAddress, IPvAnyInterface, IPvAnyNetwork, Json, SecretBytes, SecretStr
 
 from odm import (
     ArgumentError,
@@ -258,3 +261,56 @@ async def test_a_bad_source_argument_is_refused_before_sending(counters: type[Co
             await counters.get("c", _source=bad)  # type: ignore[arg-type]
         with pytest.raises(ArgumentError, match="_source"):
             await counters.mget(["c"], _source=bad)  # type: ignore[arg-type]
+
+
+# -- 4. default mappings of the pydantic types users annotate --------------------------------
+
+
+class Host(AsyncDocument):
+    address: IPvAnyAddress
+    v4: IPv4Address | None = None
+    v6: IPv6Address | None = None
+    network: IPvAnyNetwork | None = None
+    interface: IPvAnyInterface | None = None
+    config: Path
+    script: FilePath | None = None
+
+    class Index:
+        name = "hosts"
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+async def test_ip_and_path_types_map_and_round_trip(
+    odm_client: AsyncElasticsearch, index_prefix: str, tmp_path: Path
+) -> None:
+    hosts = isolated(Host, index_prefix)
+    properties = hosts.mapping_dict()["properties"]
+    assert {name: spec["type"] for name, spec in properties.items()} == {
+        "address": "ip", "v4": "ip", "v6": "ip", "network": "ip_range", "interface": "keyword",
+        "config": "keyword", "script": "keyword",
+    }
+    await hosts.init()
+    script = tmp_path / "run.sh"
+    script.write_text("true\n")
+    host = hosts(
+        address="2001:db8::1", v4="10.0.0.7", v6="::1", network="10.0.0.0/8", interface="10.0.0.7/8",
+        config=Path("/etc/app.toml"), script=script, meta={"id": "h"},
+    )
+    await host.save(refresh=True)
+    got = await hosts.get("h")
+    assert got.model_dump() == host.model_dump()
+    assert got.address == IPv6Address("2001:db8::1") and got.network == IPv4Network("10.0.0.0/8")
+    inside = [hit.meta.id async for hit in hosts.search().filter("term", network="10.1.2.3")]  # a range holds it
+    assert inside == ["h"]
+    assert [hit.meta.id async for hit in hosts.search().filter("term", address="2001:db8::1")] == ["h"]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "message"),
+    [(SecretStr, "secret would be lost"), (Annotated[SecretStr, Keyword()], "secret would be lost"),
+     (SecretBytes | None, "secret would be lost"), (Json[int], "annotate the parsed type"),
+     (timedelta, "cannot map type"), (Any, "cannot map type")],
+)
+def test_types_that_cannot_be_stored_are_refused_at_class_definition(annotation: Any, message: str) -> None:
+    with pytest.raises(MappingError, match=message):
+        type("Refused", (AsyncDocument,), {"__annotations__": {"value": annotation}})
