@@ -481,7 +481,9 @@ class AsyncDocument(BaseModel):
         the script on the stored document; the instance then holds the whole stored
         ``_source``, read and validated as :meth:`get` reads it. ``upsert=True`` stores
         this document as it is if none is stored. Example:
-        ``await post.update(script="ctx._source.views += params.n", params={"n": 1})``
+        ``await post.update(script="ctx._source.views += params.n", params={"n": 1})``; as in
+        elasticsearch-dsl, keyword arguments given with a script are its params too
+        (``update(script="...", n=1)``), merged with ``params`` (a name given twice is refused).
 
         Concurrency follows elasticsearch-dsl's rule: ``retry_on_conflict`` given and above
         0 sends no precondition and retries Elasticsearch's conflicts that many times;
@@ -494,7 +496,7 @@ class AsyncDocument(BaseModel):
             ``"deleted"`` (the script set ``ctx.op = "delete"``: the tokens are forgotten).
 
         Raises:
-            ArgumentError: field values and a script together, or ``params``/``upsert``
+            ArgumentError: a script param given twice, or ``params``/``upsert``
                 without a script, or a negative ``retry_on_conflict``; nothing was sent.
             DocumentStateError: ``if_unchanged=True`` with ``retry_on_conflict`` above 0.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
@@ -603,7 +605,7 @@ class AsyncDocument(BaseModel):
             ``"updated"`` or ``"noop"``; with a script also ``"created"`` or ``"deleted"``.
 
         Raises:
-            ArgumentError: field values and a script together, or ``params``/``upsert``
+            ArgumentError: a script param given twice, or ``params``/``upsert``
                 without a script; nothing was sent.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.

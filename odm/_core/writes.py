@@ -238,19 +238,17 @@ def update_body(
         upsert: the ``_source`` (as :func:`encode_source` made it) to store if the
             document does not exist.
 
+    Keyword arguments given with a script are its params, as elasticsearch-dsl takes
+    them (``update(script="...", n=1)``), merged with ``params`` and a script dict's own.
+
     Raises:
-        ArgumentError: field values with a script, ``params`` or ``upsert`` without one, a
-            script that names neither a source nor an id, or ``params`` given twice.
+        ArgumentError: ``params`` or ``upsert`` without a script, a script that names
+            neither a source nor an id, or a param given twice.
     """
     if script is None:
         if params is not None or upsert is not None:
             raise ArgumentError(f"params= and upsert= go with script= (document {doc_id!r}, index {index!r})")
         return None
-    if fields:
-        raise ArgumentError(
-            f"update() takes a script or field values, not both: {sorted(fields)} with script= "
-            f"(document {doc_id!r}, index {index!r}); set them in the script's params"
-        )
     body: dict[str, Any] = {}
     if isinstance(script, str):
         body = {"source": script}
@@ -260,10 +258,21 @@ def update_body(
         body = dict(script.to_dict())
     if not {"source", "id"} & body.keys():
         raise ArgumentError(f"script= is painless source, or a dict with 'source' or a stored script's 'id': {script!r}")
-    if params is not None:
-        if "params" in body:
+    if params is not None or fields:
+        # elasticsearch-dsl's update(script=..., n=1): keyword arguments are the script's params
+        merged = dict(body.get("params") or {})
+        given = [dict(params or {}), dict(fields)]
+        if params is not None and "params" in body:
             raise ArgumentError("params= given twice: as an argument and in the script")
-        body["params"] = dict(params)
+        for more in given:
+            clash = sorted(set(merged) & set(more))
+            if clash:
+                raise ArgumentError(
+                    f"script params {clash} given twice (params=, the script's own and keyword arguments) "
+                    f"(document {doc_id!r}, index {index!r})"
+                )
+            merged.update(more)
+        body["params"] = merged
     request: dict[str, Any] = {"script": body}
     if upsert is not None:
         request["upsert"] = from_json(upsert)

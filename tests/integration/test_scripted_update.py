@@ -56,13 +56,13 @@ async def test_update_by_id_with_a_script_and_an_upsert(counters: type[Counter])
     assert (await counters.get("new")).views == 15
 
 
-async def test_a_script_with_field_values_is_refused_and_nothing_is_written(counters: type[Counter]) -> None:
+async def test_a_script_param_given_twice_is_refused_and_nothing_is_written(counters: type[Counter]) -> None:
     counter = counters(name="c", views=1, meta={"id": "c"})
     await counter.save(refresh=True)
-    with pytest.raises(ArgumentError, match="not both"):
-        await counter.update(script="ctx._source.views = 0", views=5)
-    with pytest.raises(ArgumentError, match="not both"):
-        await counters.update_by_id("c", script="ctx._source.views = 0", views=5)
+    with pytest.raises(ArgumentError, match="given twice"):
+        await counter.update(script="ctx._source.views = params.views", params={"views": 4}, views=5)
+    with pytest.raises(ArgumentError, match="given twice"):
+        await counters.update_by_id("c", script={"source": "ctx._source.views = params.views", "params": {"views": 4}}, views=5)
     with pytest.raises(ArgumentError, match="go with script="):
         await counters.update_by_id("other", upsert=counters(name="other"), views=5)
     stored = await counters.get("c")

@@ -106,7 +106,8 @@ async def test_a_stored_document_the_model_rejects_is_reported_with_its_id() -> 
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"script": "ctx._source.views++", "views": 2}, "a script or field values, not both"),
+        ({"script": "x", "params": {"views": 1}, "views": 2}, r"params \['views'\] given twice"),
+        ({"script": {"source": "x", "params": {"views": 1}}, "views": 2}, r"params \['views'\] given twice"),
         ({"params": {"n": 1}, "views": 2}, "params= and upsert= go with script="),
         ({"script": {"lang": "painless"}}, "'source' or a stored script's 'id'"),
         ({"script": {"source": "x", "params": {"a": 1}}, "params": {"b": 2}}, "params= given twice"),
