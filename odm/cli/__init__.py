@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -54,7 +55,15 @@ async def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None
 
 
 def main() -> None:
-    """Entry point of the ``odm`` console script and of ``python -m odm``; Ctrl-C exits 130, without a traceback."""
+    """Entry point of the ``odm`` console script and of ``python -m odm``; Ctrl-C exits 130, without a traceback.
+
+    The working directory goes first on ``sys.path``, as uvicorn and ``python -m`` do: the
+    console script's own directory is there instead, so ``odm load shop:Product`` run in
+    the project's directory could not import ``shop``.
+    """
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         status = asyncio.run(run(sys.argv[1:]))
     except KeyboardInterrupt:

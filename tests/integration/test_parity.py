@@ -7,6 +7,9 @@ Each block names the rule it checks; the request bodies the test node cannot run
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from ipaddress import IPv4Address, IPv4Network, IPv6Address
 from pathlib import Path
@@ -314,3 +317,21 @@ async def test_ip_and_path_types_map_and_round_trip(
 def test_types_that_cannot_be_stored_are_refused_at_class_definition(annotation: Any, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         type("Refused", (AsyncDocument,), {"__annotations__": {"value": annotation}})
+
+
+# -- 8. the odm command imports the project's modules ---------------------------------------
+
+
+def test_the_odm_command_imports_modules_of_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "shop_models.py").write_text(
+        "from odm import AsyncDocument\n\nclass Item(AsyncDocument):\n    name: str\n\n    class Index:\n        name = 'items'\n"
+    )
+    (tmp_path / "items.jsonl").write_text("")
+    script = Path(sys.executable).parent / "odm"  # the console script, as a user runs it
+    done = subprocess.run(
+        [str(script), "load", "shop_models:Item", "missing.jsonl"], cwd=tmp_path, capture_output=True, text=True,
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+    )
+    # The class was imported from the working directory: what fails is the file named next
+    assert done.stderr.strip() == "error: missing.jsonl: no such file", done.stderr
+    assert done.returncode == 2
