@@ -26,7 +26,7 @@ if importlib.util.find_spec("fastapi") is None:  # say which extra, not just "No
 
 from .etags import apply_if_match, etag  # noqa: E402
 from .handlers import install_exception_handlers, validation_errors  # noqa: E402
-from .lifespan import odm_lifespan, wait_for_node  # noqa: E402
+from .lifespan import StartupStep, odm_lifespan, wait_for_node  # noqa: E402
 from .pagination import Page, paginate  # noqa: E402
 from .query import SearchParams, search_params  # noqa: E402
 from .schemas import create_schema, new_document, page_schema, public_schema, to_public, update_schema  # noqa: E402
@@ -36,6 +36,7 @@ __all__ = [
     "OdmSettings",
     "Page",
     "SearchParams",
+    "StartupStep",
     "apply_if_match",
     "create_schema",
     "etag",

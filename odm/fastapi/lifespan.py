@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Protocol, Union
+
+from typing_extensions import TypeAlias
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
 
@@ -24,7 +26,18 @@ from ..document import AsyncDocument
 from ..errors import NodeUnavailableError
 from .settings import OdmSettings
 
-__all__ = ["odm_lifespan", "wait_for_node"]
+__all__ = ["StartupStep", "odm_lifespan", "wait_for_node"]
+
+
+class _Saved(Protocol):
+    """Something saved on the node with ``save(using=...)``: an index template, a mapping."""
+
+    def save(self, using: Any = ...) -> Awaitable[Any]: ...
+
+
+#: A start-up step of :func:`odm_lifespan`: an index template (or anything with
+#: ``save(using=...)``), or an async callable given the lifespan's client.
+StartupStep: TypeAlias = Union[_Saved, Callable[[AsyncElasticsearch], Awaitable[Any]]]
 
 _FIRST_PAUSE = 0.25
 _LONGEST_PAUSE = 2.0
@@ -35,6 +48,7 @@ def odm_lifespan(
     *documents: type[AsyncDocument],
     settings: OdmSettings | None = None,
     alias: str = "default",
+    startup: Sequence[StartupStep] = (),
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A FastAPI (or Starlette) ``lifespan`` that connects odm and creates the documents' indices.
 
@@ -48,6 +62,13 @@ def odm_lifespan(
     document class through that client. At shutdown the client is closed. Inside another
     lifespan: ``async with odm_lifespan(Post)(app): yield``.
 
+    Args:
+        startup: steps run in order once the node answers and before the documents are
+            ``init()``-ed (so a template applies to the indices they create): an index
+            template, e.g. ``Post.as_template("posts")``, is saved through the lifespan's
+            client; an async callable is awaited with the client
+            (``async def seed(client): ...``). A step that fails stops the start-up.
+
     Raises (at start-up, so the server does not start):
         NodeUnavailableError: the node did not answer in time; names the URL (without its password).
         MappingConflictError: a live index's mapping is incompatible with a document class.
@@ -60,6 +81,9 @@ def odm_lifespan(
         client = async_connections.create_connection(alias, **chosen.client_options())
         try:
             await wait_for_node(client, chosen.display_url, chosen.startup_timeout)
+            for step in startup:
+                save = getattr(step, "save", None)
+                await (save(using=client) if callable(save) else step(client))  # type: ignore[operator]
             for document in documents:
                 await document.init(using=client)
             yield

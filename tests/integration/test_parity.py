@@ -31,7 +31,7 @@ from odm import (
     VersionConflictError,
 )
 from odm.cli import run
-from odm.fastapi import create_schema, new_document, public_schema, to_public, update_schema
+from odm.fastapi import OdmSettings, create_schema, new_document, odm_lifespan, public_schema, to_public, update_schema
 from odm.testing.isolation import isolated
 from tests.models.parity import Device, Product, Ticket
 
@@ -335,3 +335,29 @@ def test_the_odm_command_imports_modules_of_the_working_directory(tmp_path: Path
     # The class was imported from the working directory: what fails is the file named next
     assert done.stderr.strip() == "error: missing.jsonl: no such file", done.stderr
     assert done.returncode == 2
+
+
+# -- 8. odm_lifespan runs start-up steps --------------------------------------------------
+
+
+async def test_odm_lifespan_saves_templates_and_runs_steps_before_init(
+    odm_client: AsyncElasticsearch, index_prefix: str, es_url: str
+) -> None:
+    products = isolated(Product, index_prefix)
+    template = products.as_template(f"{index_prefix}products", pattern=f"{index_prefix}products-*")
+    seen: list[bool] = []
+
+    async def seed(client: AsyncElasticsearch) -> None:
+        seen.append(bool(await client.indices.exists(index=products.index_name())))
+
+    async with odm_lifespan(products, settings=OdmSettings(url=es_url), alias="parity", startup=[template, seed])(None):
+        assert seen == [False]  # the steps ran before the documents' init()
+        assert await odm_client.indices.exists(index=products.index_name())
+    assert (await odm_client.indices.get_index_template(name=f"{index_prefix}products"))["index_templates"]
+
+    async def failing(client: AsyncElasticsearch) -> None:
+        raise RuntimeError("seed failed")
+
+    with pytest.raises(RuntimeError, match="seed failed"):
+        async with odm_lifespan(settings=OdmSettings(url=es_url), alias="parity", startup=[failing])(None):
+            raise AssertionError("the start-up must stop")  # pragma: no cover

@@ -244,6 +244,7 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         'OdmSettings',
         'Page',
         'SearchParams',
+        'StartupStep',
         'apply_if_match',
         'create_schema',
         'etag',
