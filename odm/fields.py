@@ -140,3 +140,31 @@ class SparseVector(_Hashable, field.SparseVector):
 
 class Text(_Hashable, field.Text):
     """``text``: see elasticsearch.dsl. Example: ``Annotated[str, Text(fields={"raw": Keyword()})] | None``"""
+
+
+#: Elasticsearch type -> odm's class, for mappings read from a live index.
+_BY_TYPE: dict[str, type[field.Field]] = {
+    cls.name: cls
+    for cls in (Binary, Boolean, Completion, Date, DenseVector, Double, Float, GeoPoint, GeoShape, Integer, Ip,
+                Keyword, Long, Nested, Object, SparseVector, Text)
+}
+
+
+def live_field(definition: Any) -> Any:
+    """A field of a mapping read from Elasticsearch, as odm's class where odm has one.
+
+    ``isinstance(mapping["committed_date"], odm.Date)`` then holds for a mapping read back
+    (elasticsearch.dsl would build its own classes); sub-fields and object properties too.
+    Other types (``flattened``, ``ip_range``, ...) are elasticsearch.dsl's classes.
+    """
+    if not isinstance(definition, dict):
+        return definition  # a field object already
+    params = dict(definition)
+    kind = params.pop("type", "object" if "properties" in params else None)
+    for key in ("properties", "fields"):
+        if isinstance(params.get(key), dict):
+            params[key] = {name: live_field(sub) for name, sub in params[key].items()}
+    cls = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return field.construct_field({"type": kind, **params}) if kind is not None else field.construct_field(params)
+    return cls(**params)

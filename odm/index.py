@@ -31,6 +31,7 @@ from ._core.names import check_alias_name, check_index_name, check_index_pattern
 from ._core.settings_diff import diff_settings
 from .connections import UsingType, get_client
 from .errors import AliasNotFoundError, ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
+from .fields import live_field
 from .mapping import mapping_for
 from .search._search import AsyncSearch
 from .update_by_query import AsyncUpdateByQuery
@@ -65,6 +66,11 @@ class AsyncMapping(DslAsyncMapping):
         mapping.properties = copy.deepcopy(source.properties)
         mapping._meta = copy.deepcopy(source._meta)
         return mapping
+
+    def _update_from_dict(self, raw: dict[str, Any]) -> None:
+        # A live mapping's fields as odm's classes (isinstance(m["date"], odm.Date)), not elasticsearch.dsl's.
+        properties = raw.get("properties", {})
+        super()._update_from_dict({**raw, "properties": {name: live_field(spec) for name, spec in properties.items()}})
 
     def _clone(self) -> Self:
         # elasticsearch.dsl copies only the fields: a cloned index definition lost its _meta and dynamic

@@ -20,9 +20,12 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from pydantic import FilePath, IPvAnyAddress, IPvAnyInterface, IPvAnyNetwork, Json, SecretBytes, SecretStr
 
+import odm
 from odm import (
     ArgumentError,
     AsyncDocument,
+    AsyncIndex,
+    AsyncMapping,
     BulkItemError,
     DocumentStateError,
     Keyword,
@@ -361,3 +364,30 @@ async def test_odm_lifespan_saves_templates_and_runs_steps_before_init(
     with pytest.raises(RuntimeError, match="seed failed"):
         async with odm_lifespan(settings=OdmSettings(url=es_url), alias="parity", startup=[failing])(None):
             raise AssertionError("the start-up must stop")  # pragma: no cover
+
+
+# -- 6. mappings read from a live index are odm's field classes ------------------------------
+
+
+async def test_load_mappings_and_from_es_give_odm_field_classes(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    name = index_prefix + "commits"
+    await odm_client.indices.create(index=name, mappings={"properties": {
+        "committed_date": {"type": "date"},
+        "message": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+        "author": {"properties": {"name": {"type": "keyword"}}},
+        "files": {"type": "nested", "properties": {"path": {"type": "keyword"}}},
+        "tags": {"type": "flattened"},
+    }})
+    index = AsyncIndex(name)
+    await index.load_mappings()
+    m = index.get_or_create_mapping()
+    assert isinstance(m["committed_date"], odm.Date) and isinstance(m["message"], odm.Text)
+    assert isinstance(m["author"], odm.Object) and isinstance(m["files"], odm.Nested)
+    assert isinstance(m["author"]["name"], odm.Keyword) and isinstance(m["files"]["path"], odm.Keyword)
+    assert isinstance(m["message"].fields["raw"], odm.Keyword)
+    live = await AsyncMapping.from_es(name)
+    assert isinstance(live["committed_date"], odm.Date)
+    assert live.to_dict()["properties"]["tags"] == {"type": "flattened"}  # a type odm has no class for: as read
+    assert live.to_dict()["properties"]["message"] == {"type": "text", "fields": {"raw": {"type": "keyword"}}}
