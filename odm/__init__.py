@@ -9,7 +9,9 @@ from elasticsearch.dsl import A, Q, char_filter, token_filter, tokenizer
 
 from ._core.hits import InvalidHit
 from ._core.mapping_diff import MappingDiff
+from ._core.retry import NO_RETRIES, Retry, RetryPolicy
 from ._core.stored_values import InnerDoc
+from ._core.writes import DeleteResult
 from .analysis import (
     AnalyzeCharFilterStage,
     AnalyzeDetail,
@@ -71,6 +73,7 @@ from .errors import (
     NoIndexError,
     OdmError,
     OptionalDependencyError,
+    OutcomeUnknownError,
     SearchStateError,
     SettingsError,
     VersionConflictError,
@@ -175,6 +178,7 @@ __all__ = [
     "Date",
     "DateHistogramFacet",
     "DeleteAction",
+    "DeleteResult",
     "DenseVector",
     "DocumentExistsError",
     "DocumentNotFoundError",
@@ -219,6 +223,7 @@ __all__ = [
     "MigrationLockedError",
     "MigrationResult",
     "MigrationStateError",
+    "NO_RETRIES",
     "Nested",
     "NestedFacet",
     "NestedIdentity",
@@ -228,6 +233,7 @@ __all__ = [
     "OdmError",
     "OptionalDependencyError",
     "Outcome",
+    "OutcomeUnknownError",
     "Plan",
     "Progress",
     "PruneResult",
@@ -235,6 +241,8 @@ __all__ = [
     "RangeFacet",
     "Rejected",
     "Response",
+    "Retry",
+    "RetryPolicy",
     "SearchStateError",
     "SettingsError",
     "SparseVector",

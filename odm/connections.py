@@ -4,6 +4,9 @@ It is elasticsearch.dsl's registry (same ``configure``/``create_connection``/
 ``get_connection``/``remove_connection``), plus what an async service needs on
 shutdown: ``close()`` closes clients, including ones that ``configure`` or a second
 ``create_connection`` replaced, so no aiohttp session is left unclosed.
+
+A connection may carry odm's :class:`~odm.RetryPolicy` (``create_connection(..., retry=...)``):
+``_sending`` keeps it and sends every request of odm's calls under it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from typing import Any, TypeAlias
 
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.dsl.connections import Connections
+
+from ._core.retry import RetryPolicy
+from ._sending import set_retry_policy
 
 __all__ = ["AsyncConnections", "UsingType", "async_connections", "get_client"]
 
@@ -29,18 +35,30 @@ class AsyncConnections(Connections[AsyncElasticsearch]):
     def configure(self, **kwargs: Any) -> None:
         """Set the configuration of several aliases at once; clients are built lazily.
 
-        Example: ``async_connections.configure(default={"hosts": [url]}, logs={"hosts": [url2]})``
+        Example: ``async_connections.configure(default={"hosts": [url]}, logs={"hosts": [url2]})``;
+        each alias's options may hold ``"retry": RetryPolicy(...)`` (see :meth:`create_connection`).
         """
         before = dict(self._conns)
         super().configure(**{alias: _client_kwargs(options) for alias, options in kwargs.items()})
         self._replaced.extend(c for a, c in before.items() if self._conns.get(a) is not c)
 
-    def create_connection(self, alias: str = "default", **kwargs: Any) -> AsyncElasticsearch:
-        """Build an ``AsyncElasticsearch(**kwargs)`` and register it under ``alias``."""
+    def create_connection(
+        self, alias: str = "default", *, retry: RetryPolicy | None = None, **kwargs: Any
+    ) -> AsyncElasticsearch:
+        """Build an ``AsyncElasticsearch(**kwargs)`` and register it under ``alias``.
+
+        Args:
+            retry: how odm re-sends the requests of this connection (``RetryPolicy()`` by
+                default). The client's own ``max_retries`` does not apply to odm's calls:
+                odm sends them with the client's retries off (docs/reliability.md).
+        """
         previous = self._conns.get(alias)
         if previous is not None:
             self._replaced.append(previous)
-        return super().create_connection(alias, **_client_kwargs(kwargs))
+        client = super().create_connection(alias, **_client_kwargs(kwargs))
+        if retry is not None:
+            set_retry_policy(client, retry)
+        return client
 
     def add_connection(self, alias: str, conn: AsyncElasticsearch) -> None:
         """Register an existing client under ``alias``; :meth:`close` will close it."""
@@ -109,3 +127,4 @@ async_connections = AsyncConnections()
 def get_client(using: UsingType = "default") -> AsyncElasticsearch:
     """The client for ``using``: a registered alias, or a client passed through as-is."""
     return async_connections.get_connection(using)
+

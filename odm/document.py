@@ -31,6 +31,7 @@ from typing_extensions import Self, Unpack
 from ._core.document_options import DocumentOptions, IncompleteDocument
 from ._core.hits import reader_for
 from ._core.id_field import take_id
+from ._core.retry import Attempts, RetryPolicy
 from ._core.names import check_id, check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven, given
 from ._core.stored_values import as_stored
@@ -38,9 +39,10 @@ from ._core.vectors import is_whole_source, reads_vectors, source_param, with_ve
 from ._core.writes import (
     Script,
     apply_values,
+    DeleteResult,
     concurrency_tokens,
-    document_id,
     encode_source,
+    id_to_write,
     object_fields,
     record_delete,
     record_write,
@@ -53,6 +55,7 @@ from ._core.writes import (
     validate_update,
 )
 from .bulk import BulkInput, BulkOptions, BulkResult, bulk
+from ._sending import delete_document, index_document, send, send_write
 from .connections import UsingType, get_client
 from .errors import (
     ArgumentError,
@@ -61,6 +64,7 @@ from .errors import (
     DocumentStateError,
     IndexNotFoundError,
     NoIndexError,
+    OutcomeUnknownError,
     answered_about,
     blocked_about,
     conflict,
@@ -240,8 +244,9 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         routing: str | NotGiven = NOT_GIVEN,
         _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
     ) -> Self:
-        """Fetch and validate one document.
+        """Fetch and validate one document (re-sent under ``retry``, else the connection's policy).
 
         Args:
             _source: field names to fetch (as elasticsearch-dsl passes it on), or ``False``:
@@ -262,7 +267,7 @@ class AsyncDocument(BaseModel):
         if source is not None:
             params["source"] = source
         try:
-            raw = await cls._client(using).get(index=name, id=doc_id, **params)
+            raw = await send(cls._client(using), lambda client: client.get(index=name, id=doc_id, **params), retry)
         except NotFoundError as error:
             raise not_found(name, doc_id, error.meta, error.body) from error
         body = raw.body
@@ -296,6 +301,7 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         missing: Literal["none"] = "none",
         _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
     ) -> list[Self | None]: ...
     @overload
     @classmethod
@@ -307,6 +313,7 @@ class AsyncDocument(BaseModel):
         *,
         missing: Literal["raise", "skip"],
         _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
     ) -> list[Self]: ...
     @classmethod
     async def mget(
@@ -316,6 +323,7 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         missing: Literal["none", "raise", "skip"] = "none",
         _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
     ) -> list[Self | None] | list[Self]:
         """Fetch many documents in one request, in the order asked.
 
@@ -340,7 +348,10 @@ class AsyncDocument(BaseModel):
         if not doc_ids:
             return []
         try:
-            raw = await send_mget(cls._client(using), index=name, ids=doc_ids, vectors=reads_vectors(cls), source=source)
+            vectors = reads_vectors(cls)
+            raw = await send(
+                cls._client(using), lambda client: send_mget(client, index=name, ids=doc_ids, vectors=vectors, source=source), retry
+            )
         except NotFoundError as error:
             raise not_found(name, None, error.meta, error.body) from error
         if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
@@ -373,7 +384,7 @@ class AsyncDocument(BaseModel):
         """
         name, doc_id = cls.index_name(index), check_id(id)
         client = cls._client(using)
-        answer = await client.exists(index=name, id=doc_id, **given(routing=routing))
+        answer = await send(client, lambda quiet: quiet.exists(index=name, id=doc_id, **given(routing=routing)))
         if answer:
             return True
         if not await client.indices.exists(index=name):  # HEAD answers 404 for both; tell them apart
@@ -402,15 +413,22 @@ class AsyncDocument(BaseModel):
         op_type: Literal["index", "create"] | NotGiven = NOT_GIVEN,
         if_unchanged: bool | NotGiven = NOT_GIVEN,
         pipeline: str | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
     ) -> str:
         """Validate, then index the document; ``meta`` gets id, index, version, seq_no.
+
+        A document without an id gets one from odm first (unless its class sets
+        ``Index.client_ids = False``), and is then sent as a create: the id is new, so a
+        re-send after a lost answer meets its own document and is confirmed, never stored
+        twice. odm re-sends under ``retry`` (else the connection's policy; docs/reliability.md).
 
         A document loaded from the index goes back to ``meta.index`` with ``meta.routing``,
         its unknown stored fields, and its ``seq_no``/``primary_term``: if it changed in
         the index since, the write fails (as in elasticsearch-dsl).
 
         Args:
-            op_type: ``"create"`` fails with :class:`~odm.DocumentExistsError` if the id exists.
+            op_type: ``"create"`` fails with :class:`~odm.DocumentExistsError` if the id exists
+                (on a first attempt, whatever the stored content).
             if_unchanged: by default the tokens are sent when the document has them and goes
                 back to the index it came from; ``False`` overwrites whatever is stored,
                 ``True`` requires the tokens.
@@ -423,6 +441,8 @@ class AsyncDocument(BaseModel):
             VersionConflictError: the stored document changed since this one was loaded.
             DocumentExistsError: ``op_type="create"`` and the id exists.
             IndexBlockedError: the index is write-blocked (a migration or ``adopt()``); nothing was written.
+            OutcomeUnknownError: a write guarded by ``seq_no`` lost its answer, and odm's re-send met a
+                conflict: it may have been applied.
         """
         meta = self.meta
         if type(self).__odm__.data_stream and index is None:  # appended to the stream, never changed there
@@ -433,22 +453,30 @@ class AsyncDocument(BaseModel):
             op_type = "create"
         name = self._target(index)
         body = encode_source(self, meta, name)
-        doc_id = document_id(meta)
+        doc_id, new = id_to_write(self, meta)
         route = routing_of(meta, routing)
-        creating = op_type == "create"
+        creating = op_type == "create" or (new and op_type is NOT_GIVEN)  # nobody else holds an id odm just made
         params = given(refresh=refresh, op_type=op_type, pipeline=pipeline)
         if route is not None:
             params["routing"] = route
         if not creating:
             params.update(concurrency_tokens(meta, name, if_unchanged))
         client = type(self)._client(using)
+        attempts = Attempts()
         try:
             with blocked_about(name, doc_id):
-                response = await client.index(index=name, id=doc_id, document=body, **params)  # type: ignore[arg-type]
+                response = await send(
+                    client, lambda quiet: index_document(quiet, name, doc_id, body, params, creating), retry, attempts
+                )
         except ConflictError as error:
-            # Only a create can be confirmed by its content: a write guarded by seq_no that
-            # finds the same values may have lost a race (two increments from 5 both write 6).
-            stored = await _read_back(client, name, doc_id, route) if creating and doc_id is not None else None
+            if not attempts.resent_after_lost_answer:  # a first attempt's conflict is a conflict
+                raise conflict(name, doc_id, error, creating) from error
+            if not creating:  # guarded by seq_no: its own first attempt or another writer, no telling
+                raise OutcomeUnknownError(name, doc_id, attempts.sent, attempts.lost, error) from error
+            # odm's re-send of a create met a document: its own first attempt if the content is the
+            # one sent. (Only a create can be confirmed by content: a write guarded by seq_no that
+            # finds the same values may have lost a race: two increments from 5 both write 6.)
+            stored = await _read_back(client, _conflict_index(error, name), doc_id, route, retry) if doc_id else None
             if stored is None or not same_source(body, stored.get("_source"), type(self)):
                 raise conflict(name, doc_id, error, creating) from error
             record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
@@ -466,6 +494,7 @@ class AsyncDocument(BaseModel):
         script: Script | None = None,
         params: Mapping[str, Any] | None = None,
         upsert: bool = False,
+        retry: RetryPolicy | None = None,
         **fields: Any,
     ) -> str:
         """Partially update the stored document with ``fields``, validated first, or by a script.
@@ -501,6 +530,8 @@ class AsyncDocument(BaseModel):
             DocumentStateError: ``if_unchanged=True`` with ``retry_on_conflict`` above 0.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             VersionConflictError: the document changed since it was loaded.
+            OutcomeUnknownError: the answer was lost and odm's re-send met a conflict: it may
+                have been applied.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
             HitValidationError: the script stored a document the model rejects (it is stored).
         """
@@ -529,7 +560,9 @@ class AsyncDocument(BaseModel):
             if objects:
                 request["source"] = objects  # merged in the index: read back what it holds
         with answered_about(name, doc_id):
-            response = await cls._client(using).update(index=name, id=doc_id, **request)
+            response = await send_write(
+                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id
+            )
         result = str(response["result"])
         stored = response.body.get("get", {}).get("_source")
         if scripted is not None and result == "deleted":
@@ -551,15 +584,23 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
         if_unchanged: bool | NotGiven = NOT_GIVEN,
-    ) -> None:
+        retry: RetryPolicy | None = None,
+    ) -> DeleteResult:
         """Delete the stored document (by ``meta.id``, in ``meta.index`` with ``meta.routing``).
 
         A loaded document is deleted only if unchanged since (``if_unchanged=False``: anyway).
+        Sent as a one-item ``POST /_bulk`` (docs/reliability.md), re-sent under ``retry``.
+
+        Returns:
+            The :class:`~odm.DeleteResult`; ``confirmed=True`` when the answer was lost and
+            odm's re-send found no document: deleted either way.
 
         Raises:
-            DocumentNotFoundError: it no longer exists.
+            DocumentNotFoundError: it no longer exists (on a first attempt).
             IndexNotFoundError: the index does not exist.
             VersionConflictError: the document changed since it was loaded.
+            OutcomeUnknownError: a delete guarded by ``seq_no`` lost its answer and odm's re-send
+                met a conflict: it may have been applied.
         """
         meta = self.meta
         if type(self).__odm__.data_stream and index is None:
@@ -572,9 +613,9 @@ class AsyncDocument(BaseModel):
         if route is not None:
             params["routing"] = route
         params.update(concurrency_tokens(meta, name, if_unchanged))
-        with answered_about(name, doc_id):
-            await type(self)._client(using).delete(index=name, id=doc_id, **params)
+        deleted = await _delete(type(self)._client(using), name, doc_id, params, retry)
         record_delete(meta)
+        return deleted
 
     @classmethod
     async def update_by_id(
@@ -588,6 +629,7 @@ class AsyncDocument(BaseModel):
         script: Script | None = None,
         params: Mapping[str, Any] | None = None,
         upsert: Self | None = None,
+        retry: RetryPolicy | None = None,
         **fields: Any,
     ) -> str:
         """Partially update a stored document by id in one request, without loading it first.
@@ -620,7 +662,9 @@ class AsyncDocument(BaseModel):
         request.update(update_precondition(None, name, NOT_GIVEN, retries))
         request.update(scripted if scripted is not None else {"doc": validate_fields(cls, fields, name, doc_id)})
         with answered_about(name, doc_id):
-            response = await cls._client(using).update(index=name, id=doc_id, **request)
+            response = await send_write(
+                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id
+            )
         return str(response["result"])
 
     @classmethod
@@ -631,20 +675,20 @@ class AsyncDocument(BaseModel):
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
         routing: str | NotGiven = NOT_GIVEN,
-    ) -> None:
+        retry: RetryPolicy | None = None,
+    ) -> DeleteResult:
         """Delete a stored document by id in one request, without loading it first.
 
-        Example: ``await Post.delete_by_id("p1")``
+        Example: ``await Post.delete_by_id("p1")``. Returns and re-sends as :meth:`delete`.
 
         Raises:
-            DocumentNotFoundError: no such document.
+            DocumentNotFoundError: no such document (on a first attempt).
             IndexNotFoundError: no such index.
         """
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "delete_by_id()", str(id))
         name, doc_id = cls.index_name(index), check_id(id)
-        with answered_about(name, doc_id):
-            await cls._client(using).delete(index=name, id=doc_id, **given(refresh=refresh, routing=routing))
+        return await _delete(cls._client(using), name, doc_id, given(refresh=refresh, routing=routing), retry)
 
     @classmethod
     async def bulk(
@@ -695,21 +739,48 @@ def _append_only(cls: type[AsyncDocument], operation: str, doc_id: str | None) -
     )
 
 
-async def _read_back(client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None) -> Mapping[str, Any] | None:
-    """The stored document after a create was answered 409, or ``None`` if there is none.
+async def _read_back(
+    client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None, retry: RetryPolicy | None
+) -> Mapping[str, Any] | None:
+    """The stored document after odm's re-send of a create was answered 409, or ``None`` if there is none.
 
-    The client (and aiohttp, for PUT) sends a request again when its connection breaks, so
-    a create whose first attempt was applied meets its own document: the same content
-    means it succeeded. It asks for vectors, whatever the class declares: the stored
-    document may be another program's, with a vector that must not go unseen.
+    A create whose first attempt was applied (its answer lost) meets its own document: the
+    same content means it succeeded. It asks for vectors, whatever the class declares: the
+    stored document may be another program's, with a vector that must not go unseen.
     """
     try:
-        answer: Mapping[str, Any] = (
-            await client.get(index=index, id=doc_id, routing=routing, source_exclude_vectors=False)
-        ).body
-        return answer
+        answer = await send(
+            client,
+            lambda quiet: quiet.get(index=index, id=doc_id, routing=routing, source_exclude_vectors=False),
+            retry,
+        )
     except NotFoundError:
         return None
+    body: Mapping[str, Any] = answer.body
+    return body
+
+
+def _conflict_index(error: ConflictError, index: str) -> str:
+    """The concrete index a 409 names (a data stream's backing index), else ``index``."""
+    found = error.body.get("error", {}).get("index") if isinstance(error.body, Mapping) else None
+    return found if isinstance(found, str) and found else index
+
+
+async def _delete(
+    client: AsyncElasticsearch, index: str, doc_id: str, params: Mapping[str, Any], retry: RetryPolicy | None
+) -> DeleteResult:
+    """Send a delete under odm's retries; a 404 met by odm's re-send after a lost answer is a delete confirmed by absence."""
+    attempts = Attempts()
+    try:
+        with answered_about(index, doc_id):
+            response = await send_write(
+                client, lambda quiet: delete_document(quiet, index, doc_id, params), retry, index, doc_id, attempts
+            )
+    except DocumentNotFoundError:
+        if not attempts.resent_after_lost_answer:
+            raise
+        return DeleteResult(index, doc_id, None, confirmed=True)  # absent either way: its first attempt, or before
+    return DeleteResult(response.body.get("_index", index), doc_id, response.body.get("_version"))
 
 
 def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta, partial: bool) -> Any:

@@ -53,6 +53,7 @@ __all__ = [
     "NodeUnavailableError",
     "OdmError",
     "OptionalDependencyError",
+    "OutcomeUnknownError",
     "SearchStateError",
     "SettingsError",
     "VersionConflictError",
@@ -457,6 +458,39 @@ def conflict(index: str | None, id: str | None, cause: elasticsearch.ApiError, c
     if creating:
         return DocumentExistsError(index, id, cause)
     return VersionConflictError(index, id, cause)
+
+
+class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
+    """A write's answer was lost, and what odm's re-send met cannot tell whether it was applied.
+
+    Raised when a write guarded by ``seq_no``/``primary_term`` got no answer (a connection
+    error, a timeout), was sent again by odm, and the re-send met a conflict: its own first
+    attempt moved the ``seq_no``, or another writer did. The stored document may hold this
+    write or not: reload it and compare before writing again. Never a
+    :class:`VersionConflictError` (the write may have been applied), and never raised for a
+    conflict on a first attempt, which is a conflict.
+
+    A subclass of the client's ``ConnectionError``: an answer was lost, as for one.
+
+    Attributes:
+        index: the index written to.
+        id: the document's id.
+        attempts: how many times odm sent the write.
+        lost: the error that ended the attempt whose answer was lost.
+        met: the client's error the last attempt was answered with (also the ``__cause__``).
+    """
+
+    def __init__(
+        self, index: str | None, id: str | None, attempts: int, lost: BaseException | None, met: BaseException
+    ) -> None:
+        self.index, self.id, self.attempts, self.lost, self.met = index, id, attempts, lost, met
+        what = f"{type(met).__name__}: {met}" if not isinstance(met, elasticsearch.ApiError) else f"{met.status_code} {met.message}"
+        super().__init__(
+            f"the outcome of the write of document {id!r} in index {index!r} is unknown: it may have been applied. "
+            f"Its answer was lost, odm sent it again ({attempts} attempts), and the re-send met {what}, which "
+            "its own first attempt would also cause: reload the document and compare before writing again",
+            errors=tuple(e for e in (lost, met) if isinstance(e, Exception)),
+        )
 
 
 # -- bulk ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ __all__ = ["DocumentOptions", "IdField", "IncompleteDocument", "is_document", "i
 
 _INDEX_KEYS = frozenset(
     {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
-     "id_field", "id_in_source"}
+     "id_field", "id_in_source", "client_ids"}
 )
 
 # Elasticsearch field types whose value can be a document id (its text, as Elasticsearch keeps ids).
@@ -69,6 +69,9 @@ class DocumentOptions:
     versioned: bool = False
     #: ``Index.name`` is a data stream: append-only, written with ``op_type=create`` (docs/indices-and-templates.md).
     data_stream: bool = False
+    #: A document without an id gets one from odm before its first send (``_core.retry.new_id``), so a
+    #: re-send meets its own document; ``False``: Elasticsearch makes the id (a lost answer may store two).
+    client_ids: bool = True
     #: The keys odm writes in ``_source``: fields and computed fields, by Elasticsearch name.
     source_names: frozenset[str] = frozenset()
     #: The field that is the document id, if the class names one (docs/documents.md#the-id-field).
@@ -126,6 +129,7 @@ class DocumentOptions:
             keep_unknown_fields=bool(merged.get("keep_unknown_fields", True)),
             versioned=versioned,
             data_stream=_data_stream(document, merged, versioned),
+            client_ids=bool(merged.get("client_ids", True)),
             source_names=frozenset(
                 [es_field_name(name, info) for name, info in document.model_fields.items() if name not in unmapped]
                 + [info.alias or name for name, info in document.model_computed_fields.items()]

@@ -25,20 +25,24 @@ from pydantic_core import PydanticSerializationError, from_json, to_json
 from ..errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
 from ..mapping import es_field_name
 from ..meta import Meta
+from .document_options import options_of
 from .hits import reader_for
 from .id_field import id_field_of, take_id, without_id_change
 from .names import check_id
+from .retry import new_id
 from .sentinel import NOT_GIVEN, NotGiven
 from .stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
 from .vectors import same_json, stored_as_sent
 
 __all__ = [
     "UPDATE_RETRIES",
+    "DeleteResult",
     "Revalidate",
     "apply_values",
     "concurrency_tokens",
     "document_id",
     "encode_source",
+    "id_to_write",
     "record_delete",
     "record_write",
     "revalidates",
@@ -125,9 +129,46 @@ def _needs_validation(schema: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    """What :meth:`AsyncDocument.delete` (and ``delete_by_id``) did: the document is deleted.
+
+    Attributes:
+        index: the index it was deleted from.
+        id: its id.
+        version: the version the delete wrote, or ``None`` when confirmed by absence.
+        confirmed: the answer to the delete was lost, odm sent it again, and the re-send
+            found no document: it is absent either way (deleted by the first attempt, or
+            before it). Elasticsearch's own answer otherwise (``False``).
+    """
+
+    index: str
+    id: str
+    version: int | None = None
+    confirmed: bool = False
+    result: Literal["deleted"] = "deleted"
+
+
 def document_id(meta: Meta) -> str | None:
     """The id to write with: ``meta.id`` checked for use in a request path, or None for a new id."""
     return check_id(meta.id) if meta.id is not None else None
+
+
+def id_to_write(document: BaseModel, meta: Meta) -> tuple[str | None, bool]:
+    """The id to write ``document`` with, given to it now if it has none, and whether it is new.
+
+    A document without an id gets one from odm (``new_id``) before its first send, set on
+    ``meta.id`` at once: a request sent again (by odm, or by the caller after an error)
+    meets its own document instead of storing a second copy. ``(None, False)`` for a
+    class with ``Index.client_ids = False``: Elasticsearch makes the id.
+    Call it once the document is encoded, so an invalid document gets no id.
+    """
+    if meta.id is not None:
+        return check_id(meta.id), False
+    if not options_of(type(document)).client_ids:
+        return None, False
+    meta.id = new_id()
+    return meta.id, True
 
 
 def stored_id(meta: Meta, index: str, operation: str) -> str:

@@ -24,8 +24,8 @@ from .._core.writes import (
     Revalidate,
     apply_values,
     concurrency_tokens,
-    document_id,
     encode_source,
+    id_to_write,
     object_fields,
     record_delete,
     record_write,
@@ -35,7 +35,7 @@ from .._core.writes import (
     validate_fields,
     validate_update,
 )
-from ..errors import BulkInputError, DocumentStateError, NoIndexError
+from ..errors import BulkInputError, BulkItemError, DocumentStateError, NoIndexError
 
 if TYPE_CHECKING:
     from ..document import AsyncDocument
@@ -143,6 +143,8 @@ class Encoded:
     routing: str | None = None
     updates: dict[str, Any] | None = None
     objects: list[str] | None = None  # update: object fields merged in the index, read back
+    unanswered: bool = False  # a request carrying it got no answer: it may have been applied
+    rejected: BulkItemError | None = None  # the 429/503 it is retried after
 
     @property
     def body(self) -> bytes:
@@ -216,8 +218,8 @@ def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, d
     meta = document.meta  # type: ignore[attr-defined]
     name = defaults.index_for(type(document), action.index, meta.index)
     source = encode_source(document, meta, name, defaults.revalidate)  # first: it takes an id field's value
-    doc_id = document_id(meta)
-    creating = isinstance(action, CreateAction)
+    doc_id, new = id_to_write(document, meta)
+    creating = new or isinstance(action, CreateAction)  # nobody else holds an id odm just made
     tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
     routing = _routing(action, document)  # type: ignore[arg-type]
     header = _header("create" if creating else "index", name, doc_id, routing, tokens, pipeline=action.pipeline)

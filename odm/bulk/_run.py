@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Union, cast
 
-from elastic_transport import TlsError
-from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
+from elasticsearch import AsyncElasticsearch
 from typing_extensions import TypeAlias, TypedDict, TypeVar
 
 from .._core.document_options import is_document, options_of
+from .._core.retry import Attempts, Retry, RetryPolicy
 from .._core.writes import Revalidate, same_source
-from ..errors import BulkError, BulkItemError, OdmError
+from .._sending import bulk_request, retry_policy_of, send
+from ..errors import BulkError, BulkItemError, OdmError, OutcomeUnknownError
 from ..search._mget import send_mget
 from ._actions import (
     BulkAction,
@@ -54,10 +56,13 @@ class BulkOptions(TypedDict, total=False):
         chunk_size: the most actions in one request (500).
         max_chunk_bytes: the most bytes in one request (10 MiB); a larger document goes alone.
         max_concurrent_chunks: requests in flight at once (2).
-        max_retries: retries of an item or a request answered 429 or 503, or of a chunk that hit a
-            connection error (3); a TLS verification failure is never retried.
-        initial_backoff: seconds before the first retry, doubled each time (0.5).
-        max_backoff: the longest wait between retries, in seconds (30).
+        retry: the :class:`~odm.RetryPolicy` of each chunk's requests, its items answered 429 or
+            503 included (by default the connection's; see docs/reliability.md).
+        max_retries: the policy's ``max_retries``: re-sends of a chunk (3), whether the request
+            or some of its items were answered 429 or 503, or it hit a connection error; a TLS
+            verification failure is never retried.
+        initial_backoff: the policy's: seconds before the first retry, doubled each time (0.5).
+        max_backoff: the policy's: the longest wait between retries, in seconds (30).
         refresh: ``True`` or ``"wait_for"``: refresh the written indices once, at the end.
         revalidate: ``"auto"`` (the default): the serializer refuses values of the wrong
             type, and documents whose classes have constraints, validators or literals are
@@ -74,6 +79,7 @@ class BulkOptions(TypedDict, total=False):
     chunk_size: int
     max_chunk_bytes: int
     max_concurrent_chunks: int
+    retry: RetryPolicy
     max_retries: int
     initial_backoff: float
     max_backoff: float
@@ -88,9 +94,6 @@ DEFAULTS: BulkOptions = {
     "chunk_size": 500,
     "max_chunk_bytes": 10 * 2**20,
     "max_concurrent_chunks": 2,
-    "max_retries": 3,
-    "initial_backoff": 0.5,
-    "max_backoff": 30.0,
     "refresh": False,
     "revalidate": "auto",
     "stop_on_invalid": False,
@@ -101,9 +104,7 @@ _ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
 # What an input itself can be wrong about: reported as its failure while the others go on.
 # Only odm's own errors: a bug (a TypeError in a validator of the user's) is not an input error.
 _INVALID_INPUT = (OdmError,)
-# 429: rejected, 503: shards unavailable for a moment (a primary relocating, a node
-# restarting); both heal, so both are retried with backoff, a whole request or one item.
-_RETRIED_STATUSES = frozenset({429, 503})
+_POLICY_OPTIONS = ("max_retries", "initial_backoff", "max_backoff")
 # What an item confirmed by reading its document back reports, as a write's answer would.
 _READ_BACK = ("_index", "_id", "_version", "_seq_no", "_primary_term")
 
@@ -125,6 +126,7 @@ class BulkRun(Generic[D]):
     def __init__(self, client: AsyncElasticsearch, options: BulkOptions, document_class: type[D] | None) -> None:
         self.client = client
         self.options = options
+        self.policy = _policy(client, options)
         self.defaults = Defaults(options.get("index"), document_class, options["revalidate"])
         self.result: BulkResult[D] = BulkResult()
         self.read = 0  # inputs read so far
@@ -210,91 +212,95 @@ class BulkRun(Generic[D]):
         self._report()
 
     async def _send(self, chunk: list[Encoded]) -> None:
-        """One request, plus its retries; every item ends in the result, whatever happens."""
-        pending, attempt = chunk, 0
+        """One request, plus its retries; every item ends in the result, whatever happens.
+
+        One :class:`Attempts` per chunk: the policy bounds every request of the chunk, the
+        whole-request retries (in ``send``) and those of its items answered 429 or 503 (here).
+        """
+        pending, attempts, loop = chunk, Attempts(), asyncio.get_running_loop()
         try:
             while pending:
+                payload = b"".join(encoded.lines for encoded in pending)
+                unanswered = attempts.unanswered
                 try:
-                    payload = b"".join(encoded.lines for encoded in pending)
-                    response = await self.client.bulk(operations=cast(Any, payload))
-                except TlsError:
-                    raise  # a certificate that fails verification will fail again: never retried
-                except (ConnectionError, ConnectionTimeout, ApiError) as error:
-                    retried = not isinstance(error, ApiError) or error.status_code in _RETRIED_STATUSES
-                    if not retried or attempt >= self.options["max_retries"]:
-                        raise
-                else:
-                    pending, conflicts = self._record(pending, response["items"], attempt >= self.options["max_retries"])
-                    if conflicts:
-                        await self._read_back(conflicts)
-                    if not pending:
-                        return
-                await asyncio.sleep(self._backoff(attempt))
-                attempt += 1
+                    response = await send(self.client, lambda client: bulk_request(client, payload), self.policy, attempts)
+                finally:
+                    if attempts.unanswered > unanswered:  # a request without an answer: each item may be applied
+                        for encoded in pending:
+                            encoded.unanswered = True
+                delay = self.policy.delay_after(attempts, loop.time())
+                pending, conflicts = self._record(pending, response.body["items"], delay is None, attempts.sent)
+                if conflicts:
+                    await self._read_back(conflicts)
+                if not pending:
+                    return
+                assert delay is not None  # items are kept for a retry only when there is one
+                if self.policy.on_retry is not None:
+                    error = pending[0].rejected or BulkItemError(429, None, None, {})
+                    self.policy.on_retry(Retry(attempts.sent, error, delay, False))
+                await asyncio.sleep(delay)
         except Exception as error:  # the request failed for good: its items failed, stop
             self._fail(pending, error)
         except asyncio.CancelledError as error:
             self._fail(pending, error)
             raise
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.options["max_backoff"], self.options["initial_backoff"] * 2**attempt))
-
     def _record(
-        self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool
+        self, pending: list[Encoded], items: Sequence[Mapping[str, Any]], last: bool, sent: int
     ) -> tuple[list[Encoded], list[tuple[Encoded, Mapping[str, Any]]]]:
         """File each item's outcome.
 
+        A 409 or a 404 is read as the item's own first attempt only after a request of it
+        got no answer (``Encoded.unanswered``): on a first attempt a conflict is a conflict.
+
         Returns:
-            The items answered 429 or 503, to retry, and the creates answered 409, to read
-            back (see :meth:`_read_back`); neither is filed yet.
+            The items answered 429 or 503, to retry, and the creates answered 409 after a
+            lost answer, to read back (see :meth:`_read_back`); neither is filed yet.
         """
         retry: list[Encoded] = []
         conflicts: list[tuple[Encoded, Mapping[str, Any]]] = []
+        statuses = self.policy.statuses
         for encoded, item in zip(pending, items, strict=True):
             [(op, info)] = item.items()
             status = int(info.get("status", 500))
             if status < 300:
                 self._succeeded(encoded, info)
-            elif status in _RETRIED_STATUSES and not last:
+            elif status in statuses and not last:
+                encoded.rejected = _item_error(info)
                 retry.append(encoded)
+            elif not encoded.unanswered:
+                self._failed(encoded, info)
             elif status == 409 and op == "create" and info.get("_id") is not None:
                 # Only a create is confirmed by content: a write guarded by seq_no that finds
                 # the same values may have lost a race (two increments from 5 both write 6).
                 conflicts.append((encoded, info))
+            elif status == 409:  # its own first attempt moved the seq_no, or another writer did
+                lost = OutcomeUnknownError(info.get("_index"), info.get("_id"), sent, None, _item_error(info))
+                self.result.failed.append(BulkFailure(encoded.position, encoded.action, lost))
+            elif status == 404 and op == "delete" and info.get("result") == "not_found":
+                self._succeeded(encoded, {**info, "result": "deleted"}, confirmed=True)  # absent either way
             else:
                 self._failed(encoded, info)
         return retry, conflicts
 
     async def _read_back(self, conflicts: list[tuple[Encoded, Mapping[str, Any]]]) -> None:
-        """Read back the documents of creates answered 409; the same content means success.
+        """Read back the documents of creates answered 409 after a lost answer; the same content means success.
 
-        The client sends a request again when a connection breaks, and a bulk chunk is
-        retried after a connection error, so a create whose first attempt was applied
-        (but whose answer was lost) meets its own document. Anything else is a conflict.
+        A create whose request got no answer was sent again by odm; if its first attempt was
+        applied, the re-send meets its own document. Anything else is a conflict.
         """
         wanted = [
             {"_index": info["_index"], "_id": info["_id"], **({"routing": encoded.routing} if encoded.routing else {})}
             for encoded, info in conflicts
         ]
-        attempt = 0
-        while True:
-            try:  # with vectors, whatever the class declares: the stored document may be another program's
-                docs = (await send_mget(self.client, docs=wanted, vectors=True))["docs"]
-                break
-            except TlsError as error:
-                self._unknown(conflicts, error)
-                return
-            except (ConnectionError, ConnectionTimeout, ApiError) as error:
-                healing = not isinstance(error, ApiError) or error.status_code in _RETRIED_STATUSES
-                if not healing or attempt >= self.options["max_retries"]:
-                    self._unknown(conflicts, error)
-                    return
-            except BaseException as error:  # cancelled: the outcome of these creates stays unknown
-                self._unknown(conflicts, error)
-                raise
-            await asyncio.sleep(self._backoff(attempt))
-            attempt += 1
+        try:  # with vectors, whatever the class declares: the stored document may be another program's
+            docs = (await send(self.client, lambda client: send_mget(client, docs=wanted, vectors=True), self.policy))["docs"]
+        except Exception as error:  # the outcome of these creates stays unknown
+            self._unknown(conflicts, error)
+            return
+        except BaseException as error:  # cancelled: the outcome of these creates stays unknown
+            self._unknown(conflicts, error)
+            raise
         docs = list(docs) + [{}] * (len(conflicts) - len(docs))  # a short answer confirms nothing
         for (encoded, info), doc in zip(conflicts, docs):
             model = type(encoded.document) if encoded.document is not None else None
@@ -328,8 +334,7 @@ class BulkRun(Generic[D]):
         )
 
     def _failed(self, encoded: Encoded, info: Mapping[str, Any]) -> None:
-        error = BulkItemError(int(info.get("status", 500)), info.get("_index"), info.get("_id"), info.get("error") or {})
-        self.result.failed.append(BulkFailure(encoded.position, encoded.action, error))
+        self.result.failed.append(BulkFailure(encoded.position, encoded.action, _item_error(info)))
 
     def _fail(self, pending: list[Encoded], error: BaseException) -> None:
         self.stopped = True
@@ -367,6 +372,17 @@ class BulkRun(Generic[D]):
     def _finish(self) -> None:
         self.result.sort()
         self._report()
+
+
+def _item_error(info: Mapping[str, Any]) -> BulkItemError:
+    return BulkItemError(int(info.get("status", 500)), info.get("_index"), info.get("_id"), info.get("error") or {})
+
+
+def _policy(client: AsyncElasticsearch, options: BulkOptions) -> RetryPolicy:
+    """``retry=`` (else the connection's policy), with bulk's own option names over it."""
+    policy = retry_policy_of(client, options.get("retry"))
+    overrides = {key: options[key] for key in _POLICY_OPTIONS if key in options}  # type: ignore[literal-required]
+    return dataclasses.replace(policy, **overrides) if overrides else policy
 
 
 def _as_action(item: Any) -> BulkAction[Any]:

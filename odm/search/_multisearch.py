@@ -21,6 +21,7 @@ from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from typing_extensions import Self, TypeVar
 
 from .._core.names import check_index_pattern
+from .._sending import send
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError
 from ._response import Response
@@ -137,7 +138,8 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
         index = check_index_pattern(self._index) if self._index else None
         for search in self._searches:
             search._index_param()  # checks each header's index before anything is sent
-        raw = await get_client(self._using).msearch(index=index, searches=self.to_dict(), **self._params)
+        searches = self.to_dict()
+        raw = await send(get_client(self._using), lambda quiet: quiet.msearch(index=index, searches=searches, **self._params))
         items = raw.body["responses"]
         results: list[Response[T] | ApiError] = []
         for position, (search, item) in enumerate(zip(self._searches, items)):

@@ -35,6 +35,7 @@ from .._core.raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from ..aggs import Aggs
 from ..aggs._pages import add_aggregations, composite_of, with_after
+from .._sending import send
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError, NoIndexError, SearchStateError
 from ._response import Response
@@ -268,7 +269,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         # One model and whole sources: validate straight from the response bytes.
         from_bytes = len(models) == 1 and not self._is_partial() and accepts_raw_json(client)
         with raw_json_responses() if from_bytes else contextlib.nullcontext():
-            raw = await client.search(index=self._index_param(), body=request, **self._params)
+            index = self._index_param()
+            raw = await send(client, lambda quiet: quiet.search(index=index, body=request, **self._params))
         if isinstance(raw.body, RawJson):
             body, models_read = reader_for(models[0]).read_response(raw.body, rules, invalid)
             hits = cast(list[T], models_read)
@@ -295,7 +297,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
             return cached.hits.total.value
         client = get_client(self._using)
         query = self.to_dict(count=True).get("query")
-        response = await client.count(index=self._index_param(), query=query, **self._params)
+        index = self._index_param()
+        response = await send(client, lambda quiet: quiet.count(index=index, query=query, **self._params))
         return int(response["count"])
 
     async def scan(self) -> AsyncIterator[T]:

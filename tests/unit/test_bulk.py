@@ -28,6 +28,7 @@ from odm import (
     DocumentValidationError,
     IndexAction,
     InvalidIdError,
+    RetryPolicy,
     UpdateAction,
     bulk,
 )
@@ -92,9 +93,34 @@ def positions(entries: list[Any]) -> list[int]:
 
 def test_a_document_is_an_index_action_with_its_source_as_pydantic_serializes_it() -> None:
     assert lines(IndexAction(post())) == b'{"index":{"_index":"posts","_id":"p1"}}\n' + SOURCE + b"\n"
-    assert lines(IndexAction(post(None), pipeline="p"), index="other") == (
+
+
+def test_a_document_without_an_id_gets_one_from_odm_and_is_sent_as_a_create() -> None:
+    """A re-send of it then meets its own document (a 409 read back), never a second copy."""
+    document = post(None)
+    encoded = lines(IndexAction(document, pipeline="p"), index="other")
+    assert document.meta.id is not None and len(document.meta.id) == 20
+    assert encoded == b'{"create":{"_index":"other","_id":"%s","pipeline":"p"}}\n' % document.meta.id.encode() + SOURCE + b"\n"
+
+
+def test_a_class_with_client_ids_off_leaves_the_id_to_elasticsearch() -> None:
+    class Auto(Post):
+        class Index:
+            client_ids = False
+
+    document = Auto(title="T", created_at=WHEN)
+    assert lines(IndexAction(document, pipeline="p"), index="other") == (
         b'{"index":{"_index":"other","pipeline":"p"}}\n' + SOURCE + b"\n"
     )
+    assert document.meta.id is None
+
+
+def test_an_invalid_document_gets_no_id() -> None:
+    document = post(None)
+    document.tags.append(3)  # type: ignore[arg-type]
+    with pytest.raises(DocumentValidationError):
+        lines(IndexAction(document))
+    assert document.meta.id is None
 
 
 def test_create_routing_and_if_unchanged_go_in_the_header() -> None:
@@ -190,12 +216,15 @@ async def test_every_input_is_accounted_for_in_input_order_and_meta_is_written_b
     assert result.total == 5 and not result.ok and result.not_attempted == []
     first = inputs[0]
     assert (first.meta.id, first.meta.version, first.meta.seq_no, first.meta.primary_term) == ("a", 2, 10, 3)
-    assert inputs[2].meta.id == "auto-1" and result.succeeded[1].document is inputs[2]
+    new_id = inputs[2].meta.id  # given by odm before the send: a re-send meets its own document
+    assert len(new_id) == 20 and result.succeeded[1].id == new_id and result.succeeded[1].document is inputs[2]
     assert result.succeeded[2].document is None and result.succeeded[2].id == "gone"
     assert isinstance(result.failed[0].error, DocumentValidationError) and result.failed[0].document is invalid
     assert isinstance(result.failed[1].error, InvalidIdError)
     [request] = requests  # the invalid inputs were never sent
-    assert [header.get("_id") for _, header in operations(request)] == ["a", None, "gone"]
+    assert [(op, header.get("_id")) for op, header in operations(request)] == [
+        ("index", "a"), ("create", new_id), ("delete", "gone")
+    ]
 
 
 async def test_chunks_are_bounded_by_count_and_by_bytes() -> None:
@@ -261,10 +290,14 @@ async def test_a_tls_verification_failure_is_not_retried() -> None:
     assert len(requests) == 1 and isinstance(result.failed[0].error, elastic_transport.TlsError)
 
 
-def test_backoff_doubles_up_to_its_cap() -> None:
+def test_bulks_option_names_set_the_retry_policy() -> None:
     client, _ = fake_client(accept_all)
-    run: BulkRun[Post] = BulkRun(client, {**DEFAULTS, "initial_backoff": 0.5, "max_backoff": 3}, None)
-    assert [run._backoff(attempt) for attempt in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    run: BulkRun[Post] = BulkRun(client, {**DEFAULTS, "initial_backoff": 0.5, "max_backoff": 3, "max_retries": 7}, None)
+    assert (run.policy.initial_backoff, run.policy.max_backoff, run.policy.max_retries) == (0.5, 3, 7)
+    given = RetryPolicy(max_retries=1, jitter=0)
+    run = BulkRun(client, {**DEFAULTS, "retry": given, "initial_backoff": 2.0}, None)
+    assert run.policy == RetryPolicy(max_retries=1, jitter=0, initial_backoff=2.0)
+    assert BulkRun(client, {**DEFAULTS}, None).policy == RetryPolicy()
 
 
 async def test_a_whole_chunk_is_retried_after_a_connection_error_or_a_429() -> None:

@@ -68,9 +68,12 @@ def _answers() -> Any:
     async def answer(request: Request) -> tuple[int, Any]:
         if request.method == "HEAD":
             return 404, b""
-        if request.path.startswith("/logs-app/_doc"):
+        if request.path.startswith("/logs-app/_create/"):
             return 201, {"_index": ".ds-logs-app-2026.11.30-000001", "_id": "l1", "_version": 1, "result": "created",
                          "_seq_no": 0, "_primary_term": 1}
+        if request.path == "/_bulk":
+            item = {"_index": ".ds-logs-app-2026.11.30-000001", "_id": "l1", "_version": 2, "result": "deleted", "status": 200}
+            return 200, {"errors": False, "items": [{"delete": item}]}
         return 200, {"acknowledged": True}
 
     return answer
@@ -94,10 +97,11 @@ async def test_a_new_document_is_created_in_the_stream_and_a_stored_one_is_not_c
     client, requests = fake_client(_answers())
     log = Log(timestamp=WHEN, message="started", meta={"id": "l1"})  # type: ignore[call-arg]  # populate_by_name
     assert await log.save(using=client) == "created"
-    assert (requests[0].method, requests[0].target) == ("PUT", "/logs-app/_doc/l1?op_type=create")
+    assert (requests[0].method, requests[0].target) == ("POST", "/logs-app/_create/l1")
     assert log.meta.index == ".ds-logs-app-2026.11.30-000001"
     await Log(timestamp=WHEN, message="no id").save(using=client)  # type: ignore[call-arg]  # populate_by_name
-    assert (requests[1].method, requests[1].target) == ("POST", "/logs-app/_doc?op_type=create")
+    new_id = requests[1].path.rsplit("/", 1)[1]  # odm's, given before the send
+    assert (requests[1].method, requests[1].path) == ("POST", "/logs-app/_create/" + new_id) and len(new_id) == 20
 
     with pytest.raises(DocumentStateError, match="append-only: save\\(\\) of a stored document"):
         await log.save(using=client)
@@ -120,9 +124,10 @@ async def test_naming_the_backing_index_writes_there() -> None:
     log = Log(timestamp=WHEN, message="x", meta={"id": "l1", "index": ".ds-logs-app-2026.11.30-000001", "seq_no": 0,  # type: ignore[call-arg]  # populate_by_name
                                                   "primary_term": 1})
     await log.delete(index=".ds-logs-app-2026.11.30-000001", using=client)
-    assert (requests[0].method, requests[0].target) == (
-        "DELETE", "/.ds-logs-app-2026.11.30-000001/_doc/l1?if_primary_term=1&if_seq_no=0",
-    )
+    assert (requests[0].method, requests[0].target) == ("POST", "/_bulk")  # a delete has no POST form of its own
+    assert requests[0].lines() == [
+        {"delete": {"_index": ".ds-logs-app-2026.11.30-000001", "_id": "l1", "if_seq_no": 0, "if_primary_term": 1}}
+    ]
     await client.close()
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import elastic_transport
 import orjson
 import pytest
 from pydantic import BaseModel, Field
 
-from odm import AsyncDocument, DocumentExistsError, DocumentValidationError, InvalidIndexNameError, Keyword, Meta
+from odm import (
+    AsyncDocument,
+    DocumentExistsError,
+    DocumentValidationError,
+    InvalidIndexNameError,
+    Keyword,
+    Meta,
+    RetryPolicy,
+)
 from odm._core.document_options import options_of
 from odm.testing.isolation import isolated
 from tests.models.blog import Post
@@ -145,12 +154,15 @@ def test_forward_references_are_mapped_once_the_model_is_rebuilt() -> None:
 
 
 @pytest.mark.parametrize("same", [True, False], ids=["its-own-earlier-attempt", "another-document"])
-async def test_a_create_answered_409_reads_the_document_back(same: bool) -> None:
+async def test_a_create_answered_409_after_a_lost_answer_reads_the_document_back(same: bool) -> None:
     post = Post(title="Hello", created_at=WHEN, meta={"id": "p1"})
     sent = post.to_source("posts")
     stored_source = orjson.loads(sent) if same else {"title": "Other", "created_at": "2026-01-01T00:00:00"}
+    lost = [elastic_transport.ConnectionError("reset")]  # the first attempt's answer
 
     async def conflict_then_read(request: Request) -> tuple[int, Any]:
+        if lost:
+            raise lost.pop()
         if request.method == "GET":
             return 200, {"_index": "posts", "_id": "p1", "_version": 1, "_seq_no": 7, "_primary_term": 1,
                          "found": True, "_source": stored_source}
@@ -159,12 +171,23 @@ async def test_a_create_answered_409_reads_the_document_back(same: bool) -> None
 
     client, requests = fake_client(conflict_then_read)
     if same:
-        assert await post.save(using=client, op_type="create") == "created"
+        assert await post.save(using=client, op_type="create", retry=RetryPolicy(initial_backoff=0)) == "created"
         assert post.meta.seq_no == 7
     else:
         with pytest.raises(DocumentExistsError):
-            await post.save(using=client, op_type="create")
-    assert [r.method for r in requests] == ["PUT", "GET"]
+            await post.save(using=client, op_type="create", retry=RetryPolicy(initial_backoff=0))
+    assert [(r.method, r.path) for r in requests] == [("POST", "/posts/_create/p1")] * 2 + [("GET", "/posts/_doc/p1")]
+
+
+async def test_a_create_answered_409_on_its_first_attempt_is_a_conflict_whatever_the_stored_content() -> None:
+    async def conflict(request: Request) -> tuple[int, Any]:
+        return 409, {"error": {"type": "version_conflict_engine_exception", "reason": "[p1]: document already exists"},
+                     "status": 409}
+
+    client, requests = fake_client(conflict)
+    with pytest.raises(DocumentExistsError):
+        await Post(title="Hello", created_at=WHEN, meta={"id": "p1"}).save(using=client, op_type="create")
+    assert [(r.method, r.path) for r in requests] == [("POST", "/posts/_create/p1")]  # nothing read back
 
 
 def test_a_subclass_removes_an_inherited_alias_with_none_and_isolation_keeps_no_unprefixed_alias() -> None:
