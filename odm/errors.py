@@ -492,6 +492,9 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
             errors=tuple(e for e in (lost, met) if isinstance(e, Exception)),
         )
 
+    def __str__(self) -> str:  # the client's ConnectionError would print only its errors
+        return str(self.message)
+
 
 # -- bulk ---------------------------------------------------------------------------------
 

@@ -195,6 +195,9 @@ class FaultStats:
         connections: client connections accepted (kept alive, many requests share one).
         requests: requests received.
         forwarded: requests sent on to the node (a ``_bulk`` with items removed counts).
+        received: per ``(method, path)``, the requests received (path without the query string).
+        reached: per ``(method, path)``, the requests sent on to the node: how often a write
+            may have been applied, to compare with what the client says it sent.
         injected: per fault kind, how many requests it hit.
         rejected_items: bulk items answered 429 without reaching the node.
         events: every injection, in order.
@@ -205,6 +208,8 @@ class FaultStats:
     connections: int = 0
     requests: int = 0
     forwarded: int = 0
+    received: Counter[tuple[str, str]] = field(default_factory=Counter)
+    reached: Counter[tuple[str, str]] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
     rejected_items: int = 0
     events: list[Injection] = field(default_factory=list)

@@ -243,6 +243,7 @@ class FaultProxy:
         method = method.upper()
         path, _, query = target.partition("?")
         self.stats.requests += 1
+        self.stats.received[(method, path)] += 1
         number = self.stats.requests
         delay, fault, position = self._draw(method, path, query, number)
         if delay:
@@ -311,6 +312,7 @@ class FaultProxy:
         framed = request.header("content-length") is not None or request.header("transfer-encoding") is not None
         raw = _serialize(f"{method} {self._prefix}{target} HTTP/1.1", headers, body, length=bool(body) or framed)
         self.stats.forwarded += 1
+        self.stats.reached[(method, target.partition("?")[0])] += 1
         return await upstream.exchange(raw, method)
 
     def _answer(self, response: _Message, method: str) -> bytes:

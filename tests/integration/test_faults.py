@@ -31,9 +31,14 @@ from odm import (
     CreateAction,
     DeleteAction,
     DocumentValidationError,
+    DocumentExistsError,
     IndexAction,
     OdmError,
+    OutcomeUnknownError,
+    Retry,
+    RetryPolicy,
     UpdateAction,
+    VersionConflictError,
 )
 from odm.testing import FaultProxy
 from odm.testing.faults import (
@@ -93,8 +98,8 @@ def sent(document: Post) -> dict[str, Any]:
 
 
 def outcome_unknown(error: BaseException) -> bool:
-    """Whether a failure may have been applied: the exception that ended its request."""
-    return not isinstance(error, (BulkItemError, OdmError))
+    """Whether a failure may have been applied: the exception that ended its request, or odm's own word."""
+    return isinstance(error, OutcomeUnknownError) or not isinstance(error, (BulkItemError, OdmError))
 
 
 def check_accounting(result: BulkResult[Any], inputs: Sequence[Any], on_node: dict[str, dict[str, Any]]) -> None:
@@ -343,22 +348,24 @@ async def test_a_create_whose_read_back_fails_is_not_reported_as_refused(
     assert result.ok, result.failed[:1]
 
 
-async def test_a_create_meeting_an_identical_stored_document_is_confirmed_even_without_a_fault(
+async def test_a_create_meeting_an_identical_stored_document_on_its_first_attempt_is_a_conflict(
     proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
 ) -> None:
-    """odm cannot see the client's (or aiohttp's) own re-sends, so it reads back on every 409 of a
-    create: identical content stored by anyone is reported created, with ``confirmed=True``."""
+    """odm sees every send (nothing below it re-sends), so a first attempt's 409 is a conflict,
+    whatever the stored content: save(op_type="create") and CreateAction alike, nothing read back."""
     [same, other] = new_posts(posts, 2)
     for post in (same, other):
         await posts(**post.model_dump(), meta={"id": post.meta.id}).save(using=odm_client, refresh=True)
     other.views += 1
     async with through(proxy) as client:
         result = await posts.bulk([CreateAction(same), CreateAction(other)], using=client)
-    [success] = result.succeeded
-    assert (success.position, success.result, success.confirmed, success.version) == (0, "created", True, 1)
-    [conflict] = result.failed
-    assert conflict.position == 1 and isinstance(conflict.error, BulkItemError) and conflict.error.status == 409
+        again = posts(**same.model_dump(), meta={"id": same.meta.id})
+        with pytest.raises(DocumentExistsError, match="already exists"):
+            await again.save(using=client, op_type="create")
+    assert not result.succeeded and [f.position for f in result.failed] == [0, 1]
+    assert all(isinstance(f.error, BulkItemError) and f.error.status == 409 for f in result.failed)
     assert not proxy.stats.injected
+    assert proxy.stats.reached == {("POST", "/_bulk"): 1, ("POST", f"/{posts.index_name()}/_create/p0"): 1}
 
 
 @pytest.mark.parametrize("answer", [Reject429, Unavailable503], ids=["429", "503"])
@@ -428,30 +435,13 @@ async def test_bulk_under_every_fault_at_once_reports_exactly_what_the_node_hold
     assert {"reset_after", "unavailable_503", "reset_before", "reject_429", "bulk_item_429"} <= set(proxy.stats.injected)
 
 
-_GUARDED = pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a write guarded by the loaded seq_no, sent again after its answer was lost, meets its own "
-    "first attempt (409); the stored content cannot prove it was this call (two increments from 5 both write 6), "
-    "so it stays a VersionConflictError: reload and compare (see docs/reliability.md)",
-)
-_DELETE_404 = pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a delete without tokens sent again after its answer was lost finds nothing, a 404 that "
-    "cannot be told from deleting a document that never existed (reported as not found, see docs/reliability.md)",
-)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param("update-loaded", marks=_GUARDED),
-        pytest.param("delete-loaded", marks=_GUARDED),
-        pytest.param("delete-by-id", marks=_DELETE_404),
-    ],
-)
+@pytest.mark.parametrize("kind", ["update-loaded", "delete-loaded", "delete-by-id"])
 async def test_an_update_or_delete_whose_response_was_lost_is_not_a_false_failure(
     proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], kind: str
 ) -> None:
+    """After odm's re-send: a write guarded by seq_no that meets a conflict may have been applied
+    (OutcomeUnknownError, never a 409 BulkItemError); a delete by id that finds nothing is deleted,
+    confirmed by absence."""
     assert (await posts.bulk(new_posts(posts, 1), using=odm_client, refresh=True)).ok
     loaded = await posts.get("p0", using=odm_client)
     action: Any = {
@@ -462,21 +452,30 @@ async def test_an_update_or_delete_whose_response_was_lost_is_not_a_false_failur
     proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
     async with through(proxy) as client:
         result = await posts.bulk([action], using=client, **FAST_RETRIES)
-    assert proxy.stats.injected["reset_after"] == 1
-    assert result.ok, result.failed
+    assert proxy.stats.injected["reset_after"] == 1 and proxy.stats.reached[("POST", "/_bulk")] == 2
+    raw = await odm_client.options(ignore_status=404).get(index=posts.index_name(), id="p0")
+    if kind == "delete-by-id":
+        [success] = result.succeeded
+        assert (success.result, success.confirmed, success.id) == ("deleted", True, "p0")
+    else:
+        [failure] = result.failed
+        assert isinstance(failure.error, OutcomeUnknownError) and failure.error.id == "p0"
+        assert failure.error.attempts == 2 and "may have been applied" in str(failure.error)
+        assert isinstance(failure.error.__cause__ or failure.error.met, BulkItemError)
+    assert raw["found"] is (kind == "update-loaded") and raw.get("_source", {"views": 100})["views"] == 100
 
 
-async def test_what_a_lost_answer_leaves_for_writes_that_cannot_tell(
+async def test_what_a_lost_answer_leaves_when_odm_resends_it(
     proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
 ) -> None:
-    """By Elasticsearch's semantics, documented in docs/reliability.md: a document without an
-    id is written twice (the second attempt gets a new id), and an update sent again is a no-op."""
+    """A document without an id gets its id from odm before the first send, so the re-send meets
+    it (read back: created, once); an update sent again is a no-op; an index with an id overwrites itself."""
     assert (await posts.bulk(new_posts(posts, 1), using=odm_client, refresh=True)).ok
     index = posts.index_name()
-    async with through(proxy, max_retries=3) as client:
+    async with through(proxy) as client:
         proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
         result = await posts.bulk([posts(title="no id", created_at=WHEN)], using=client, **FAST_RETRIES)
-        assert [s.result for s in result.succeeded] == ["created"]
+        assert [(s.result, s.confirmed, s.version) for s in result.succeeded] == [("created", True, 1)]
         proxy.faults = [ResetAfterForwarding(count=1, path=BULK)]
         result = await posts.bulk([UpdateAction("p0", {"views": 10})], using=client, **FAST_RETRIES)
         assert [s.result for s in result.succeeded] == ["noop"]
@@ -485,14 +484,16 @@ async def test_what_a_lost_answer_leaves_for_writes_that_cannot_tell(
         result = await posts.bulk([new], using=client, **FAST_RETRIES)
         assert [(s.result, s.version) for s in result.succeeded] == [("updated", 2)]  # it created it, once
         proxy.faults = [ResetAfterForwarding(count=1)]
-        assert await posts(title="no id either", created_at=WHEN).save(using=client) == "created"  # a POST
+        alone = posts(title="no id either", created_at=WHEN)
+        assert await alone.save(using=client, retry=RetryPolicy(initial_backoff=0.01)) == "created"
+        assert alone.meta.version == 1
         proxy.faults = [ResetAfterForwarding(count=1)]
         again = posts(title="post 0", created_at=WHEN, meta={"id": "p0"})
-        assert await again.update(using=client, views=11) == "noop"
+        assert await again.update(using=client, views=11, retry=RetryPolicy(initial_backoff=0.01)) == "noop"
     assert proxy.stats.injected["reset_after"] == 5
     await odm_client.indices.refresh(index=index)
     for title in ("no id", "no id either"):
-        assert (await odm_client.count(index=index, query={"term": {"title.raw": title}}))["count"] == 2
+        assert (await odm_client.count(index=index, query={"term": {"title.raw": title}}))["count"] == 1
     assert (await odm_client.get(index=index, id="p0"))["_source"]["views"] == 11
 
 
@@ -555,7 +556,7 @@ async def test_a_lost_create_of_a_document_with_vectors_is_not_a_false_conflict(
     embedded = isolated(Rich, index_prefix)
     await embedded.init()
     document = rich(embedded)
-    proxy.faults = [ResetAfterForwarding(count=1, path=r"/_doc/r1$"), ResetAfterForwarding(count=1, path=BULK)]
+    proxy.faults = [ResetAfterForwarding(count=1, path=r"/_create/r1$"), ResetAfterForwarding(count=1, path=BULK)]
     async with through(proxy) as client:
         assert await document.save(using=client, op_type="create") == "created"
         result = await embedded.bulk([CreateAction(rich(embedded, "r2"))], using=client)
@@ -567,31 +568,33 @@ async def test_a_lost_create_of_a_document_with_vectors_is_not_a_false_conflict(
         assert raw["_version"] == 1 and raw["_source"]["vector"] != PRECISE  # stored once, given back as float32s
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        pytest.param("save-loaded", marks=_GUARDED),
-        pytest.param("update-loaded", marks=_GUARDED),
-        pytest.param("delete-loaded", marks=_GUARDED),
-        pytest.param("delete-new-instance", marks=_DELETE_404),
-    ],
-)
+@pytest.mark.parametrize("call", ["save-loaded", "update-loaded", "delete-loaded", "delete-new-instance"])
 async def test_a_single_write_whose_response_was_lost_is_not_a_false_failure(
     proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], call: str
 ) -> None:
+    """After odm's re-send: a guarded write that meets a conflict raises OutcomeUnknownError (it was
+    applied here), never VersionConflictError; a delete that finds nothing is deleted, confirmed by absence."""
     await posts(title="loaded", created_at=WHEN, meta={"id": "s1"}).save(using=odm_client, refresh=True)
     loaded = await posts.get("s1", using=odm_client)
     proxy.faults = [ResetAfterForwarding(count=1)]
-    async with through(proxy, max_retries=3) as client:
-        if call == "save-loaded":
-            loaded.views = 5
-            await loaded.save(using=client)
-        elif call == "update-loaded":
-            await loaded.update(using=client, views=5)
-        elif call == "delete-loaded":
-            await loaded.delete(using=client)
+    fast = RetryPolicy(initial_backoff=0.01)
+    async with through(proxy) as client:
+        if call == "delete-new-instance":
+            deleted = await posts(title="loaded", created_at=WHEN, meta={"id": "s1"}).delete(using=client, retry=fast)
+            assert (deleted.result, deleted.confirmed, deleted.version, deleted.id) == ("deleted", True, None, "s1")
         else:
-            await posts(title="loaded", created_at=WHEN, meta={"id": "s1"}).delete(using=client)
-    assert proxy.stats.injected["reset_after"] == 1
+            with pytest.raises(OutcomeUnknownError, match="may have been applied") as raised:
+                if call == "save-loaded":
+                    loaded.views = 5
+                    await loaded.save(using=client, retry=fast)
+                elif call == "update-loaded":
+                    await loaded.update(using=client, views=5, retry=fast)
+                else:
+                    await loaded.delete(using=client, retry=fast)
+            error = raised.value
+            assert (error.index, error.id, error.attempts) == (posts.index_name(), "s1", 2)
+            assert not isinstance(error, VersionConflictError) and isinstance(error.__cause__, elasticsearch.ConflictError)
+            assert isinstance(error.lost, elasticsearch.ConnectionError)
+    assert proxy.stats.injected["reset_after"] == 1 and sum(proxy.stats.reached.values()) == 2  # odm's two sends
     raw = await odm_client.options(ignore_status=404).get(index=posts.index_name(), id="s1")
     assert raw["found"] is call.startswith(("save", "update")) and raw.get("_source", {"views": 5})["views"] == 5
