@@ -598,3 +598,84 @@ async def test_a_single_write_whose_response_was_lost_is_not_a_false_failure(
     assert proxy.stats.injected["reset_after"] == 1 and sum(proxy.stats.reached.values()) == 2  # odm's two sends
     raw = await odm_client.options(ignore_status=404).get(index=posts.index_name(), id="s1")
     assert raw["found"] is call.startswith(("save", "update")) and raw.get("_source", {"views": 5})["views"] == 5
+
+
+# -- odm owns every re-send ------------------------------------------------------------------
+
+
+class Sends:
+    """A retry policy that counts odm's re-sends: each call sends ``1 + len(retries)`` times."""
+
+    def __init__(self) -> None:
+        self.retries: list[Retry] = []
+        self.policy = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, on_retry=self.retries.append)
+
+    def take(self) -> int:
+        """The sends of the last call (and start counting the next one)."""
+        count = 1 + len(self.retries)
+        self.retries.clear()
+        return count
+
+
+async def test_odm_knows_how_often_each_call_reached_the_node(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """Through a client with its default retries (max_retries=3): only odm re-sends, and the sends
+    it counts for each call are the requests the node got (aiohttp re-sends nothing: writes are POSTs)."""
+    index = posts.index_name()
+    sends = Sends()
+    lost = [ResetAfterForwarding(count=1), Reject429(count=1), Unavailable503(count=1)]
+
+    def reached(method: str, path: str) -> int:
+        count = proxy.stats.reached[(method, path)]
+        proxy.stats.reached.clear()
+        return count
+
+    async with through(proxy, max_retries=3, retry_on_timeout=True) as client:
+        post = posts(title="counted", created_at=WHEN)
+        proxy.faults = lost
+        assert await post.save(using=client, retry=sends.policy) == "created"  # an id from odm, sent as a create
+        assert post.meta.id is not None
+        path = f"/{index}/_create/{post.meta.id}"
+        # reset after forwarding, 429 and 503 (not forwarded), then a 409: its own document, read back
+        assert proxy.stats.reached == {("POST", path): 2, ("GET", f"/{index}/_doc/{post.meta.id}"): 1}
+        proxy.stats.reached.clear()
+        assert sends.take() == 4  # the read-back was sent once
+        proxy.faults = lost
+        post.views = 3
+        assert await post.save(using=client, retry=sends.policy, if_unchanged=False) == "updated"
+        assert sends.take() == 4 and reached("POST", f"/{index}/_doc/{post.meta.id}") == 2
+        proxy.faults = [Reject429(count=1), ResetBeforeForwarding(count=1)]
+        assert await posts.update_by_id(post.meta.id, views=4, using=client, retry=sends.policy) == "updated"
+        assert sends.take() == 3 and reached("POST", f"/{index}/_update/{post.meta.id}") == 1  # 429, reset before
+        proxy.faults = [Unavailable503(count=1)]  # a read: aiohttp may re-send a GET after a reset by itself
+        fetched = await posts.get(post.meta.id, using=client, retry=sends.policy)
+        assert fetched.views == 4 and sends.take() == 2 and reached("GET", f"/{index}/_doc/{post.meta.id}") == 1
+        proxy.faults = [ResetAfterForwarding(count=1)]
+        assert len(await posts.mget([post.meta.id], using=client, retry=sends.policy)) == 1
+        assert sends.take() == reached("POST", f"/{index}/_mget") == 2
+        proxy.faults = [ResetAfterForwarding(count=1), Reject429(count=1)]
+        result = await posts.bulk(new_posts(posts, 3), using=client, retry=sends.policy)
+        assert result.ok and sends.take() == 3 and reached("POST", "/_bulk") == 2
+        proxy.faults = [ResetAfterForwarding(count=1)]
+        deleted = await fetched.delete(using=client, retry=sends.policy, if_unchanged=False)
+        assert deleted.confirmed and sends.take() == reached("POST", "/_bulk") == 2
+    assert proxy.stats.injected["reset_after"] == 5 and proxy.stats.injected["reject_429"] == 4
+    assert not await posts.exists(post.meta.id, using=odm_client)
+
+
+async def test_five_thousand_documents_without_ids_are_stored_once_under_resets_after_forwarding(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """Before issue 18, 2,000 of 5,000 were stored twice and reported succeeded once."""
+    proxy.faults = [ResetAfterForwarding(probability=0.4, path=BULK), Latency(probability=0.3, seconds=0.005)]
+    inputs = [posts(title=f"no id {n}", views=n, created_at=WHEN) for n in range(5_000)]
+    async with through(proxy, max_retries=3) as client:
+        result = await posts.bulk(inputs, using=client, chunk_size=250, **FAST_RETRIES)
+    on_node = await stored(odm_client, posts.index_name())
+    check_accounting(result, inputs, on_node)
+    assert result.ok and len(on_node) == 5_000  # every one once: no second copy
+    assert sorted(doc["views"] for doc in on_node.values()) == list(range(5_000))
+    assert sum(s.confirmed for s in result.succeeded) >= 250  # re-sends that met their own documents
+    assert proxy.stats.injected["reset_after"] >= 1
+    assert proxy.stats.reached[("POST", "/_bulk")] == 20 + proxy.stats.injected["reset_after"]
