@@ -25,7 +25,7 @@ import pytest
 from fastapi import FastAPI, Header, Query, Response
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from odm import AsyncDocument, CursorError, Keyword, NodeUnavailableError, Text, async_connections, get_client
+from odm import NO_RETRIES, AsyncDocument, CursorError, Keyword, NodeUnavailableError, Text, async_connections, get_client
 from odm.fastapi import (
     OdmSettings,
     apply_if_match,
@@ -408,7 +408,8 @@ async def test_invalid_bodies_are_422_with_json_safe_errors(api: Api) -> None:
 async def test_elasticsearch_unavailable_is_503_with_retry_after(api: Api, es_url: str) -> None:
     await api.http.post("/posts", json={"id": "u1", "slug": "u1", "title": "Up"})
     async with FaultProxy(es_url, seed=3, faults=[Reject429(path=r"/_doc/")]) as proxy:
-        async_connections.create_connection("default", hosts=[proxy.url], max_retries=0, request_timeout=5)
+        # odm's own retries off too (the client's max_retries no longer applies to odm's calls)
+        async_connections.create_connection("default", hosts=[proxy.url], request_timeout=5, retry=NO_RETRIES)
         try:
             rejected = await api.http.get("/posts/u1")
             assert rejected.status_code == 503 and rejected.headers["Retry-After"] == "7"
