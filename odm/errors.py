@@ -571,12 +571,13 @@ class NodeUnavailableError(OdmError, ConnectionError):
 
 
 class CursorError(OdmError, ValueError):
-    """A pagination cursor that cannot be used: malformed, tampered with, or made for another query.
+    """A pagination cursor that cannot be used: malformed, tampered with, made elsewhere, or too old.
 
     A web service answers it with 400: the cursor came from the client.
 
     Attributes:
-        reason: ``"malformed"``, ``"tampered"`` or ``"foreign"``.
+        reason: ``"malformed"``, ``"tampered"``, ``"foreign"`` (another query, sort or
+            scope) or ``"expired"`` (older than ``max_age``).
     """
 
     def __init__(self, reason: str, message: str) -> None:

@@ -1,10 +1,12 @@
 """Stateless cursor pagination over ``search_after``, with signed, opaque cursors.
 
 A page is the search's hits after the sort values of the previous page's last hit.
-The cursor carries those values (base64 JSON) and an HMAC-SHA256 over them and the
-query, so a client can neither edit it nor replay it against another query: the
-server keeps no state, and a cursor from one endpoint, filter or sort is refused by
-another (:class:`~odm.CursorError`, answered 400).
+The cursor carries those values (base64 JSON), the time it was made, and an
+HMAC-SHA256 over them and what it was taken from (the index, the query, and an
+optional ``scope`` string such as a tenant), so a client can neither edit it nor
+replay it elsewhere: the server keeps no state, and a cursor from one endpoint,
+filter, sort or scope is refused by another, as is one older than ``max_age``
+(:class:`~odm.CursorError`, answered 400).
 
 The tiebreaker. ``search_after`` needs a total order: two hits with equal sort values
 on a page boundary would be skipped or repeated. Sorting on ``_id`` would give one,
@@ -26,8 +28,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from .._core.document_options import is_document_class, options_of
@@ -41,6 +47,13 @@ T = TypeVar("T")
 Secret = str | bytes | Sequence[str | bytes]
 
 _MIN_SECRET_BYTES = 16
+# Bits per symbol, estimated from the secret itself: the lower of the entropies of its bytes and
+# of the steps between neighbours. "a" * 16 has 0, "abab..." 1, "0123456789abcdef" 0.35 (its
+# steps are all 1). In a million draws each, the lowest of token_bytes(16) was 3.1, of
+# token_hex(16) 2.76, of token_urlsafe(12) 2.75; a token_hex(8) (64 bits) is under 2.5 one time
+# in 600. A guard against placeholders, not a strength meter: "password12345678" has 2.6.
+_MIN_BITS_PER_SYMBOL = 2.5
+DEFAULT_MAX_AGE = timedelta(hours=24)
 _MAX_CURSOR_CHARS = 4096
 _MAX_SIZE = 9_999  # one more hit is fetched, and a search answers at most 10,000
 _DOMAIN = b"odm.fastapi.cursor.v1"
@@ -73,6 +86,8 @@ async def paginate(
     size: int = 20,
     secret: Secret,
     tiebreaker: str,
+    scope: str | None = None,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
 ) -> Page[T]:
     """The page of ``search`` after ``cursor`` (the first page without one).
 
@@ -88,20 +103,30 @@ async def paginate(
     Args:
         cursor: ``next_cursor`` of the previous page, as the client sent it back.
         size: hits per page, 1 to 9,999; bound it in the endpoint (``Query(le=100)``).
-        secret: the signing key, at least 16 bytes (``secrets.token_bytes(32)``), the
-            same in every worker. A sequence signs with the first and accepts any:
+        secret: the signing key, random, at least 16 bytes (``secrets.token_bytes(32)``),
+            the same in every worker. A sequence signs with the first and accepts any:
             put a new key first to rotate without breaking the cursors in flight.
         tiebreaker: a unique, sortable field of the documents (see the module's docstring).
+        scope: what else the cursor is bound to beyond the index and the query, such as
+            the tenant or the user it was served to: a cursor made with one scope is
+            refused with another (or with none), even for the same search.
+        max_age: how long a cursor stays usable after its page was served (24 hours
+            by default); ``None`` for never expiring.
 
     Raises:
         CursorError: the cursor is malformed, was changed, was signed with another key,
-            or was made for another query or sort.
-        ArgumentError: a short secret, a size out of range, a tiebreaker that cannot
-            sort, or a search with an offset or a point in time.
+            was made for another query, sort or scope, or is older than ``max_age``.
+        ArgumentError: a short or guessable secret, a size out of range, a tiebreaker
+            that cannot sort, a search with an offset or a point in time, a scope that
+            is not a string, or a negative ``max_age``.
     """
     keys = _secrets(secret)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= _MAX_SIZE:
         raise ArgumentError(f"size must be an int from 1 to {_MAX_SIZE}, not {size!r}")
+    if scope is not None and not isinstance(scope, str):
+        raise ArgumentError(f"scope must be a str or None, not {type(scope).__name__}")
+    if max_age is not None and (not isinstance(max_age, timedelta) or max_age < timedelta(0)):
+        raise ArgumentError(f"max_age must be a timedelta of zero or more, or None, not {max_age!r}")
     _check_tiebreaker(search, tiebreaker)
     for key in ("from", "search_after", "pit"):
         if search._extra.get(key):
@@ -110,10 +135,13 @@ async def paginate(
     body = sorted_search.to_dict()
     for key in _PAGING_KEYS:
         body.pop(key, None)
-    query = _canonical({"index": sorted_search._index, "body": body})
+    origin: dict[str, Any] = {"index": sorted_search._index, "body": body}
+    if scope is not None:  # absent rather than null: the cursors made before scopes keep their fingerprint
+        origin["scope"] = scope
+    query = _canonical(origin)
     sort_length = len(body["sort"])
     if cursor is not None:
-        after = _decode(cursor, query, keys, sort_length)
+        after = _decode(cursor, query, keys, sort_length, max_age)
         sorted_search = sorted_search.extra(search_after=after)
     response = await sorted_search.extra(size=size + 1).execute()
     hits = list(response)
@@ -123,16 +151,21 @@ async def paginate(
     return Page(items=hits[:size], next_cursor=_encode(last, query, keys[0]))
 
 
+def _now() -> int:
+    """Seconds since the epoch: the clock cursors are dated by (one place, for tests to move)."""
+    return int(time.time())
+
+
 # -- the cursor ------------------------------------------------------------------------------
 
 
 def _encode(values: list[Any], query: bytes, key: bytes) -> str:
-    payload = _canonical({"q": _fingerprint(query, key), "a": values})
+    payload = _canonical({"q": _fingerprint(query, key), "a": values, "t": _now()})
     return f"{_b64(payload)}.{_b64(_mac(payload, key))}"
 
 
-def _decode(cursor: str, query: bytes, keys: list[bytes], sort_length: int) -> list[Any]:
-    """The sort values in ``cursor``, checked: signed by one of ``keys``, made for ``query``."""
+def _decode(cursor: str, query: bytes, keys: list[bytes], sort_length: int, max_age: timedelta | None) -> list[Any]:
+    """The sort values in ``cursor``, checked: signed by one of ``keys``, made for ``query``, not too old."""
     if not isinstance(cursor, str) or len(cursor) > _MAX_CURSOR_CHARS or cursor.count(".") != 1:
         raise CursorError("malformed", "the cursor is malformed: pass back next_cursor exactly as it was received")
     encoded_payload, encoded_mac = cursor.split(".")
@@ -154,8 +187,12 @@ def _decode(cursor: str, query: bytes, keys: list[bytes], sort_length: int) -> l
         raise CursorError("malformed", "the cursor is malformed: it holds no sort values")
     if content.get("q") != _fingerprint(query, key) or len(values) != sort_length:
         raise CursorError(
-            "foreign", "the cursor belongs to another query or sort: request the first page of this one"
+            "foreign", "the cursor belongs to another query, sort or scope: request the first page of this one"
         )
+    if max_age is not None:
+        made = content.get("t")  # a cursor signed before cursors were dated has none: as old as can be
+        if isinstance(made, bool) or not isinstance(made, int) or _now() - made > max_age.total_seconds():
+            raise CursorError("expired", "the cursor has expired: request the first page again")
     return values
 
 
@@ -196,7 +233,31 @@ def _secrets(secret: Secret) -> list[bytes]:
         raise ArgumentError(
             f"secret must be at least {_MIN_SECRET_BYTES} bytes (secrets.token_bytes(32)), and one at least"
         )
+    for position, key in enumerate(keys):
+        if _bits_per_symbol(key) < _MIN_BITS_PER_SYMBOL:
+            which = "secret" if len(keys) == 1 else f"secret[{position}]"
+            # The message never shows the key.
+            raise ArgumentError(
+                f"{which} is guessable (repeated or sequential characters): use a random key, "
+                f"secrets.token_bytes(32) or secrets.token_urlsafe(32)"
+            )
     return keys
+
+
+def _bits_per_symbol(key: bytes) -> float:
+    """The lower of the Shannon entropies of ``key``'s bytes and of the steps between them.
+
+    An estimate from one sample, not a proof of randomness: it refuses what a person
+    types as a placeholder ("a" * 16, "abababab...", "0123456789abcdef")
+    and accepts what ``secrets`` makes (see ``_MIN_BITS_PER_SYMBOL``).
+    """
+    steps = bytes((later - earlier) % 256 for earlier, later in zip(key, key[1:]))
+    return min(_entropy(key), _entropy(steps))
+
+
+def _entropy(data: bytes) -> float:
+    counts = Counter(data).values()
+    return -sum(count / len(data) * math.log2(count / len(data)) for count in counts)
 
 
 def _check_tiebreaker(search: AsyncSearch[Any], tiebreaker: str) -> None:

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +41,7 @@ from odm.fastapi import (
     to_public,
     update_schema,
 )
+from odm.fastapi import pagination as pagination_module
 from odm.testing import FaultProxy
 from odm.testing.faults import Fault, Reject429, ResetBeforeForwarding, Unavailable503
 from odm.testing.isolation import isolated
@@ -508,3 +510,59 @@ async def test_cursor_keys_rotate(api: Api) -> None:
     with pytest.raises(elasticsearch.NotFoundError):  # a page of an index that is not there is no empty page
         await paginate(api.posts.search(index="nope-" + api.posts.index_name()), size=1, secret=SECRET,
                        tiebreaker="slug")
+
+
+async def test_cursor_is_bound_to_its_scope(api: Api) -> None:
+    docs = [api.posts(slug=s, title=s, meta={"id": s}) for s in "abc"]
+    assert (await api.posts.bulk(docs, refresh=True)).ok
+    search = api.posts.search().sort("slug")
+    acme = await paginate(search, size=1, secret=SECRET, tiebreaker="slug", scope="acme")
+    assert acme.next_cursor is not None
+    same = await paginate(search, acme.next_cursor, size=1, secret=SECRET, tiebreaker="slug", scope="acme")
+    assert [post.slug for post in same.items] == ["b"]
+    for other in ("globex", "acme ", "", None):  # another tenant, a near miss, the empty scope, no scope
+        with pytest.raises(CursorError) as caught:
+            await paginate(search, acme.next_cursor, size=1, secret=SECRET, tiebreaker="slug", scope=other)
+        assert caught.value.reason == "foreign" and "scope" in str(caught.value)
+    unscoped = await paginate(search, size=1, secret=SECRET, tiebreaker="slug")
+    with pytest.raises(CursorError) as caught:  # and an unscoped cursor does not open a scope
+        await paginate(search, unscoped.next_cursor, size=1, secret=SECRET, tiebreaker="slug", scope="acme")
+    assert caught.value.reason == "foreign"
+
+
+async def test_cursor_expires(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [api.posts(slug=s, title=s, meta={"id": s}) for s in "abc"]
+    assert (await api.posts.bulk(docs, refresh=True)).ok
+    made_at = pagination_module._now()
+    monkeypatch.setattr(pagination_module, "_now", lambda: made_at)
+    cursor = (await api.http.get("/posts", params={"size": 1})).json()["next_cursor"]
+    monkeypatch.setattr(pagination_module, "_now", lambda: made_at + 24 * 3600)  # the default: 24 hours
+    assert (await api.http.get("/posts", params={"size": 1, "cursor": cursor})).status_code == 200
+    monkeypatch.setattr(pagination_module, "_now", lambda: made_at + 24 * 3600 + 1)
+    expired = await api.http.get("/posts", params={"size": 1, "cursor": cursor})
+    assert expired.status_code == 400 and "expired" in expired.json()["detail"], expired.text
+
+    search = api.posts.search().sort("-views")
+    with pytest.raises(CursorError) as caught:
+        await paginate(search, cursor, size=1, secret=SECRET, tiebreaker="slug", max_age=timedelta(minutes=5))
+    assert caught.value.reason == "expired"
+    kept = await paginate(search, cursor, size=1, secret=SECRET, tiebreaker="slug", max_age=None)
+    assert len(kept.items) == 1
+
+    # A cursor signed before cursors were dated (no "t") is as old as can be; a forged date is a change.
+    payload, signature = cursor.split(".")
+    content = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    undated = json.dumps({k: v for k, v in content.items() if k != "t"}, sort_keys=True, separators=(",", ":"))
+    resigned = f"{b64(undated.encode())}.{b64(pagination_module._mac(undated.encode(), SECRET.encode()))}"
+    with pytest.raises(CursorError) as caught:
+        await paginate(search, resigned, size=1, secret=SECRET, tiebreaker="slug")
+    assert caught.value.reason == "expired"
+    content["t"] = made_at + 10 * 24 * 3600
+    with pytest.raises(CursorError) as caught:
+        await paginate(search, f"{b64(json.dumps(content).encode())}.{signature}", size=1, secret=SECRET,
+                       tiebreaker="slug")
+    assert caught.value.reason == "tampered"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -34,6 +36,9 @@ from odm.fastapi import (
     update_schema,
     validation_errors,
 )
+from odm.fastapi import pagination
+
+RANDOM_SECRET = secrets.token_urlsafe(32)
 
 
 class Note(AsyncDocument):
@@ -254,6 +259,14 @@ def test_etag_and_if_match() -> None:
     [
         ({"secret": "short"}, "at least 16 bytes"),
         ({"secret": []}, "at least 16 bytes"),
+        ({"secret": "a" * 16}, "secret is guessable"),
+        ({"secret": "ab" * 16}, "secret is guessable"),
+        ({"secret": "0123456789abcdef"}, "secret is guessable"),
+        ({"secret": b"\x00" * 32}, "secret is guessable"),
+        ({"secret": [secrets.token_urlsafe(32), "s" * 40]}, r"secret\[1\] is guessable"),
+        ({"scope": 7}, "scope must be a str"),
+        ({"max_age": timedelta(seconds=-1)}, "max_age must be"),
+        ({"max_age": 3600}, "max_age must be"),
         ({"size": 0}, "size must be"),
         ({"size": 10_000}, "size must be"),
         ({"tiebreaker": "_id"}, "fielddata"),
@@ -262,14 +275,23 @@ def test_etag_and_if_match() -> None:
     ],
 )
 async def test_paginate_refuses_unusable_arguments(options: dict[str, Any], message: str) -> None:
-    arguments: dict[str, Any] = {"size": 10, "secret": "s" * 16, "tiebreaker": "slug", **options}
-    with pytest.raises(ArgumentError, match=message):
+    arguments: dict[str, Any] = {"size": 10, "secret": RANDOM_SECRET, "tiebreaker": "slug", **options}
+    with pytest.raises(ArgumentError, match=message) as caught:
         await paginate(Note.search(), **arguments)
+    assert "a" * 16 not in str(caught.value) and "s" * 40 not in str(caught.value)  # no key in the message
+
+
+@pytest.mark.parametrize("make", [secrets.token_bytes, secrets.token_hex, secrets.token_urlsafe])
+@pytest.mark.parametrize("length", [16, 32])
+def test_random_secrets_pass_the_entropy_check(make: Any, length: int) -> None:
+    for _ in range(200):
+        key = make(length)
+        assert pagination._bits_per_symbol(key.encode() if isinstance(key, str) else key) >= 2.5
 
 
 async def test_paginate_refuses_an_offset() -> None:
     with pytest.raises(ArgumentError, match="'from'"):
-        await paginate(Note.search()[10:20], secret="s" * 16, tiebreaker="slug")
+        await paginate(Note.search()[10:20], secret=RANDOM_SECRET, tiebreaker="slug")
 
 
 # -- layering -----------------------------------------------------------------------------------------------
