@@ -28,7 +28,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import CoreSchema
 from typing_extensions import Self, Unpack
 
-from ._core.document_options import DocumentOptions, IncompleteDocument
+from ._core.document_options import DocumentOptions, IncompleteDocument, option_names
 from ._core.hits import reader_for
 from ._core.id_field import take_id
 from ._core.retry import Attempts, RetryPolicy
@@ -51,6 +51,7 @@ from ._core.writes import (
     stored_id,
     update_body,
     update_precondition,
+    update_values,
     validate_fields,
     validate_update,
 )
@@ -178,7 +179,7 @@ class AsyncDocument(BaseModel):
         # Runs when every annotation is resolved: at class creation, or at model_rebuild().
         super().__pydantic_on_complete__()
         if cls.__bases__ != (BaseModel,):  # AsyncDocument itself maps nothing
-            cls.__odm__ = options = DocumentOptions.for_class(cls)
+            cls.__odm__ = options = DocumentOptions.for_class(cls, _WRITE_OPTIONS)
             # elasticsearch.dsl reads doc_type._index (resolve_field), as users write Post._index.refresh()
             index: AsyncIndex[Any] = AsyncIndex(options.name or "*", using=options.using)
             index.document(cls)
@@ -486,6 +487,9 @@ class AsyncDocument(BaseModel):
 
     async def update(
         self,
+        values: Mapping[str, Any] | None = None,
+        /,
+        *,
         index: str | None = None,
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
@@ -497,7 +501,11 @@ class AsyncDocument(BaseModel):
         retry: RetryPolicy | None = None,
         **fields: Any,
     ) -> str:
-        """Partially update the stored document with ``fields``, validated first, or by a script.
+        """Partially update the stored document with ``values`` and ``fields``, validated first, or by a script.
+
+        ``values`` is a mapping of field names to values, given positionally: the form
+        for data from outside (a request body), which can then never be taken for an
+        option. Example: ``await post.update(body.model_dump(exclude_unset=True), refresh=True)``
 
         The values are checked against the model (the whole document must still be
         valid); only those fields are sent, and afterwards this instance holds what the
@@ -525,8 +533,10 @@ class AsyncDocument(BaseModel):
             ``"deleted"`` (the script set ``ctx.op = "delete"``: the tokens are forgotten).
 
         Raises:
-            ArgumentError: a script param given twice, or ``params``/``upsert``
-                without a script, or a negative ``retry_on_conflict``; nothing was sent.
+            ArgumentError: a script param given twice, ``params``/``upsert`` without a
+                script, a negative ``retry_on_conflict``, ``values`` not a mapping of
+                names, ``values`` with a script, or a field both in ``values`` and by
+                keyword; nothing was sent.
             DocumentStateError: ``if_unchanged=True`` with ``retry_on_conflict`` above 0.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             VersionConflictError: the document changed since it was loaded.
@@ -541,6 +551,7 @@ class AsyncDocument(BaseModel):
         name = self._target(index)
         take_id(self, meta, name)  # a class with an id field: its value
         doc_id = stored_id(meta, name, "update()")
+        fields = update_values(values, fields, script is not None, name, doc_id)
         upserted = encode_source(self, meta, name) if upsert and script is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
         if upsert and scripted is None:
@@ -621,6 +632,9 @@ class AsyncDocument(BaseModel):
     async def update_by_id(
         cls,
         id: str | int,
+        values: Mapping[str, Any] | None = None,
+        /,
+        *,
         index: str | None = None,
         using: UsingType | None = None,
         refresh: Refresh | NotGiven = NOT_GIVEN,
@@ -637,7 +651,9 @@ class AsyncDocument(BaseModel):
         Each field is validated on its own against the model (the rest of the document is
         not known here); without a precondition, Elasticsearch's internal conflicts are
         retried, as for :meth:`update`. An object or ``dict`` value is merged into the
-        stored one. Example: ``await Post.update_by_id("p1", views=10)``
+        stored one. Example: ``await Post.update_by_id("p1", views=10)``, or with the
+        values of a request body as a mapping, never taken for options:
+        ``await Post.update_by_id("p1", body.model_dump(exclude_unset=True))``
 
         Or by a script, as for :meth:`update`, with ``upsert`` a document of this class
         to store (validated and encoded as :meth:`save` does) if none is stored:
@@ -647,14 +663,16 @@ class AsyncDocument(BaseModel):
             ``"updated"`` or ``"noop"``; with a script also ``"created"`` or ``"deleted"``.
 
         Raises:
-            ArgumentError: a script param given twice, or ``params``/``upsert``
-                without a script; nothing was sent.
+            ArgumentError: a script param given twice, ``params``/``upsert`` without a
+                script, ``values`` not a mapping of names, ``values`` with a script, or a
+                field both in ``values`` and by keyword; nothing was sent.
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
         """
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "update_by_id()", str(id))
         name, doc_id = cls.index_name(index), check_id(id)
+        fields = update_values(values, fields, script is not None, name, doc_id)
         upserted = encode_source(upsert, upsert.meta, name) if upsert is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
@@ -727,6 +745,11 @@ class AsyncDocument(BaseModel):
             pattern: by default ``Index.name`` if it is a pattern, else ``<Index.name>-*``.
         """
         return template_for(cls, name, pattern=pattern, priority=priority)
+
+
+#: The options of the writes that take a document's fields, read from their signatures: no field
+#: may be named like one (DocumentOptions.for_class refuses it), or a value could become an option.
+_WRITE_OPTIONS = option_names(AsyncDocument.save, AsyncDocument.update, AsyncDocument.update_by_id, AsyncDocument.delete)
 
 
 def _append_only(cls: type[AsyncDocument], operation: str, doc_id: str | None) -> DocumentStateError:

@@ -77,7 +77,7 @@ async def update_post(
 ) -> Any:
     post = await Post.get(post_id)
     apply_if_match(post, if_match)  # a stale ETag: 412
-    await post.update(**body.model_dump(exclude_unset=True))
+    await post.update(body.model_dump(exclude_unset=True))  # values, never options
     response.headers["ETag"] = etag(post)
     return to_public(post)
 

@@ -118,7 +118,7 @@ async def update_product(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("sku", sku) != sku:
         raise HTTPException(422, "the sku is the product's id: it cannot change")
-    await product.update(**changes, refresh="wait_for")  # the whole product is validated again
+    await product.update(changes, refresh="wait_for")  # the whole product is validated again
     response.headers["ETag"] = etag(product)
     return to_public(product)
 

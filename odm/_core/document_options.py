@@ -7,7 +7,8 @@ something is a document class and what its options are, instead of importing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_origin
@@ -22,7 +23,15 @@ from ..mapping import es_field_name, mapping_for
 if TYPE_CHECKING:
     from ..connections import UsingType
 
-__all__ = ["DocumentOptions", "IdField", "IncompleteDocument", "is_document", "is_document_class", "options_of"]
+__all__ = [
+    "DocumentOptions",
+    "IdField",
+    "IncompleteDocument",
+    "is_document",
+    "is_document_class",
+    "option_names",
+    "options_of",
+]
 
 _INDEX_KEYS = frozenset(
     {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
@@ -85,11 +94,16 @@ class DocumentOptions:
         return (self.name, *self.aliases, f"{self.name}-*", f"{self.name}_*")
 
     @classmethod
-    def for_class(cls, document: type[BaseModel]) -> DocumentOptions:
+    def for_class(cls, document: type[BaseModel], write_options: Mapping[str, tuple[str, ...]] | None = None) -> DocumentOptions:
         """Merge the ``Index`` classes along the MRO and map the fields.
 
+        Args:
+            write_options: the options the class's writes take by name (:func:`option_names`);
+                no field may be named like one.
+
         Raises:
-            MappingError: an unknown ``Index`` key, a field named ``meta``, or an unmappable type.
+            MappingError: an unknown ``Index`` key, a field named ``meta`` or like a write
+                option, or an unmappable type.
         """
         merged: dict[str, Any] = {"settings": {}, "aliases": {}}
         for klass in reversed(document.__mro__):
@@ -111,6 +125,7 @@ class DocumentOptions:
         for name, info in document.model_fields.items():
             if name != "meta" and es_field_name(name, info) == "meta":
                 raise MappingError(f"{document.__qualname__}.{name}: 'meta' is reserved for Meta")
+        _refuse_option_names(document, write_options or {})
         id_field = _id_field(document, merged)
         unmapped = frozenset({id_field.name}) if id_field is not None and not id_field.stored else frozenset()
         versioned = bool(merged.get("versioned", False))
@@ -162,6 +177,44 @@ def _id_field(document: type[BaseModel], merged: Mapping[str, Any]) -> IdField |
             "string, integer or UUID"
         )
     return IdField(name, es_name, bool(merged.get("id_in_source", False)))
+
+
+def option_names(*methods: Callable[..., Any]) -> dict[str, tuple[str, ...]]:
+    """The options ``methods`` take by name, each with the methods that take it.
+
+    Read from the signatures, so the list follows them: every parameter a caller can
+    pass by keyword, except ``**kwargs`` (which is where the field values go).
+    Example: ``option_names(AsyncDocument.update)["index"] == ("update",)``
+    """
+    takers: dict[str, list[str]] = {}
+    for method in methods:
+        for parameter in inspect.signature(method).parameters.values():
+            if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+                if parameter.name not in ("self", "cls"):
+                    takers.setdefault(parameter.name, []).append(method.__name__)
+    return {name: tuple(methods_) for name, methods_ in takers.items()}
+
+
+def _refuse_option_names(document: type[BaseModel], write_options: Mapping[str, tuple[str, ...]]) -> None:
+    """A field named like an option of a write would let a value become that option.
+
+    With ``doc.update(**body)``, a request's ``{"index": "other"}`` would choose the index
+    written to; so the class is refused, as a field named ``meta`` is.
+
+    Raises:
+        MappingError: naming the field, the writes that take it, and the alias to use instead.
+    """
+    for name in document.model_fields:
+        takers = write_options.get(name)
+        if takers is None:
+            continue
+        es_name = es_field_name(name, document.model_fields[name])
+        raise MappingError(
+            f"{document.__qualname__}.{name}: a field cannot be named {name!r}, an option of "
+            f"{', '.join(taker + '()' for taker in takers)}: a value sent as that field could choose the "
+            f"write's {name} instead of being stored. Give the attribute another name and keep the "
+            f"Elasticsearch field's with an alias: {name}_: ... = Field(alias={es_name!r})"
+        )
 
 
 def _data_stream(document: type[BaseModel], merged: Mapping[str, Any], versioned: bool) -> bool:

@@ -53,6 +53,7 @@ __all__ = [
     "Script",
     "update_body",
     "update_precondition",
+    "update_values",
     "validate_fields",
     "validate_update",
 ]
@@ -265,6 +266,37 @@ class ScriptObject(Protocol):
 #: The script of a scripted update: painless source, a script dict (``{"source": ..}``,
 #: ``{"id": ..}`` for a stored script), or a script object.
 Script = str | Mapping[str, Any] | ScriptObject
+
+
+def update_values(
+    values: Mapping[str, Any] | None, fields: Mapping[str, Any], scripted: bool, index: str, doc_id: str
+) -> dict[str, Any]:
+    """The field values of an update: the ``values`` mapping and the keyword ``fields`` together.
+
+    Args:
+        scripted: a script was given; keyword arguments are then its params (:func:`update_body`),
+            but ``values``, field values by definition, never are.
+
+    Raises:
+        ArgumentError: ``values`` is not a mapping of field names (a positional index
+            name of an older call, say), ``values`` with a script, or a field in both.
+    """
+    if values is None:
+        return dict(fields)
+    where = f"(document {doc_id!r}, index {index!r})"
+    if scripted:
+        raise ArgumentError(
+            f"update() takes field values or a script, not both {where}: the script's values go in params="
+        )
+    if not isinstance(values, Mapping) or not all(isinstance(key, str) for key in values):
+        raise ArgumentError(
+            f"update()'s positional argument is the field values, a mapping of field names, not "
+            f"{type(values).__name__} {where}; options such as index= are passed by keyword"
+        )
+    twice = sorted(set(values) & set(fields))
+    if twice:
+        raise ArgumentError(f"update() got {twice} both in values and as keywords {where}")
+    return {**values, **fields}
 
 
 def update_body(

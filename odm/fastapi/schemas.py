@@ -9,7 +9,7 @@ descriptions and its ``bytes`` handling (standard base64 in JSON, as stored).
 - :func:`create_schema`: every field, as the document declares it; an ``id`` only with
   ``client_ids=True``. :func:`new_document` turns a body into a document.
 - :func:`update_schema`: every field optional, unset by default; the body's
-  ``model_dump(exclude_unset=True)`` is what to pass to ``doc.update(**fields)``.
+  ``model_dump(exclude_unset=True)`` is what to pass to ``doc.update(values)``.
 - :func:`public_schema`: the fields plus ``id`` (and, if asked, ``version``, ``score``,
   ``highlight``); :func:`to_public` builds it from a document.
 
@@ -135,8 +135,9 @@ def update_schema(document: type[AsyncDocument], *, extra: Extra = "ignore", nam
 
     A field that is given is validated as the document declares it (``null`` only where
     the field allows ``None``). ``body.model_dump(exclude_unset=True)`` is then what to
-    pass to ``doc.update(**fields)``, which validates the whole document (model
-    validators included) before sending anything.
+    pass to ``doc.update(values)`` (as the positional mapping, so no key of it can be
+    taken for an option), which validates the whole document (model validators
+    included) before sending anything.
 
     Args:
         extra: as for :func:`create_schema`.

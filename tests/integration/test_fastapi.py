@@ -137,7 +137,7 @@ def make_app(posts: type[Post], products: type[Product], unmade: type[Unmade], s
     ) -> Any:
         post = await posts.get(post_id)
         apply_if_match(post, if_match)
-        await post.update(**body.model_dump(exclude_unset=True), refresh=True)
+        await post.update(body.model_dump(exclude_unset=True), refresh=True)
         response.headers["ETag"] = etag(post)
         return to_public(post, PostPublic)
 
@@ -175,7 +175,7 @@ def make_app(posts: type[Post], products: type[Product], unmade: type[Unmade], s
     @app.patch("/products/{product_id}")
     async def update_product(product_id: str, body: ProductUpdate) -> dict[str, Any]:
         product = await products.get(product_id)
-        await product.update(**body.model_dump(exclude_unset=True))
+        await product.update(body.model_dump(exclude_unset=True))
         return {"id": product.meta.id}
 
     @app.get("/unmade/{doc_id}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import inspect
 import ipaddress
 import uuid
 from typing import Annotated, Any, Literal, Optional
 
 import pytest
-from pydantic import AnyUrl, BaseModel, Field
+from pydantic import AnyUrl, BaseModel, Field, create_model
 
 from odm import (
     AsyncDocument,
@@ -169,6 +170,48 @@ def test_a_field_named_meta_by_alias_is_refused() -> None:
 
         class Clash(AsyncDocument):
             info: str = Field(alias="meta")
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["index", "using", "refresh", "routing", "op_type", "if_unchanged", "pipeline", "retry_on_conflict",
+     "script", "params", "upsert"],
+)
+def test_a_field_named_like_a_write_option_is_refused_at_class_definition(option: str) -> None:
+    with pytest.raises(MappingError) as caught:
+        create_model("Steerable", __base__=AsyncDocument, **{option: (str, "x")})
+    message = str(caught.value)
+    assert message.startswith(f"Steerable.{option}: a field cannot be named {option!r}, an option of "), message
+    assert f"Field(alias={option!r})" in message  # what to do instead
+
+
+def test_every_named_parameter_of_a_write_is_refused_as_a_field_name() -> None:
+    named = {
+        parameter.name
+        for method in (AsyncDocument.save, AsyncDocument.update, AsyncDocument.update_by_id, AsyncDocument.delete)
+        for parameter in inspect.signature(method).parameters.values()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY) and parameter.name != "self"
+    }
+    assert {"index", "script", "upsert", "if_unchanged"} <= named
+    for name in named:  # so a new option of a write is refused as a field name too
+        with pytest.raises(MappingError, match=f"a field cannot be named {name!r}"):
+            create_model("Steerable", __base__=AsyncDocument, **{name: (str, "x")})
+    # id and values are positional only, fields the ** of the field values: all three may be fields.
+    free = create_model("Free", __base__=AsyncDocument, id=(str, "x"), values=(str, "x"), fields=(str, "x"))
+    assert set(free.mapping_dict()["properties"]) == {"id", "values", "fields"}
+
+
+def test_an_aliased_field_keeps_an_option_name_in_elasticsearch() -> None:
+    class Shipment(AsyncDocument):
+        index_: Annotated[str, Keyword()] = Field(alias="index")
+        routing_code: str = Field(default="", alias="routing")
+
+    assert set(Shipment.mapping_dict()["properties"]) == {"index", "routing"}
+    assert Shipment.model_validate({"index": "A-7"}).index_ == "A-7"
+    with pytest.raises(MappingError, match=r"Inherited\.script: a field cannot be named 'script'"):
+
+        class Inherited(Shipment):
+            script: str = ""
 
 
 def test_unknown_index_option_is_refused() -> None:

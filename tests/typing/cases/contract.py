@@ -33,6 +33,8 @@ async def contract() -> None:
     reveal_type(Post.search(index="posts-read"))  # R: odm.search._search.AsyncSearch[tests.models.blog.Post]
     reveal_type(await Post.mget(["p1", "nope"]))  # R: list[tests.models.blog.Post | None]
     reveal_type(await same.update(views=99, refresh=True))  # R: str
+    reveal_type(await same.update({"views": 99}, refresh=True))  # R: str
+    reveal_type(await Post.update_by_id("p1", {"views": 99}))  # R: str
     await same.delete(refresh=True)
     reveal_type(AsyncSearch().query("match", title="python"))  # R: odm.search._search.AsyncSearch[elasticsearch.dsl.response.hit.Hit]
     untyped: Response[Hit] = await AsyncSearch().execute()
@@ -50,3 +52,7 @@ def construction_is_checked() -> None:
 def assignment_is_checked(post: Post) -> None:
     post.views = 3
     post.views = "many"  # E: Incompatible types in assignment (expression has type "str", variable has type "int")  [assignment]
+
+
+async def update_options_are_keywords(post: Post) -> None:
+    await post.update("posts-v2")  # E: Argument 1 to "update" of "AsyncDocument" has incompatible type "str"; expected "Mapping[str, Any] | None"  [arg-type]
