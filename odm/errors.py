@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import elasticsearch
 from pydantic import ValidationError
 
+from ._core.redaction import redact, redact_url
+
 if TYPE_CHECKING:
     from elastic_transport import ApiResponseMeta
 
@@ -565,9 +567,11 @@ class NodeUnavailableError(OdmError, ConnectionError):
     """
 
     def __init__(self, url: str, waited: float, last_error: str) -> None:
-        self.url = url
+        self.url = redact_url(url)
         self.waited = waited
-        super().__init__(f"Elasticsearch at {url} did not answer within {waited:g} s (last error: {last_error})")
+        super().__init__(
+            f"Elasticsearch at {self.url} did not answer within {waited:g} s (last error: {redact(last_error)})"
+        )
 
 
 class CursorError(OdmError, ValueError):

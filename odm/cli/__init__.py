@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import load, migrate, schema
-from ._common import INTERRUPTED, USAGE
+from ._common import INTERRUPTED, USAGE, Stop, connection_settings
 
 __all__ = ["main", "run"]
 
@@ -50,6 +50,12 @@ async def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None
         args = parser().parse_args(argv)
     except SystemExit as exit:  # argparse printed the usage error (or --help)
         return USAGE if exit.code else 0
+    if hasattr(args, "api_key_file"):  # a command that connects: its settings first, as one line if unusable
+        try:
+            args.settings = connection_settings(args)
+        except Stop as error:
+            print(f"error: {error}", file=err or sys.stderr)
+            return error.status
     status: int = await args.run(args, out or sys.stdout, err or sys.stderr)
     return status
 

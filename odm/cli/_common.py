@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
-import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from elasticsearch import AsyncElasticsearch
 
 from .._core.document_options import options_of
+from .._core.settings import OdmSettings
 from ..document import AsyncDocument
+from ..errors import SettingsError
 
 __all__ = [
     "DRIFT",
@@ -31,6 +34,9 @@ __all__ = [
     "Stop",
     "add_connection_options",
     "client_from",
+    "connection_settings",
+    "unreachable",
+    "without_secrets",
     "document_class",
     "document_classes",
     "progress_bar",
@@ -101,35 +107,96 @@ def document_classes(specs: list[str]) -> list[type[AsyncDocument]]:
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """``--url``, auth and TLS options, each defaulting to an environment variable."""
-    env = os.environ.get
+    """``--url``, auth and TLS options; what is not given comes from the environment, as for
+    ``odm.fastapi`` (:class:`~odm.fastapi.OdmSettings`: the same variables, read by the same code).
+
+    Secrets never come from the command line, which other users of the machine can read
+    (``ps``): the password from ``$ODM_ES_PASSWORD``, the API key from ``$ODM_ES_API_KEY`` or
+    ``--api-key-file`` (a file, or ``-`` for stdin).
+    """
     parser.add_argument(
-        "--url",
-        default=env("ODM_ES_URL", "http://127.0.0.1:9200"),
-        help="Elasticsearch URL (default: $ODM_ES_URL, else http://127.0.0.1:9200)",
+        "--url", help="Elasticsearch URL (default: $ODM_ES_URL, else http://127.0.0.1:9200)"
     )
-    parser.add_argument("--api-key", default=env("ODM_ES_API_KEY"), help="API key (default: $ODM_ES_API_KEY)")
     parser.add_argument(
-        "--user", default=env("ODM_ES_USER"), help="basic-auth user (default: $ODM_ES_USER); password from $ODM_ES_PASSWORD"
+        "--user", help="basic-auth user (default: $ODM_ES_USERNAME); the password from $ODM_ES_PASSWORD only"
     )
-    parser.add_argument("--ca-certs", default=env("ODM_ES_CA_CERTS"), help="CA bundle for TLS (default: $ODM_ES_CA_CERTS)")
+    parser.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="read the API key from FILE, or from stdin with '-' (default: the key in $ODM_ES_API_KEY)",
+    )
+    parser.add_argument("--api-key", nargs="?", action=_RefusedOnCommandLine, help=argparse.SUPPRESS)
+    parser.add_argument("--ca-certs", help="CA bundle for TLS (default: $ODM_ES_CA_CERTS)")
     parser.add_argument(
         "--insecure", action="store_true", help="do not verify the node's TLS certificate (never in production)"
     )
 
 
-def client_from(args: argparse.Namespace, request_timeout: float = 60) -> AsyncElasticsearch:
-    """A client built from the connection options; the caller closes it."""
-    options: dict[str, Any] = {"hosts": [args.url], "request_timeout": request_timeout, "max_retries": 1}
-    if args.api_key:
-        options["api_key"] = args.api_key
-    if args.user:
-        options["basic_auth"] = (args.user, os.environ.get("ODM_ES_PASSWORD", ""))
-    if args.ca_certs:
-        options["ca_certs"] = args.ca_certs
+class _RefusedOnCommandLine(argparse.Action):
+    """``--api-key KEY`` is refused: the command line is visible to every user of the machine."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: str | None = None
+    ) -> None:
+        # The message never repeats the value.
+        parser.error(
+            f"{option} is not taken on the command line (other users can read it, with ps): "
+            "set ODM_ES_API_KEY, or pass --api-key-file FILE (or - for stdin)"
+        )
+
+
+def connection_settings(args: argparse.Namespace, stdin: TextIO | None = None) -> OdmSettings:
+    """The settings of the connection options: the command line over the environment.
+
+    Raises:
+        Stop: (USAGE) settings that cannot be used (a malformed URL, ``ODM_ES_TIMEOUT=soon``,
+            an unreadable key file); the message holds no secret.
+    """
+    given: dict[str, Any] = {}
+    for option, setting in (("url", "url"), ("user", "username"), ("ca_certs", "ca_certs")):
+        if getattr(args, option) is not None:
+            given[setting] = getattr(args, option)
     if args.insecure:
-        options["verify_certs"] = False
+        given["verify"] = False
+    if args.api_key_file is not None:
+        given["api_key"] = _read_key(args.api_key_file, stdin or sys.stdin)
+    try:
+        return OdmSettings.from_env(**given)
+    except SettingsError as error:
+        raise Stop(USAGE, str(error)) from None
+
+
+def _read_key(path: str, stdin: TextIO) -> str:
+    try:
+        key = stdin.readline() if path == "-" else Path(path).read_text()
+    except OSError as error:
+        raise Stop(USAGE, f"--api-key-file {path}: {error.strerror}") from None
+    if not key.strip():
+        raise Stop(USAGE, f"--api-key-file {path}: no key in it")
+    return key.strip()
+
+
+def client_from(args: argparse.Namespace, request_timeout: float = 60) -> AsyncElasticsearch:
+    """A client of ``args.settings`` (set by :func:`odm.cli.run`); the caller closes it.
+
+    Each request may take ``request_timeout`` seconds, or ``$ODM_ES_TIMEOUT`` if longer.
+    """
+    settings: OdmSettings = args.settings
+    options = settings.client_options()
+    options.update(request_timeout=max(request_timeout, settings.timeout), max_retries=1)
     return AsyncElasticsearch(**options)
+
+
+def unreachable(args: argparse.Namespace, error: BaseException) -> str:
+    """The ``error:`` line of a node that cannot be reached: its URL and the client's words, without secrets."""
+    settings: OdmSettings = args.settings
+    return f"cannot reach Elasticsearch at {settings.display_url}: {settings.redact(str(error))}"
+
+
+def without_secrets(args: argparse.Namespace, error: BaseException) -> str:
+    """``str(error)`` without the connection's password, API key or URL credentials."""
+    settings: OdmSettings = args.settings
+    return settings.redact(str(error))
 
 
 def progress_bar(

@@ -26,7 +26,18 @@ from ..document import AsyncDocument
 from ..errors import DocumentValidationError, OdmError
 
 from ._common import FAILED as UNUSABLE
-from ._common import INCOMPLETE, OK, USAGE, Stop, add_connection_options, client_from, document_class, progress_bar
+from ._common import (
+    INCOMPLETE,
+    OK,
+    USAGE,
+    Stop,
+    add_connection_options,
+    client_from,
+    document_class,
+    progress_bar,
+    unreachable,
+    without_secrets,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -124,11 +135,11 @@ def _progress_bar(path: Path, out: TextIO) -> tuple[Callable[[Any], None], Calla
     return (lambda result: update(result.total)), close
 
 
-async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, url: str, index: str, init: bool) -> None:
+async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, args: argparse.Namespace, index: str) -> None:
     """Check that the node answers and the index exists (or create it with ``--init``)."""
     try:
         await client.cluster.health()
-        if init:
+        if args.init:
             await cls.init(index=index, using=client)
         elif not await client.indices.exists(index=index):
             raise Stop(
@@ -137,9 +148,9 @@ async def _prepare(cls: type[AsyncDocument], client: AsyncElasticsearch, url: st
                 "(writing without it would create a dynamic mapping that guesses the field types)",
             )
     except (ConnectionError, TransportError) as error:
-        raise Stop(UNUSABLE, f"cannot reach Elasticsearch at {url}: {error}") from error
+        raise Stop(UNUSABLE, unreachable(args, error)) from error
     except (ApiError, OdmError) as error:
-        raise Stop(UNUSABLE, f"cannot use index {index!r}: {error}") from error
+        raise Stop(UNUSABLE, f"cannot use index {index!r}: {without_secrets(args, error)}") from error
 
 
 def _report(problems: list[tuple[int, str]], out: TextIO) -> None:
@@ -167,7 +178,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     client = client_from(args)
     try:
         try:
-            await _prepare(cls, client, args.url, index, args.init)
+            await _prepare(cls, client, args, index)
         except Stop as error:
             print(f"error: {error}", file=err)
             return error.status

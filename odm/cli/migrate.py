@@ -30,6 +30,8 @@ from ._common import (
     document_class,
     document_classes,
     progress_bar,
+    unreachable,
+    without_secrets,
 )
 
 __all__ = ["add_parser"]
@@ -138,10 +140,10 @@ async def _each(args: argparse.Namespace, out: TextIO, err: TextIO, run: Callabl
                 _rejected(error.result, err)
                 status = max(status, FAILED)
             except (ConnectionError, TransportError) as error:
-                print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=err)
+                print(f"error: {unreachable(args, error)}", file=err)
                 return FAILED
             except (ApiError, OdmError) as error:
-                print(f"error: {cls.__name__}: {error}", file=err)
+                print(f"error: {cls.__name__}: {without_secrets(args, error)}", file=err)
                 status = max(status, FAILED)
             except asyncio.CancelledError:  # Ctrl-C: say what is left unfinished, then stop
                 print(f"error: interrupted: {await _unfinished(cls.index_name(), args.state_index, client)}", file=err)

@@ -20,7 +20,17 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 from ..document import AsyncDocument
 from ..errors import OdmError
 from ..schema._versioned import Drift, adopt, detect_drift, indices_behind
-from ._common import DRIFT, FAILED, OK, Stop, add_connection_options, client_from, document_classes
+from ._common import (
+    DRIFT,
+    FAILED,
+    OK,
+    Stop,
+    add_connection_options,
+    client_from,
+    document_classes,
+    unreachable,
+    without_secrets,
+)
 
 __all__ = ["add_parser", "run_adopt", "run_check", "run_status"]
 
@@ -102,10 +112,10 @@ async def _each(
     try:
         return await work(documents, client)
     except (ConnectionError, TransportError) as error:
-        print(f"error: cannot reach Elasticsearch at {args.url}: {error}", file=err)
+        print(f"error: {unreachable(args, error)}", file=err)
         return FAILED
     except (ApiError, OdmError) as error:
-        print(f"error: {error}", file=err)
+        print(f"error: {without_secrets(args, error)}", file=err)
         return FAILED
     finally:
         await client.close()

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import importlib.util
 
+from .._core.redaction import redact_url
+from .._core.settings import OdmSettings
 from ..errors import OptionalDependencyError
 
 if importlib.util.find_spec("fastapi") is None:  # say which extra, not just "No module named fastapi"
@@ -30,7 +32,6 @@ from .lifespan import StartupStep, odm_lifespan, wait_for_node  # noqa: E402
 from .pagination import Page, paginate  # noqa: E402
 from .query import SearchParams, search_params  # noqa: E402
 from .schemas import create_schema, new_document, page_schema, public_schema, to_public, update_schema  # noqa: E402
-from .settings import OdmSettings, redact_url  # noqa: E402
 
 __all__ = [
     "OdmSettings",

@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .._core.redaction import redact
 from ..errors import (
     CursorError,
     DocumentExistsError,
@@ -62,7 +63,7 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
     async def blocked(request: Request, exc: Exception) -> Response:
         # A write block is the short final pass of a migration (or an adopt): the write will
         # succeed on retry, through the alias, once it is over. Not a server error.
-        logger.warning("write blocked for %s %s: %s", request.method, request.url.path, exc)
+        logger.warning("write blocked for %s %s: %s", request.method, request.url.path, redact(str(exc)))
         return JSONResponse(
             {"detail": "the resource is briefly read-only (its index is being migrated): retry later"},
             status_code=503,
@@ -72,7 +73,7 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
     async def unavailable(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ApiError) and exc.meta.status not in _UNAVAILABLE_STATUSES:
             raise exc  # any other answer of Elasticsearch is a server error, as without this handler
-        logger.warning("Elasticsearch unavailable for %s %s: %s", request.method, request.url.path, exc)
+        logger.warning("Elasticsearch unavailable for %s %s: %s", request.method, request.url.path, redact(str(exc)))
         return JSONResponse(
             {"detail": "the search service is temporarily unavailable: retry later"},
             status_code=503,

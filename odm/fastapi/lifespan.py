@@ -21,10 +21,10 @@ from typing_extensions import TypeAlias
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, ConnectionTimeout
 
+from .._core.settings import OdmSettings
 from ..connections import async_connections
 from ..document import AsyncDocument
 from ..errors import NodeUnavailableError
-from .settings import OdmSettings
 
 __all__ = ["StartupStep", "odm_lifespan", "wait_for_node"]
 

@@ -1,8 +1,11 @@
-"""``OdmSettings``: how a service connects to Elasticsearch, from arguments or the environment.
+"""``OdmSettings``: how to connect to Elasticsearch, from arguments or the environment.
 
-A frozen dataclass rather than a pydantic-settings model: it needs nothing beyond the
-standard library, and its ``repr`` is written by hand so that no password, API key or
-URL credential is ever printed (in a log line, a traceback, a debugger).
+The one settings source of odm: ``odm.fastapi`` (its lifespan) and the ``odm`` command
+read the same variables through it (``ODM_ES_URL``, ``ODM_ES_USERNAME``, ...). A frozen
+dataclass rather than a pydantic-settings model: it needs nothing beyond the standard
+library, and its ``repr`` is written by hand so that no password, API key or URL
+credential is ever printed (in a log line, a traceback, a debugger); messages go
+through :mod:`._core.redaction`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SettingsError
+from .redaction import redact as redact_text
+from .redaction import redact_url
 
-__all__ = ["OdmSettings", "redact_url"]
+__all__ = ["ENVIRONMENT", "OdmSettings"]
 
 #: The environment variables :meth:`OdmSettings.from_env` reads, by field.
 ENVIRONMENT = {
@@ -29,6 +34,9 @@ ENVIRONMENT = {
     "timeout": "ODM_ES_TIMEOUT",
     "startup_timeout": "ODM_ES_STARTUP_TIMEOUT",
 }
+
+#: Variables odm no longer reads, and the one to set instead: refused, so a setting is never silently dropped.
+RETIRED = {"ODM_ES_USER": "ODM_ES_USERNAME"}
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -65,10 +73,17 @@ class OdmSettings:
     startup_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.url or "://" not in self.url:
-            raise SettingsError(f"url must be an http(s) URL with a scheme, not {redact_url(self.url)!r}")
-        if urllib.parse.urlsplit(self.url).scheme not in ("http", "https"):
+        if not isinstance(self.url, str) or "://" not in self.url:
+            raise SettingsError(f"url must be an http(s) URL with a scheme, not {redact_url(str(self.url))!r}")
+        try:
+            parts = urllib.parse.urlsplit(self.url)
+            parts.port  # noqa: B018  (reading it checks it)
+        except ValueError:
+            raise SettingsError(f"url is not a valid URL (its host or port cannot be read): {redact_url(self.url)!r}") from None
+        if parts.scheme not in ("http", "https"):
             raise SettingsError(f"url must use http or https, not {redact_url(self.url)!r}")
+        if not parts.hostname:
+            raise SettingsError(f"url names no host: {redact_url(self.url)!r}")
         if (self.username is None) != (self.password is None):
             raise SettingsError("username and password go together: give both or neither")
         if self.api_key is not None and self.password is not None:
@@ -97,19 +112,23 @@ class OdmSettings:
         Unset and empty variables keep the defaults.
 
         Raises:
-            SettingsError: a variable that cannot be read (``ODM_ES_TIMEOUT=soon``), or
-                settings that do not go together.
+            SettingsError: a variable that cannot be read (``ODM_ES_TIMEOUT=soon``), a
+                retired variable (``ODM_ES_USER``: set ``ODM_ES_USERNAME``), or settings
+                that do not go together.
         """
         source = os.environ if environ is None else environ
+        for retired, current in RETIRED.items():
+            if source.get(retired) and not source.get(current):
+                raise SettingsError(f"{retired} is not read: set {current} (the odm command and odm.fastapi read the same variables)")
+        unknown = set(overrides) - set(ENVIRONMENT)
+        if unknown:
+            raise SettingsError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(ENVIRONMENT)}")
         values: dict[str, Any] = {}
         for name, variable in ENVIRONMENT.items():
             raw = source.get(variable)
             if raw is None or raw == "":
                 continue
             values[name] = _parse(name, variable, raw)
-        unknown = set(overrides) - set(ENVIRONMENT)
-        if unknown:
-            raise SettingsError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(ENVIRONMENT)}")
         values.update(overrides)
         return cls(**values)
 
@@ -135,6 +154,13 @@ class OdmSettings:
         """The URL with any password in it replaced by ``***``, for messages."""
         return redact_url(self.url)
 
+    def redact(self, text: str) -> str:
+        """``text`` (another library's error message, say) without these settings' password,
+        API key or URL credentials."""
+        in_url = urllib.parse.urlsplit(self.url).password
+        unquoted = None if in_url is None else urllib.parse.unquote(in_url)
+        return redact_text(text, [self.password, self.api_key, in_url, unquoted])
+
 
 def _parse(name: str, variable: str, raw: str) -> Any:
     if name in ("timeout", "startup_timeout"):
@@ -150,17 +176,3 @@ def _parse(name: str, variable: str, raw: str) -> Any:
             return False
         raise SettingsError(f"{variable}={raw!r} is not a boolean (true/false, 1/0, yes/no, on/off)")
     return raw
-
-
-def redact_url(url: str) -> str:
-    """``url`` with the password of its user-info, if any, replaced by ``***``."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        password = parts.password
-    except ValueError:  # a malformed port or netloc: show nothing of it that might be a secret
-        return "<malformed URL>"
-    if password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"{parts.username}:***@{host}"
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
