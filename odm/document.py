@@ -395,7 +395,12 @@ class AsyncDocument(BaseModel):
     # -- writing --------------------------------------------------------------------
 
     def _target(self, index: str | None) -> str:
-        return type(self).index_name(index if index is not None else self.meta.index)
+        return type(self)._write_index(index if index is not None else self.meta.index)
+
+    @classmethod
+    def _write_index(cls, index: str | None) -> str:
+        """The index a write goes to: :meth:`index_name`, and no system index unless the class allows it."""
+        return cls.__odm__.write_index(cls.index_name(index))
 
     def to_source(self, index: str | None = None) -> bytes:
         """The ``_source`` that :meth:`save` and bulk writes send, as JSON bytes.
@@ -671,7 +676,7 @@ class AsyncDocument(BaseModel):
         """
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "update_by_id()", str(id))
-        name, doc_id = cls.index_name(index), check_id(id)
+        name, doc_id = cls._write_index(index), check_id(id)
         fields = update_values(values, fields, script is not None, name, doc_id)
         upserted = encode_source(upsert, upsert.meta, name) if upsert is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
@@ -705,7 +710,7 @@ class AsyncDocument(BaseModel):
         """
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "delete_by_id()", str(id))
-        name, doc_id = cls.index_name(index), check_id(id)
+        name, doc_id = cls._write_index(index), check_id(id)
         return await _delete(cls._client(using), name, doc_id, given(refresh=refresh, routing=routing), retry)
 
     @classmethod

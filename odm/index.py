@@ -27,7 +27,7 @@ from typing_extensions import Self, TypeVar
 
 from ._core.document_options import is_document_class, options_of
 from ._core.mapping_diff import Defaults, MappingDiff, diff_mappings
-from ._core.names import check_alias_name, check_index_name, check_index_pattern
+from ._core.names import check_alias_name, check_index_name, check_index_pattern, check_write_index
 from ._core.settings_diff import diff_settings
 from .connections import UsingType, get_client
 from .errors import AliasNotFoundError, ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
@@ -132,17 +132,21 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
             ...
     """
 
-    def __init__(self, name: str, using: UsingType = "default") -> None:
+    def __init__(self, name: str, using: UsingType = "default", *, allow_dot_prefix: bool = False) -> None:
         """Define an index; nothing is sent until an async call.
 
         Args:
             name: the index (or, for the API calls, an alias of one index); checked
                 against Elasticsearch's naming rules before every request.
             using: connection alias or client.
+            allow_dot_prefix: :meth:`create` and :meth:`save` may create a name that starts
+                with ``.`` (system and hidden indices' names; refused otherwise). A document
+                class with ``Index.allow_dot_prefix = True`` allows it too.
         """
         super().__init__(name, using=using)
         self._mapping_class = AsyncMapping
         self._documents: list[type[BaseModel]] = []
+        self._allow_dot_prefix = allow_dot_prefix
 
     if TYPE_CHECKING:
 
@@ -166,6 +170,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
             return cast(D, super().document(cast(Any, document)))
         options = options_of(document)
         self._documents.append(document)
+        self._allow_dot_prefix = self._allow_dot_prefix or options.allow_dot_prefix
         self.mapping(options.mapping)
         self._settings = {**options.settings, **self._settings}
         self._aliases = {**options.aliases, **self._aliases}
@@ -177,7 +182,17 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         """A copy with another name or connection, keeping settings, mapping and documents."""
         copy = super().clone(name, using)
         copy._documents = self._documents[:]
+        copy._allow_dot_prefix = self._allow_dot_prefix
         return copy
+
+    async def create(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Create the index with its settings, mapping and aliases.
+
+        Raises:
+            InvalidIndexNameError: a name that starts with ``.`` without ``allow_dot_prefix``.
+        """
+        check_write_index(self._name, self._allow_dot_prefix)
+        return await super().create(using=using, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         """The body of the create-index request: settings with analysis, aliases, mappings.
@@ -310,8 +325,10 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
         Raises:
             MappingConflictError: listing every conflicting field and setting.
+            InvalidIndexNameError: a name that starts with ``.`` without ``allow_dot_prefix``.
         """
         client = self._get_connection(using)
+        check_write_index(self._name, self._allow_dot_prefix)
         if self._data_stream:
             await self.as_composable_template(f"{self._name}-template", self._name).save(using=using or self._using)
             if not await self.exists(using=using):

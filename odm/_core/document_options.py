@@ -19,6 +19,7 @@ from typing_extensions import TypeGuard
 
 from ..errors import MappingError
 from ..mapping import es_field_name, mapping_for
+from .names import check_write_index
 
 if TYPE_CHECKING:
     from ..connections import UsingType
@@ -35,7 +36,7 @@ __all__ = [
 
 _INDEX_KEYS = frozenset(
     {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
-     "id_field", "id_in_source", "client_ids"}
+     "id_field", "id_in_source", "client_ids", "allow_dot_prefix"}
 )
 
 # Elasticsearch field types whose value can be a document id (its text, as Elasticsearch keeps ids).
@@ -85,6 +86,16 @@ class DocumentOptions:
     source_names: frozenset[str] = frozenset()
     #: The field that is the document id, if the class names one (docs/documents.md#the-id-field).
     id_field: IdField | None = None
+    #: ``Index.allow_dot_prefix``: writes and init() may go to a name starting with "." (names.check_write_index).
+    allow_dot_prefix: bool = False
+
+    def write_index(self, name: str) -> str:
+        """``name``, checked as an index this class may write to or create (:func:`~.names.check_write_index`).
+
+        Raises:
+            InvalidIndexNameError: not a valid index name, or a system index's.
+        """
+        return check_write_index(name, self.allow_dot_prefix, self.name if self.data_stream else None)
 
     @cached_property
     def index_patterns(self) -> tuple[str, ...]:
@@ -145,6 +156,7 @@ class DocumentOptions:
             versioned=versioned,
             data_stream=_data_stream(document, merged, versioned),
             client_ids=bool(merged.get("client_ids", True)),
+            allow_dot_prefix=bool(merged.get("allow_dot_prefix", False)),
             source_names=frozenset(
                 [es_field_name(name, info) for name, info in document.model_fields.items() if name not in unmapped]
                 + [info.alias or name for name, info in document.model_computed_fields.items()]

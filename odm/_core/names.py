@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..errors import InvalidIdError, InvalidIndexNameError
 
-__all__ = ["check_alias_name", "check_id", "check_index_name", "check_index_pattern"]
+__all__ = ["check_alias_name", "check_id", "check_index_name", "check_index_pattern", "check_write_index"]
 
 _MAX_ID_BYTES = 512
 _MAX_INDEX_BYTES = 255
@@ -48,6 +48,31 @@ def check_index_name(name: str) -> str:
             forbidden character, a leading ``-``/``_``/``+``, or over 255 bytes.
     """
     return _check(name, _FORBIDDEN_NAME_CHARS, "an index name", lower_case=True)
+
+
+def check_write_index(name: str, allow_dot_prefix: bool = False, data_stream: str | None = None) -> str:
+    """Return ``name`` if odm may write to it or create it: :func:`check_index_name`, and no leading dot.
+
+    Names that start with a dot are Elasticsearch's system and hidden indices
+    (``.security``, ``.security-7``, ``.kibana``, ``.tasks``...): a class or a value that
+    names one by mistake must not create it or write into it. Reads are not refused.
+
+    Args:
+        allow_dot_prefix: the caller asked for it by name (``class Index: allow_dot_prefix = True``).
+        data_stream: the data stream the caller writes: its backing indices
+            (``.ds-<data_stream>-...``, where its documents are stored) are allowed.
+
+    Raises:
+        InvalidIndexNameError: as :func:`check_index_name`, or a dot-prefixed name not allowed.
+    """
+    checked = check_index_name(name)
+    backing = data_stream is not None and checked.startswith(f".ds-{data_stream}-")
+    if checked.startswith(".") and not allow_dot_prefix and not backing:
+        raise InvalidIndexNameError(
+            f"index {checked!r} starts with '.', the names of system and hidden indices (.security, .kibana, ...): "
+            f"odm does not create or write to one unless the class allows it (class Index: allow_dot_prefix = True)"
+        )
+    return checked
 
 
 def check_alias_name(name: str) -> str:

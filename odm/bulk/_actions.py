@@ -18,7 +18,7 @@ from typing_extensions import TypeAlias, TypeVar
 from .._core.document_options import is_document, options_of
 from .._core.hits import reader_for
 from .._core.id_field import take_id
-from .._core.names import check_id, check_index_name
+from .._core.names import check_id
 from .._core.sentinel import NOT_GIVEN, NotGiven
 from .._core.writes import (
     Revalidate,
@@ -189,7 +189,7 @@ class Defaults:
                 name = options_of(cls).name
             if name is None:
                 raise NoIndexError(f"{cls.__name__} has no Index.name; pass index=...")
-            checked = self._checked[key] = check_index_name(name)
+            checked = self._checked[key] = options_of(cls).write_index(name)
         return checked
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError, TransportError
 
-from .._core.names import check_index_name
+from .._core.names import check_write_index
 from ..errors import MigrationLockedError
 
 __all__ = ["INVALID_IDS_KEPT", "STATE_INDEX", "Key", "Lease", "MigrationState", "Rejected", "StateStore", "owner_id"]
@@ -157,7 +157,7 @@ class StateStore:
     """Reads and writes the state document of one alias, guarded by its sequence number."""
 
     def __init__(self, client: AsyncElasticsearch, index: str, alias: str) -> None:
-        self.client, self.index, self.alias = client, check_index_name(index), alias
+        self.client, self.index, self.alias = client, check_write_index(index), alias
         self._tokens: tuple[int, int] | None = None
 
     async def ensure_index(self) -> None:

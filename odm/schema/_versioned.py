@@ -212,7 +212,7 @@ async def init_document(document: type[AsyncDocument], index: str | None = None,
         MappingConflictError: changes that need a new index; nothing was changed.
         VersionedIndexError: a versioned class meets a concrete index of its alias's name.
     """
-    name = document.index_name(index)
+    name = options_of(document).write_index(document.index_name(index))
     client = _client(document, using)
     if not options_of(document).versioned:
         await _definition(document, name, name).save(using=client)

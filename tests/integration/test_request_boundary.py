@@ -9,15 +9,18 @@ Each test checks what the node holds with the raw client.
 No ``from __future__ import annotations``: FastAPI reads the endpoint's annotations.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import httpx
 import pytest
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, ElasticsearchWarning
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from odm import ArgumentError, AsyncDocument, DocumentValidationError, Keyword
+from odm import ArgumentError, AsyncDocument, DocumentValidationError, InvalidIndexNameError, Keyword
+from odm.cli import run
 from odm.fastapi import install_exception_handlers, update_schema
 from odm.testing.isolation import isolated
 
@@ -110,3 +113,88 @@ async def test_update_values_are_never_options(
     assert await source(odm_client, shipments.index_name(), "s1") == expected  # nothing written
     assert not await odm_client.indices.exists(index=victim)
     assert not await odm_client.indices.exists(index="x")
+
+
+# -- system and hidden index names ------------------------------------------------------------------
+
+
+class Config(AsyncDocument):
+    key: Annotated[str, Keyword()]
+
+    class Index:
+        name = "boundary-config"
+        settings = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+def dotted(cls: type[Config], name: str, **index: Any) -> type[Config]:
+    """``cls`` bound to the dot-prefixed ``name`` (a system index's, or one under the test's prefix)."""
+    options = {"name": name, "settings": {"number_of_shards": 1, "number_of_replicas": 0}, **index}
+    namespace = {"Index": type("Index", (), options), "__annotations__": {"Index": ClassVar[type]}, "__module__": __name__}
+    return type(cls.__name__, (cls,), namespace)
+
+
+async def test_system_index_names_are_refused_for_writes_and_creation(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dot = f".{index_prefix}kibana"  # a dot name of this test's own: what is checked is that it never exists
+    for name in (".security", ".security-7", ".kibana", ".tasks", dot):
+        system = dotted(Config, name)
+        with pytest.raises(InvalidIndexNameError, match=r"starts with '\.'.*allow_dot_prefix = True") as caught:
+            await system.init()
+        assert repr(name) in str(caught.value)
+        with pytest.raises(InvalidIndexNameError):
+            await system(key="k", meta={"id": "1"}).save()
+        with pytest.raises(InvalidIndexNameError):
+            await system.update_by_id("1", {"key": "v"})
+        with pytest.raises(InvalidIndexNameError):
+            await system.delete_by_id("1")
+        with pytest.raises(InvalidIndexNameError):
+            await system._index.create()
+        result = await system.bulk([system(key="k", meta={"id": "1"})])
+        assert not result.ok and isinstance(result.failed[0].error, InvalidIndexNameError)
+
+    # A value naming a system index (a meta.index, an index= argument) is refused the same way.
+    configs = isolated(Config, index_prefix)
+    await configs.init()
+    stored = configs(key="k", meta={"id": "1"})
+    await stored.save(refresh=True)
+    for write in (
+        lambda: configs(key="k", meta={"id": "2"}).save(index=dot),
+        lambda: stored.update({"key": "v"}, index=dot),
+        lambda: stored.delete(index=dot),
+        lambda: configs.update_by_id("1", {"key": "v"}, index=dot),
+        lambda: configs.delete_by_id("1", index=dot),
+        lambda: configs.init(index=dot),
+    ):
+        with pytest.raises(InvalidIndexNameError):
+            await write()
+    assert not await odm_client.indices.exists(index=dot)
+    assert (await configs.get("1")).key == "k"  # reads are not refused, and nothing changed
+
+    # The odm command: apply and load --init refused the same way, in one line.
+    module = tmp_path / "system_models.py"
+    module.write_text(
+        "from odm import AsyncDocument\n"
+        f"class Tasks(AsyncDocument):\n    key: str\n    class Index:\n        name = {dot!r}\n"
+    )
+    (tmp_path / "one.jsonl").write_text('{"key": "k"}\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state = ["--state-index", index_prefix + "odm-migrations"]
+    for argv in (["apply", "system_models:Tasks", "--url", es_url, *state],
+                 ["load", "system_models:Tasks", str(tmp_path / "one.jsonl"), "--init", "--url", es_url]):
+        out, err = io.StringIO(), io.StringIO()
+        assert await run(argv, out=out, err=err) == 3, err.getvalue()
+        assert "starts with '.'" in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
+    assert not await odm_client.indices.exists(index=dot)
+
+
+async def test_a_dot_name_allowed_by_name(odm_client: AsyncElasticsearch, index_prefix: str) -> None:
+    dot = f".{index_prefix}settings"
+    allowed = dotted(Config, dot, allow_dot_prefix=True)
+    try:
+        with pytest.warns(ElasticsearchWarning, match="starts with a dot"):  # Elasticsearch's own warning
+            await allowed.init()
+        await allowed(key="k", meta={"id": "1"}).save(refresh=True)
+        assert (await odm_client.get(index=dot, id="1"))["_source"] == {"key": "k"}
+    finally:
+        await odm_client.indices.delete(index=dot, ignore_unavailable=True)
