@@ -41,7 +41,13 @@ from ._core.stored_values import InnerDoc
 from .errors import MappingError
 from .meta import Meta
 
-__all__ = ["TYPE_TABLE", "field_for", "mapping_for"]
+__all__ = ["SORTABLE_TYPES", "TYPE_TABLE", "field_for", "mapping_for"]
+
+#: Field types a search can sort on by value (doc values): not text, objects, vectors or binary.
+SORTABLE_TYPES = frozenset(
+    {"keyword", "constant_keyword", "long", "integer", "short", "byte", "unsigned_long", "double",
+     "float", "half_float", "scaled_float", "date", "date_nanos", "boolean", "ip", "version"}
+)
 
 #: Python type -> field factory, checked in order with ``issubclass``: the first match wins.
 #: ``bool`` comes before ``int`` (bool subclasses int) and ``datetime`` before ``date``

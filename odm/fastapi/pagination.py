@@ -38,6 +38,7 @@ from typing import Any, Generic, TypeVar
 
 from .._core.document_options import is_document_class, options_of
 from ..errors import ArgumentError, CursorError
+from ..mapping import SORTABLE_TYPES
 from ..search._search import AsyncSearch
 
 __all__ = ["Page", "paginate"]
@@ -57,11 +58,8 @@ DEFAULT_MAX_AGE = timedelta(hours=24)
 _MAX_CURSOR_CHARS = 4096
 _MAX_SIZE = 9_999  # one more hit is fetched, and a search answers at most 10,000
 _DOMAIN = b"odm.fastapi.cursor.v1"
-# Fields whose values can be sorted on and can be unique.
-_SORTABLE = frozenset(
-    {"keyword", "long", "integer", "short", "byte", "unsigned_long", "double", "float", "half_float",
-     "scaled_float", "date", "date_nanos", "ip", "version"}
-)
+# Fields whose values can be sorted on and can be unique (a boolean has two values, a constant_keyword one).
+_TIEBREAKERS = SORTABLE_TYPES - {"boolean", "constant_keyword"}
 # Body keys that change from page to page, or only the page's length: not part of the query.
 _PAGING_KEYS = ("size", "from", "search_after")
 
@@ -272,7 +270,7 @@ def _check_tiebreaker(search: AsyncSearch[Any], tiebreaker: str) -> None:
     field = options_of(models[0]).mapping.resolve_field(tiebreaker)
     if field is None:
         raise ArgumentError(f"tiebreaker={tiebreaker!r} is not a field of {models[0].__name__}")
-    if getattr(field, "name", None) not in _SORTABLE:
+    if getattr(field, "name", None) not in _TIEBREAKERS:
         raise ArgumentError(
             f"tiebreaker={tiebreaker!r} is a {getattr(field, 'name', '?')} field; it must be keyword, "
             f"numeric, date or ip (sortable, and unique per document)"
