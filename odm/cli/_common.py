@@ -150,7 +150,7 @@ def connection_settings(args: argparse.Namespace, stdin: TextIO | None = None) -
 
     Raises:
         Stop: (USAGE) settings that cannot be used (a malformed URL, ``ODM_ES_TIMEOUT=soon``,
-            an unreadable key file); the message holds no secret.
+            an unreadable key file, a CA bundle that is not a file); the message holds no secret.
     """
     given: dict[str, Any] = {}
     for option, setting in (("url", "url"), ("user", "username"), ("ca_certs", "ca_certs")):
@@ -161,9 +161,12 @@ def connection_settings(args: argparse.Namespace, stdin: TextIO | None = None) -
     if args.api_key_file is not None:
         given["api_key"] = _read_key(args.api_key_file, stdin or sys.stdin)
     try:
-        return OdmSettings.from_env(**given)
+        settings = OdmSettings.from_env(**given)
     except SettingsError as error:
         raise Stop(USAGE, str(error)) from None
+    if settings.ca_certs is not None and not Path(settings.ca_certs).is_file():  # the client would raise, a traceback
+        raise Stop(USAGE, f"the CA bundle {settings.ca_certs!r} (--ca-certs, $ODM_ES_CA_CERTS) is not a file")
+    return settings
 
 
 def _read_key(path: str, stdin: TextIO) -> str:

@@ -148,3 +148,8 @@ async def test_the_command_reads_the_variables_odm_fastapi_reads(
     status, out, err = await odm("status", models)
     assert (status, err) == (2, "error: ODM_ES_USER is not read: set ODM_ES_USERNAME (the odm command and "
                                 "odm.fastapi read the same variables)\n")
+
+
+async def test_a_missing_ca_bundle_is_one_line(models: str) -> None:
+    status, out, err = await odm("status", models, "--url", f"https://ops:{PASSWORD}@127.0.0.1:9", "--ca-certs", "nope.pem")
+    assert (status, out, err) == (2, "", "error: the CA bundle 'nope.pem' (--ca-certs, $ODM_ES_CA_CERTS) is not a file\n")  # was a traceback
