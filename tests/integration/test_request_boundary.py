@@ -110,6 +110,10 @@ async def test_update_values_are_never_options(
         await shipment.update(victim)  # type: ignore[arg-type]  # an index where values go: an old call
     with pytest.raises(ArgumentError, match=r"\['code'\] both in values and as keywords"):
         await shipment.update({"code": "a"}, code="b")
+    with pytest.raises(ArgumentError, match="field values or a script, not both"):  # values never become params
+        await shipment.update({"code": "a"}, script="ctx._source.code = params.code")
+    with pytest.raises(ArgumentError, match="field values or a script, not both"):
+        await shipments.update_by_id("s1", {"code": "a"}, script="ctx._source.code = params.code")
     assert await source(odm_client, shipments.index_name(), "s1") == expected  # nothing written
     assert not await odm_client.indices.exists(index=victim)
     assert not await odm_client.indices.exists(index="x")
