@@ -279,7 +279,7 @@ class Host(AsyncDocument):
     network: IPvAnyNetwork | None = None
     interface: IPvAnyInterface | None = None
     config: Path
-    script: FilePath | None = None
+    launcher: FilePath | None = None
 
     class Index:
         name = "hosts"
@@ -293,14 +293,14 @@ async def test_ip_and_path_types_map_and_round_trip(
     properties = hosts.mapping_dict()["properties"]
     assert {name: spec["type"] for name, spec in properties.items()} == {
         "address": "ip", "v4": "ip", "v6": "ip", "network": "ip_range", "interface": "keyword",
-        "config": "keyword", "script": "keyword",
+        "config": "keyword", "launcher": "keyword",
     }
     await hosts.init()
     script = tmp_path / "run.sh"
     script.write_text("true\n")
     host = hosts(
         address="2001:db8::1", v4="10.0.0.7", v6="::1", network="10.0.0.0/8", interface="10.0.0.7/8",
-        config=Path("/etc/app.toml"), script=script, meta={"id": "h"},
+        config=Path("/etc/app.toml"), launcher=script, meta={"id": "h"},
     )
     await host.save(refresh=True)
     got = await hosts.get("h")
