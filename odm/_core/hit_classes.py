@@ -20,7 +20,13 @@ from ..errors import HitClassError
 from ..mapping import es_field_name
 from .document_options import is_document_class, options_of
 
-__all__ = ["HitClasses", "hit_classes"]
+__all__ = ["HitClasses", "hit_classes", "search_models"]
+
+
+def search_models(doc_types: Sequence[Any]) -> list[type[BaseModel]]:
+    """The classes a search reads its hits into: its ``doc_type`` entries that are pydantic
+    models (``AsyncDocument`` classes or plain models); none for an untyped search."""
+    return [d for d in doc_types if isinstance(d, type) and issubclass(d, BaseModel)]
 
 
 def _patterns(model: type[BaseModel]) -> tuple[str, ...]:

@@ -412,25 +412,47 @@ class HitReader(Generic[D]):
                 return None
             meta = document.__dict__.get("meta")
             return InnerHit(document, _without_unassigned_tokens(meta if isinstance(meta, Meta) else meta_from_hit(raw)))
+        return self.read_nested(raw, f"inner hits {name!r}", rules, invalid)
+
+    def read_nested(
+        self, raw: dict[str, Any], section: str, rules: InnerHitRules, invalid: list[InvalidHit] | None
+    ) -> InnerHit[Any] | dict[str, Any] | None:
+        """A nested hit of this class's documents (one with ``_nested``): an :class:`InnerHit`
+        of the nested field's model, with its own meta.
+
+        Args:
+            section: where the hit is, for the report of one that does not validate
+                (``"inner hits 'comments'"``, ``"top hits 'top'"``).
+            rules: ``partial`` when its ``_source`` was filtered; a hit without one is
+                partial too.
+            invalid: where a hit that does not validate is reported (``None`` is
+                returned); ``None`` raises it.
+
+        Returns:
+            The raw hit, unchanged, for a path the model does not declare as a model.
+
+        Raises:
+            HitValidationError: it does not validate (``invalid`` is ``None``), naming the
+                document's index and id, ``section``, the path and the offset.
+        """
         meta = _without_unassigned_tokens(meta_from_hit(raw))
         path = meta.nested.path if meta.nested is not None else ""
         model = self._model_at(path)
         if model is None:
             return raw  # a path the model does not declare as a model (dynamic fields, a dict)
+        partial = rules.partial or not isinstance(raw.get("_source"), Mapping)
         try:
-            doc = reader_for(model)._read_source(raw, rules.partial)
+            doc = reader_for(model)._read_source(raw, partial)
         except ValidationError as errors:
             offset = meta.nested.offset if meta.nested is not None else "?"
-            refused = HitValidationError(
-                meta.index, meta.id, errors, f"{model.__name__} (inner hits {name!r}, {path}[{offset}])"
-            )
+            refused = HitValidationError(meta.index, meta.id, errors, f"{model.__name__} ({section}, {path}[{offset}])")
             if invalid is None:
                 raise refused from errors
             invalid.append(InvalidHit.of(refused, raw))
             return None
         if meta.inner_hits is not None:
             self._type_inner_hits(meta, rules, invalid)  # _nested paths start at the document
-        if rules.partial:
+        if partial:
             meta.partial_source = True
         return InnerHit(doc, meta)
 

@@ -7,7 +7,6 @@ A single-value metric is a plain field of its owner's result model, read from
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, overload
@@ -24,9 +23,9 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from .._core.document_options import is_document_class
-from .._core.hits import InvalidHit, reader_for
-from .._core.vectors import is_whole_source, reads_vectors, with_vectors
+from .._core.hits import reader_for
+from .._core.top_hits import read_top_hits, top_hits_params
+from .._core.vectors import is_whole_source
 from ..errors import ArgumentError, HitValidationError
 from ..expressions import FieldExpr
 from ._declared import Aggregation, TopHitsFailure, invalid_top_hits
@@ -212,34 +211,22 @@ class TopHits(Aggregation[list[M]], Generic[M]):
     def __init__(self, model: type[M], **params: Any) -> None:
         self.model = model
         self.params = params
-        if is_document_class(model):
-            self.params.setdefault("seq_no_primary_term", True)
 
     def request(self) -> Agg[Any]:
-        # Asks for vectors as a typed search does (_vectors.py): a top hit saved back keeps them.
-        if reads_vectors(self.model):
-            return A("top_hits", **{**self.params, "_source": with_vectors(self.params.get("_source"))})
-        return A("top_hits", **self.params)
+        # Asks for tokens and vectors as a typed search does: a top hit saved back is guarded and keeps them.
+        return A("top_hits", **top_hits_params(self.params, [self.model]))
 
     def result_field(self, owner: str) -> tuple[Any, FieldInfo]:
         reader = reader_for(self.model)
         partial = not is_whole_source(self.params.get("_source"))
-        label = f"{self.model.__name__} (top hits {self.name!r})"
 
         def read(hits: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
             if not isinstance(hits, list):
                 return handler(hits)  # pydantic's own error: not a list
-            invalid = invalid_top_hits(info.context)
-            found: list[InvalidHit] | None = None if invalid is None else []
             try:
-                models = reader.read_many(hits, partial, invalid=found)
+                return read_top_hits(reader, hits, partial, invalid_top_hits(info.context), self.name)
             except HitValidationError as error:
-                named = HitValidationError(error.index, error.id, error.errors, label)
-                named.__cause__ = error.errors
-                raise TopHitsFailure(named) from error
-            if invalid is not None and found:
-                invalid.extend(dataclasses.replace(hit, model=label) for hit in found)
-            return models
+                raise TopHitsFailure(error) from error
 
         annotation = Annotated[list[self.model], WrapValidator(read)]  # type: ignore[name-defined]
         return annotation, Field(validation_alias=AliasPath(self.name, "hits", "hits"))

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from elasticsearch.dsl.response import AggResponse
 from elasticsearch.dsl.utils import AttrDict
 
+from .._core.hit_classes import search_models
 from .._core.hits import InvalidHit, InvalidPolicy, invalid_list, settle
+from .._core.top_hits import with_top_hits_read
 from ..aggs import Aggs
 from ..errors import SearchStateError
 from ..meta import Total, total_of
@@ -43,7 +45,7 @@ class Response(Generic[T]):
     Elasticsearch, for anything not exposed here. ``invalid_hits`` lists the hits left
     out because they do not validate, when the search collects them
     (``on_invalid("collect")``); ``hits.total`` is Elasticsearch's count, which includes them.
-    Top hits that do not validate join it when :meth:`aggs` reads them.
+    Top hits that do not validate join it when :meth:`aggs` or :attr:`aggregations` reads them.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class Response(Generic[T]):
         self.body = body
         self._on_invalid: InvalidPolicy = on_invalid
         self._typed_aggs: dict[type[Aggs], Aggs] = {}
+        self._aggregations: AggResponse[Any] | None = None
         raw_hits = body.get("hits", {})
         sent = raw_hits.get("hits")
         # Without a total (track_total_hits=false): the hits Elasticsearch sent, valid or not.
@@ -82,8 +85,28 @@ class Response(Generic[T]):
 
     @property
     def aggregations(self) -> AggResponse[Any]:
-        """Aggregation results, wrapped by elasticsearch.dsl: ``response.aggregations.tags.buckets``."""
-        return AggResponse(cast(Any, self.search.aggs), self.search, dict(self.body.get("aggregations", {})))
+        """Aggregation results, wrapped by elasticsearch.dsl: ``response.aggregations.tags.buckets``.
+
+        On a typed search, the hits of a ``top_hits`` aggregation at any depth
+        (``bucket.top.hits``) are read as its documents, as ``response.hits`` are: with
+        ``meta``, partial when the aggregation filters ``_source``; inside a ``nested``
+        aggregation, each is an :class:`~odm.InnerHit` of the nested field's model. Read
+        once, at the first access: a top hit that does not validate is then handled by the
+        search's ``on_invalid`` policy (raised here, or left out and logged or collected in
+        :attr:`invalid_hits`). Buckets keep elasticsearch.dsl's wrappers.
+
+        Raises:
+            HitValidationError: a top hit does not validate (with ``on_invalid("raise")``).
+        """
+        if self._aggregations is None:
+            results = dict(self.body.get("aggregations", {}))
+            models = search_models(self.search._doc_type)
+            if models and results:
+                invalid = invalid_list(self._on_invalid)
+                results = with_top_hits_read(self.search.to_dict().get("aggs", {}), results, models, invalid)
+                self.invalid_hits.extend(settle(self._on_invalid, invalid))
+            self._aggregations = AggResponse(cast(Any, self.search.aggs), self.search, results)
+        return self._aggregations
 
     def aggs(self, aggregations: type[AggsT]) -> AggsT:
         """The aggregations declared by ``aggregations`` (added by ``s.aggregate(...)``), typed.

@@ -19,7 +19,7 @@ from elasticsearch.helpers import async_scan
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
-from .._core.hit_classes import hit_classes
+from .._core.hit_classes import hit_classes, search_models
 from .._core.hits import (
     NO_RULES,
     InnerHitRules,
@@ -32,12 +32,14 @@ from .._core.hits import (
 )
 from .._core.names import check_index_pattern
 from .._core.raw_json import RawJson, accepts_raw_json, raw_json_responses
+from .._core.top_hits import asking_for_documents
 from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from ..aggs import Aggs
 from ..aggs._pages import add_aggregations, composite_of, with_after
 from .._sending import send
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError, NoIndexError, SearchStateError
+from ..meta import InnerHit
 from ._response import Response
 
 if TYPE_CHECKING:
@@ -139,7 +141,14 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     # -- reading hits ---------------------------------------------------------------
 
     def _models(self) -> list[type[BaseModel]]:
-        return [d for d in self._doc_type if isinstance(d, type) and issubclass(d, BaseModel)]
+        return search_models(self._doc_type)
+
+    def _get_result(self, hit: Any, parent_class: type | None = None) -> T:
+        # elasticsearch.dsl builds top hits (bucket.top.hits) through here; on a typed
+        # search, Response.aggregations has read them already (documents, InnerHit).
+        if isinstance(hit, (BaseModel, InnerHit)):
+            return cast(T, hit)
+        return super()._get_result(hit, parent_class)
 
     def _is_partial(self) -> bool:
         """Whether hits come with less than, or other than, the stored ``_source``: a filter
@@ -231,7 +240,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
     def _body(self) -> dict[str, Any]:
         """The request body; typed searches also ask for concurrency tokens, for ``if_unchanged``,
-        and for vectors, which Elasticsearch 9 leaves out of ``_source`` (``_vectors``)."""
+        and for vectors, which Elasticsearch 9 leaves out of ``_source`` (``_vectors``), for
+        their hits, collapse members and top hits."""
         body = self.to_dict()
         models = self._models()
         if models:
@@ -241,6 +251,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
                 body["_source"] = with_vectors(body.get("_source"))
             if "collapse" in body:  # collapse members are documents too
                 body["collapse"] = _collapse_members_as_documents(body["collapse"], vectors)
+            if "aggs" in body:  # and so are top hits
+                body["aggs"] = asking_for_documents(body["aggs"], models)
         return body
 
     def _index_param(self) -> list[str] | None:
