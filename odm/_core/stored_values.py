@@ -49,10 +49,12 @@ _WRITE = object()
 #: The serialization context of odm's writes (``_writes``): what goes into ``_source``.
 TO_ELASTICSEARCH: dict[str, object] = {"odm": _WRITE}
 
-#: Core schema metadata key: a before-validator that only converts input forms (a numpy
-#: array, a packed vector) and checks nothing the serializer would not, so a class is not
-#: validated again on each write because of it.
+#: Core schema metadata key on odm's own converters: a validator that only converts input
+#: forms (a numpy array, a packed vector, base64 text, an offset with seconds) and checks
+#: nothing the serializer would not, so a class is not validated again on each write
+#: because of it (``_core.writes``: ``revalidate="auto"``).
 CONVERTS_INPUT_ONLY = "odm_converts_input_only"
+_OWN: dict[str, Any] = {CONVERTS_INPUT_ONLY: True}
 
 
 def to_elasticsearch(context: Any) -> bool:
@@ -93,10 +95,10 @@ def as_stored(schema: Any) -> Any:
         kind = schema.get("type")
         if kind == "bytes" and "serialization" not in schema:
             encoded = {**schema, "serialization": cs.plain_serializer_function_ser_schema(_encode, when_used="json")}
-            return cs.no_info_before_validator_function(_decode, encoded)
+            return cs.no_info_before_validator_function(_decode, encoded, metadata=_OWN)
         if kind == "datetime":
-            python = cs.no_info_after_validator_function(_whole_minute_offset, schema)
-            return cs.json_or_python_schema(json_schema=schema, python_schema=python)
+            python = cs.no_info_after_validator_function(_whole_minute_offset, schema, metadata=_OWN)
+            return cs.json_or_python_schema(json_schema=schema, python_schema=python, metadata=_OWN)
         return {key: as_stored(value) for key, value in schema.items()}
     if isinstance(schema, list):
         return [as_stored(item) for item in schema]
@@ -115,7 +117,7 @@ def vector_schema(schema: CoreSchema, element_type: str, packed: bool) -> CoreSc
         pack = cs.wrap_serializer_function_ser_schema(_packed_for_elasticsearch, info_arg=True, when_used="json")
         schema = {**schema, "serialization": pack}
     convert = _float_vector_input if element_type == "float" else _array_input
-    return cs.no_info_before_validator_function(convert, schema, metadata={CONVERTS_INPUT_ONLY: True})
+    return cs.no_info_before_validator_function(convert, schema, metadata=_OWN)
 
 
 def _array_input(value: Any) -> Any:

@@ -111,9 +111,10 @@ def _needs_validation(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
-    if kind == "function-before" and (schema.get("metadata") or {}).get(CONVERTS_INPUT_ONLY):
-        return _needs_validation(schema["schema"])  # a numpy array or packed vector taken as a list
-    if kind in _CHECKED_ONLY_BY_VALIDATION:
+    # odm's own converters (stored_values: vectors, base64 bytes, offsets with seconds) check
+    # nothing the serializer would not: only what they wrap counts.
+    own = (schema.get("metadata") or {}).get(CONVERTS_INPUT_ONLY)
+    if kind in _CHECKED_ONLY_BY_VALIDATION and not own:
         return True
     if kind == "model":
         if schema.get("post_init") or schema.get("root_model") or schema.get("custom_init"):
