@@ -105,9 +105,16 @@ def revalidates(cls: type[BaseModel]) -> bool:
     return _plan(cls).revalidates
 
 
-def _needs_validation(schema: Any) -> bool:
+def _needs_validation(schema: Any, nan_as_null: bool = True) -> bool:
+    """Whether validating ``schema`` again checks something its serializer does not.
+
+    ``nan_as_null``: the floats here are serialized under a config whose
+    ``ser_json_inf_nan`` is pydantic's default, ``"null"``: a NaN put in place would be
+    stored as ``null`` (a document's own config writes ``"NaN"``, which Elasticsearch
+    refuses; a nested plain model's does not), and only validation refuses that null.
+    """
     if isinstance(schema, list):
-        return any(_needs_validation(item) for item in schema)
+        return any(_needs_validation(item, nan_as_null) for item in schema)
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
@@ -115,6 +122,11 @@ def _needs_validation(schema: Any) -> bool:
     # nothing the serializer would not: only what they wrap counts.
     own = (schema.get("metadata") or {}).get(CONVERTS_INPUT_ONLY)
     if kind in _CHECKED_ONLY_BY_VALIDATION and not own:
+        return True
+    config = schema.get("config")
+    if isinstance(config, dict):  # a model's own config governs its fields' serializers (pydantic-core)
+        nan_as_null = config.get("ser_json_inf_nan", "null") == "null"
+    if kind == "float" and nan_as_null:
         return True
     if kind == "model":
         if schema.get("post_init") or schema.get("root_model") or schema.get("custom_init"):
@@ -126,7 +138,7 @@ def _needs_validation(schema: Any) -> bool:
             continue
         if kind == "model-fields" and key == "fields":
             value = [field for name, field in value.items() if name != "meta"]  # odm's own, set by code
-        if _needs_validation(value):
+        if _needs_validation(value, nan_as_null):
             return True
     return False
 
