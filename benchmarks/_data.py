@@ -7,6 +7,7 @@ two dates. The same document is declared for ``odm``, ``elasticsearch.dsl`` and
 ``from __future__ import annotations``: the pydantic bridge reads ``__annotations__``.)
 """
 
+import os
 import random
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -19,6 +20,8 @@ from pydantic import BaseModel, create_model
 from odm import AsyncDocument, Keyword, Text
 
 __all__ = [
+    "INDEX",
+    "NAMES",
     "DslArticle",
     "OdmArticle",
     "PlainArticle",
@@ -27,7 +30,10 @@ __all__ = [
     "search_response",
 ]
 
-INDEX = "bench-articles"
+#: Prepended to every index, alias and state index a benchmark creates (and deletes): the
+#: benchmark test (tests/integration/test_benchmarks.py) gives each run its own prefix.
+NAMES = os.environ.get("ODM_BENCH_INDEX_PREFIX", "")
+INDEX = NAMES + "bench-articles"
 _WORDS = (
     "elastic search index shard replica mapping query filter aggregate bucket metric "
     "document field keyword text token analyzer pipeline ingest snapshot cluster node "

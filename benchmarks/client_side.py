@@ -161,15 +161,16 @@ def memory_report(count: int) -> None:
 def main() -> None:
     quick = "--quick" in sys.argv
     repetitions = 3 if quick else 9
+    large_repetitions = 1 if quick else 3  # the peers take seconds per 10,000 hits
     print(f"# odm client-side benchmarks\n\nmachine: {machine()}")
     small = hits_table(1_000, repetitions)
     small.print()
-    large = hits_table(10_000, max(3, repetitions // 3))
+    large = hits_table(10_000, large_repetitions)
     large.print()
     odm = "odm, from bytes (validate_json, shipped)"
     print(f"\nodm per hit at 10,000 / at 1,000 hits: {large.best(odm) / 10 / small.best(odm):.2f}")
-    gc_table(10_000, max(3, repetitions // 3)).print()
-    serialize_table(10_000, max(3, repetitions // 3)).print()
+    gc_table(10_000, large_repetitions).print()
+    serialize_table(10_000, large_repetitions).print()
     memory_report(10_000)
 
 

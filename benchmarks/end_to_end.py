@@ -2,7 +2,8 @@
 
 Run: ``benchmarks/run end_to_end`` (or ``python -m benchmarks.end_to_end [--quick]``).
 The node is ``$ODM_ES_URL`` if set, else the test node ``odm.testing`` starts.
-The indices it creates (``bench-e2e-bulk``, ``bench-articles``) are deleted at the end.
+The indices it creates (``bench-e2e-bulk``, ``bench-articles``, after ``$ODM_BENCH_INDEX_PREFIX``
+if set) are deleted at the end.
 """
 
 import asyncio
@@ -13,12 +14,12 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.dsl import async_connections as dsl_connections
 from elasticsearch.helpers import async_bulk
 
-from benchmarks._data import INDEX, DslArticle, OdmArticle, PydanticArticle, article_sources
+from benchmarks._data import INDEX, NAMES, DslArticle, OdmArticle, PydanticArticle, article_sources
 from benchmarks._timing import Table, machine, time_async
 from odm import Meta
 from odm.testing import ensure_node
 
-PREFIX = "bench-e2e-"
+PREFIX = NAMES + "bench-e2e-"
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 
 
@@ -115,7 +116,7 @@ async def run(quick: bool) -> None:
     client = AsyncElasticsearch(node.url, request_timeout=120)
     try:
         (await search_table(client, 1_000, 5 if quick else 20)).print()
-        (await bulk_table(client, 20_000 if quick else 100_000, 1 if quick else 3)).print()
+        (await bulk_table(client, 10_000 if quick else 100_000, 1 if quick else 3)).print()
     finally:
         await client.options(ignore_status=404).indices.delete(index=[PREFIX + "bulk", INDEX])
         await client.close()

@@ -13,7 +13,7 @@ and with the client's default retries (``max_retries=3``, which retries 429, 502
 and connection errors at once, without backoff). Both libraries retry with the same
 settings: ``max_retries=3``, ``initial_backoff=0.5`` (odm's defaults; the helper's own
 ``max_retries`` is 0 unless given, and it retries only 429s).
-The indices (``bench-faults-*``) are deleted at the end.
+The indices (``bench-faults-*``, after ``$ODM_BENCH_INDEX_PREFIX`` if set) are deleted at the end.
 """
 
 import asyncio
@@ -27,7 +27,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_streaming_bulk
 
-from benchmarks._data import OdmArticle, article_sources
+from benchmarks._data import NAMES, OdmArticle, article_sources
 from benchmarks._timing import machine
 from odm.testing import ensure_node
 from odm.testing.faults import (
@@ -41,7 +41,7 @@ from odm.testing.faults import (
     Unavailable503,
 )
 
-PREFIX = "bench-faults-"
+PREFIX = NAMES + "bench-faults-"
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 SEED = 20261130
 BULK = r"/_bulk$"

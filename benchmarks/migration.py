@@ -25,14 +25,14 @@ from typing import Annotated
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk, async_scan
 
-from benchmarks._data import OdmArticle, article_sources
+from benchmarks._data import NAMES, OdmArticle, article_sources
 from benchmarks._timing import Table, machine
 from odm import Progress, Text, apply
 from odm.testing import ensure_node
 
-ALIAS = "bench-mig-articles"
-PLAIN = "bench-mig-plain"
-STATE = "bench-mig-state"
+ALIAS = NAMES + "bench-mig-articles"  # after $ODM_BENCH_INDEX_PREFIX, if set
+PLAIN = NAMES + "bench-mig-plain"
+STATE = NAMES + "bench-mig-state"
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from hypothesis import given, settings
@@ -72,7 +72,7 @@ class _Base(AsyncDocument):
         name = "x"
 
 
-def _document(annotation: object) -> type[AsyncDocument]:
+def _document(annotation: Any) -> type[AsyncDocument]:
     """A document class of one field ``value`` of type ``annotation``."""
     return create_model("One", __base__=_Base, value=(annotation, ...))
 
