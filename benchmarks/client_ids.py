@@ -14,11 +14,11 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from benchmarks._data import OdmArticle, article_sources
+from benchmarks._data import NAMES, OdmArticle, article_sources
 from benchmarks._timing import Table, machine, time_async
 from odm.testing import ensure_node
 
-INDEX = "bench-client-ids"
+INDEX = NAMES + "bench-client-ids"  # after $ODM_BENCH_INDEX_PREFIX, if set
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 
 

@@ -23,7 +23,7 @@ BENCHMARKS = sorted(path.stem for path in (ROOT / "benchmarks").glob("*.py") if 
 
 
 def test_every_benchmark_is_found_and_named_by_the_run_script() -> None:
-    assert {"client_side", "end_to_end", "faults", "aggregations", "migration"} <= set(BENCHMARKS)
+    assert {"client_side", "end_to_end", "faults", "client_ids", "aggregations", "migration"} <= set(BENCHMARKS)
     usage = (ROOT / "benchmarks" / "run").read_text()
     for name in BENCHMARKS:
         assert re.search(rf"\b{name}\b", usage), f"benchmarks/run does not name {name}"
