@@ -73,6 +73,10 @@ class BulkOptions(TypedDict, total=False):
         raise_on_error: raise :class:`~odm.BulkError` unless every input succeeded (False).
         progress: called with the live :class:`~odm.BulkResult` each time requests complete,
             and once at the end (also when the bulk is cancelled or stopped).
+        require_alias: every action must name an alias (``require_alias=true`` on the request):
+            an action whose index is no alias fails (404 ``index_not_found_exception``) and no
+            index is created for it (False). Migrations write through an alias of their own
+            with it (their fence, ``docs/migrations.md``).
     """
 
     index: str
@@ -88,6 +92,7 @@ class BulkOptions(TypedDict, total=False):
     stop_on_invalid: bool
     raise_on_error: bool
     progress: Callable[[BulkResult[Any]], object]
+    require_alias: bool
 
 
 DEFAULTS: BulkOptions = {
@@ -98,6 +103,7 @@ DEFAULTS: BulkOptions = {
     "revalidate": "auto",
     "stop_on_invalid": False,
     "raise_on_error": False,
+    "require_alias": False,
 }
 
 _ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
@@ -135,6 +141,8 @@ class BulkRun(Generic[D]):
         self.in_flight: set[asyncio.Task[None]] = set()
         self.stopped = False
         self.written: set[str] = set()
+        #: Query parameters of every request.
+        self.parameters: dict[str, Any] = {"require_alias": True} if options.get("require_alias") else {}
 
     async def run(self, inputs: Iterable[BulkInput[D]] | AsyncIterable[BulkInput[D]]) -> BulkResult[D]:
         """Write every input and return the result (see :func:`odm.bulk`)."""
@@ -223,7 +231,9 @@ class BulkRun(Generic[D]):
                 payload = b"".join(encoded.lines for encoded in pending)
                 unanswered = attempts.unanswered
                 try:
-                    response = await send(self.client, lambda client: bulk_request(client, payload), self.policy, attempts)
+                    response = await send(
+                        self.client, lambda client: bulk_request(client, payload, self.parameters), self.policy, attempts
+                    )
                 finally:
                     if attempts.unanswered > unanswered:  # a request without an answer: each item may be applied
                         for encoded in pending:

@@ -28,6 +28,7 @@ from .._core.writes import encode_source
 from ..bulk import BulkItemError, DeleteAction, IndexAction, bulk
 from ..document import AsyncDocument
 from ..errors import HitValidationError, MigrationError
+from ._fence import Fence
 from ._state import Key
 
 __all__ = [
@@ -85,8 +86,12 @@ class Copier(Generic[D]):
         transform: Transform | None = None,
         concurrency: int = 2,
         chunk_size: int = 500,
+        fence: Fence | None = None,
     ) -> None:
         self.client, self.alias, self.document, self.target = client, alias, document, target
+        #: Writes go through the fence alias (``require_alias``) when there is one, else to ``target``.
+        self.fence = fence
+        self.write_to = fence.name if fence is not None else target
         self.transform = transform
         self.concurrency, self.chunk_size = concurrency, chunk_size
         self.reader = reader_for(document)
@@ -135,13 +140,14 @@ class Copier(Generic[D]):
         documents, result = self.prepare(hits)
         if not documents:
             return result
-        actions = [IndexAction(doc, index=self.target, if_unchanged=False) for doc in documents]
+        actions = [IndexAction(doc, index=self.write_to, if_unchanged=False) for doc in documents]
         # revalidate=False: each document was just built by validating its stored source
         # and nothing changed it since; the serializer still type-checks every value.
         written = await bulk(
             actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
-            revalidate=False,
+            revalidate=False, require_alias=self.fence is not None,
         )
+        self._check_fence(failure.error for failure in written.failed)
         for success in written.succeeded:
             result.copied.add((success.id, actions[success.position].document.meta.routing))
         for failure in written.failed:
@@ -163,11 +169,15 @@ class Copier(Generic[D]):
             failed after the bulk's retries); empty when every one succeeded.
         """
         actions = [
-            DeleteAction(id, document_class=self.document, index=self.target, routing=routing) for id, routing in keys
+            DeleteAction(id, document_class=self.document, index=self.write_to, routing=routing) for id, routing in keys
         ]
         if not actions:
             return {}
-        result = await bulk(actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size)
+        result = await bulk(
+            actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
+            require_alias=self.fence is not None,
+        )
+        self._check_fence(failure.error for failure in result.failed)
         failed: dict[Key, str] = {}
         for failure in result.failed:
             if not (isinstance(failure.error, BulkItemError) and failure.error.status == 404):
@@ -177,6 +187,16 @@ class Copier(Generic[D]):
             action = actions[skipped.position]
             failed[(str(action.target), action.routing)] = "not attempted: the bulk stopped after a failed request"
         return failed
+
+    def _check_fence(self, errors: Iterable[BaseException]) -> None:
+        """Raise when Elasticsearch refused a write because this owner's fence is gone: a newer owner took
+        the migration over (the writes of this page that landed before it did are its to redo).
+
+        Raises:
+            MigrationLockedError: the fence was removed.
+        """
+        if self.fence is not None and any(self.fence.refused(error) for error in errors):
+            raise self.fence.lost(f"Elasticsearch refused writes through its fence {self.fence.name}")
 
     def expected_source(self, hit: Mapping[str, Any]) -> dict[str, Any] | None:
         """The ``_source`` the copy of ``hit`` must have, or ``None`` if it is not copied."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from .._core.document_options import options_of
 from ..connections import UsingType, get_client
@@ -20,6 +20,7 @@ from ..document import AsyncDocument
 from ..errors import ArgumentError
 from ..schema._versioned import version_of
 from ._copy import Copier, PageResult, Transform
+from ._fence import Fence, is_fence
 from ._state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
 
 __all__ = ["UNFINISHED", "MigrationResult", "Options", "Progress", "Run", "versions"]
@@ -144,6 +145,7 @@ class Run:
         self.alias = document.index_name()
         self.store = StateStore(self.client, options.state_index, self.alias)
         self.lease = Lease(self.client, self.store.index, self.alias, options.lease_seconds, owner_id())
+        self._fence: Fence | None = None
         self.started = time.monotonic()
         self.copy_started = time.monotonic()
         self.copied = 0
@@ -154,9 +156,21 @@ class Run:
         """Run ``step`` holding the migration lock of the alias (its lease renewed meanwhile)."""
         await self.store.ensure_index()
         await self.lease.acquire(self.options.wait, self.options.force)
+        assert self.lease.generation is not None
+        self._fence = Fence(self.client, self.alias, self.lease.generation, self.lease.owner)
         async with self.lease:
-            result: MigrationResult = await step()
+            try:
+                result: MigrationResult = await step()
+            finally:
+                await self._fence.drop()
             return result
+
+    @property
+    def fence(self) -> Fence:
+        """This owner's fence (:mod:`odm.migrations._fence`); there is one once the lock is held."""
+        if self._fence is None:
+            raise RuntimeError("the migration lock is not held: no fence to write through")
+        return self._fence
 
     def progress(self, phase: str, state: MigrationState | None = None) -> None:
         """Report ``phase``: a migration's counts are its state's, a rollback's this run's."""
@@ -190,11 +204,13 @@ class Run:
         except Exception:  # the original error is the one to report
             pass
 
-    def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
-        """Writes documents of ``document`` to ``target``, ``concurrency`` requests at a time."""
+    async def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
+        """Writes documents of ``document`` to ``target`` through this owner's fence (taken here, before any
+        write), ``concurrency`` requests at a time."""
+        await self.fence.take(target)
         return Copier(
             self.client, self.alias, document, target, self.options.transform, self.options.concurrency,
-            chunk_size=max(1, min(500, self.options.page_size // self.options.concurrency or 1)),
+            chunk_size=max(1, min(500, self.options.page_size // self.options.concurrency or 1)), fence=self.fence,
         )
 
     def merge(self, page: PageResult) -> None:
@@ -207,16 +223,30 @@ class Run:
         self.copied += len(page.copied)
 
     async def move_aliases(self, source: str, target: str) -> None:
-        """One ``_aliases`` call: every alias of ``source`` moves to ``target`` with its options."""
+        """One ``_aliases`` call: every alias of ``source`` moves to ``target`` with its options, and this
+        owner's fence goes (``must_exist``: when a newer owner removed it, nothing moves).
+
+        Raises:
+            MigrationLockedError: a newer owner took the fence; no alias moved.
+        """
+        await self.fence.take(target)
         aliases: Mapping[str, Any] = (await self.client.indices.get_alias(index=source))[source]["aliases"]
-        actions: list[Mapping[str, Any]] = []
+        actions: list[Mapping[str, Any]] = list(self.fence.removal())
         for name, options in sorted(aliases.items()):
+            if is_fence(name, self.alias):  # an owner's, never moved
+                continue
             actions.append({"remove": {"index": source, "alias": name, "must_exist": True}})
             add = {"index": target, "alias": name, **options}
             if name == self.alias:
                 add["is_write_index"] = True
             actions.append({"add": add})
-        await self.client.indices.update_aliases(actions=actions)
+        try:
+            await self.client.indices.update_aliases(actions=actions)
+        except NotFoundError as error:
+            if await self.fence.exists():
+                raise
+            raise self.fence.lost("its fence was removed before the alias swap") from error
+        self.fence.removed()
 
     async def unblock(self, index: str) -> None:
         await self.client.indices.put_settings(index=index, settings={"index.blocks.write": None})
@@ -228,5 +258,8 @@ async def versions(client: AsyncElasticsearch, alias: str) -> list[tuple[str, in
         index=f"{alias}-v*", expand_wildcards="all", allow_no_indices=True, features="aliases"
     )
     found: Mapping[str, Any] = answer.body if answer.meta.status == 200 else {}
-    named = [(name, version_of(name, alias), bool(body.get("aliases"))) for name, body in found.items()]
+    named = [
+        (name, version_of(name, alias), any(not is_fence(other, alias) for other in body.get("aliases", {})))
+        for name, body in found.items()
+    ]
     return sorted(((name, v, aliased) for name, v, aliased in named if v is not None), key=lambda item: item[1])

@@ -212,14 +212,18 @@ class Lease:
         self.id = f"lock:{alias}"
         self._tokens: tuple[int, int] | None = None
         self._expires_at = 0.0
+        #: (primary term, seq_no) of the write that took the lease: higher for every later owner.
+        self.generation: tuple[int, int] | None = None
         self._lost: str | None = None
         self._renewal: asyncio.Task[None] | None = None
 
     def _document(self) -> dict[str, Any]:
         return {"kind": "lock", "alias": self.alias, "owner": self.owner, "expires_at": time.time() + self.seconds}
 
-    def _held(self, answer: Any, document: dict[str, Any]) -> None:
+    def _held(self, answer: Any, document: dict[str, Any], taken: bool = False) -> None:
         self._tokens = (answer["_seq_no"], answer["_primary_term"])
+        if taken:
+            self.generation = (int(answer["_primary_term"]), int(answer["_seq_no"]))
         self._expires_at = document["expires_at"]
 
     async def acquire(self, wait: float = 0, force: bool = False) -> str | None:
@@ -240,7 +244,7 @@ class Lease:
             document = self._document()
             try:
                 answer = await self.client.index(index=self.index, id=self.id, document=document, op_type="create")
-                self._held(answer, document)
+                self._held(answer, document, taken=True)
                 return None
             except ConflictError:
                 pass
@@ -258,7 +262,7 @@ class Lease:
                     )
                 except ConflictError:  # somebody renewed or took it first
                     continue
-                self._held(answer, document)
+                self._held(answer, document, taken=True)
                 return str(source.get("owner"))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -281,7 +285,8 @@ class Lease:
         self._held(answer, document)
 
     def check(self) -> None:
-        """Raise unless this process still holds a live lease.
+        """Raise unless this process still holds a live lease, by this host's clock: an early stop,
+        not the fence (the writes themselves are fenced by Elasticsearch, :mod:`odm.migrations._fence`).
 
         Raises:
             MigrationLockedError: the lease was taken over, or could not be renewed in time.

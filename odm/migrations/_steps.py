@@ -19,6 +19,7 @@ from ..schema._drift import live_odm_meta
 from ..schema._versioned import Drift, definition_body, detect_drift, indices_behind, versioned_name
 from ..search._mget import send_mget
 from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
+from ._fence import is_fence
 from ._rollback import rollback_from
 from ._run import UNFINISHED, MigrationResult, Run, versions
 from ._server_copy import ReindexTask, missing_reindex_module, poll_reindex, running_reindex_into, start_reindex
@@ -149,7 +150,7 @@ async def _client_copy(run: Run, state: MigrationState) -> None:
         state.copied, checkpoint = 0, {"pit": pit, "after": None}
         state.checkpoint = checkpoint
         await run.save(state, "copying")
-    copier = run.copier(run.document, target)
+    copier = await run.copier(run.document, target)
     pit = checkpoint["pit"]
     run.copy_started = time.monotonic()
     async for hits, after, pit in pit_pages(client, pit, checkpoint["after"], run.options.page_size, _KEEP_ALIVE):
@@ -212,7 +213,7 @@ async def _validate_target(run: Run, state: MigrationState) -> None:
     with ``accept_invalid`` they are deleted from the target (the client copy never writes them)."""
     assert state.to_index is not None
     client, target = run.client, state.to_index
-    copier = run.copier(run.document, target)
+    copier = await run.copier(run.document, target)
     run.invalid, run.dropped = {}, set()
     await client.indices.refresh(index=target)
     pit = (await client.open_point_in_time(index=target, keep_alive=_KEEP_ALIVE))["id"]
@@ -236,7 +237,7 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
         await client.indices.add_block(index=source, block="write")  # waits for writes in flight
         run.progress("block", state)
         await client.indices.refresh(index=source)
-        copier = run.copier(run.document, target)
+        copier = await run.copier(run.document, target)
         state.caught_up = 0  # a resumed catch-up runs again from the same marks
         async for hits in changed_pages(client, source, state.marks, run.options.page_size):
             run.lease.check()
@@ -465,7 +466,8 @@ async def _delete_leftover(run: Run, state: MigrationState) -> None:
     if await _migration_of(run, index) != state.migration:
         return
     answer = await run.client.options(ignore_status=404).indices.get_alias(index=index)
-    if answer.meta.status == 200 and not answer.body.get(index, {}).get("aliases"):
+    aliases = answer.body.get(index, {}).get("aliases", {}) if answer.meta.status == 200 else None
+    if aliases is not None and all(is_fence(name, run.alias) for name in aliases):  # a dead owner's fence goes with it
         await run.client.indices.delete(index=index)
 
 

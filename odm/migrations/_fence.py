@@ -1,0 +1,157 @@
+"""The fence of a migration: the alias its lock's owner writes through, which a takeover removes.
+
+A lease is judged by clocks, so on its own it cannot stop a process that was paused (or
+cut off) past its lease from writing when it wakes up. The fence is enforced by
+Elasticsearch: each owner of the lock writes documents only through an alias of its own,
+``<alias>-fence-<term>-<seq_no>`` (hidden), named for the lease it took (the primary term
+and sequence number of that lease's write: every takeover's is higher), with
+``require_alias=true`` on every bulk request. Before an owner writes, one ``_aliases``
+call removes the fences of every older owner and adds its own, pointing at the index it
+writes into; then it looks again, and removes any older fence added meanwhile (an owner
+that listed the fences before this one added its own): it writes only once no older
+fence exists. A process whose lease was taken over finds its alias gone, and every
+document it sends is refused (``index_not_found_exception``): nothing lands, in any
+index, and without the alias no index of that name can be created by the write.
+
+An owner that finds a newer owner's fence stops at once. The alias moves of a swap (and
+of a rollback) remove the owner's own fence in the same ``_aliases`` call, with
+``must_exist``: a process whose fence was taken cannot move the aliases either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, NotFoundError
+
+from ..errors import BulkItemError, MigrationLockedError
+
+__all__ = ["Fence", "fence_generation", "is_fence"]
+
+_INFIX = "-fence-"
+_ATTEMPTS = 5  # of the _aliases call that takes the fence, when a listed fence vanished meanwhile
+
+
+def fence_generation(name: str, alias: str) -> tuple[int, int] | None:
+    """The (primary term, seq_no) of the lease a fence alias of ``alias`` was named for; ``None``: not a fence."""
+    prefix = alias + _INFIX
+    if not name.startswith(prefix):
+        return None
+    term, _, seq_no = name[len(prefix):].partition("-")
+    if not (term.isdigit() and seq_no.isdigit() and term.isascii() and seq_no.isascii()):
+        return None
+    return int(term), int(seq_no)
+
+
+def is_fence(name: str, alias: str) -> bool:
+    """Whether ``name`` is a fence alias of a migration of ``alias`` (never moved, never counted as an alias)."""
+    return fence_generation(name, alias) is not None
+
+
+class Fence:
+    """The alias one lock owner writes documents through (see the module's text)."""
+
+    def __init__(self, client: AsyncElasticsearch, alias: str, generation: tuple[int, int], owner: str) -> None:
+        self.client, self.alias, self.generation, self.owner = client, alias, generation, owner
+        self.name = f"{alias}{_INFIX}{generation[0]}-{generation[1]}"
+        #: The index the fence points to, once taken.
+        self.index: str | None = None
+
+    def lost(self, detail: str) -> MigrationLockedError:
+        """The error of an owner whose fence was taken by a newer owner."""
+        return MigrationLockedError(
+            self.alias, self.owner, 0, f"lost the migration lock: {detail}; another process owns the migration now "
+            "and nothing more was written by this one",
+        )
+
+    def refused(self, error: BaseException) -> bool:
+        """Whether a bulk item's ``error`` is Elasticsearch refusing a write through this (removed) fence."""
+        return (
+            isinstance(error, BulkItemError) and error.status == 404 and error.type == "index_not_found_exception"
+            and error.index == self.name
+        )
+
+    async def _found(self) -> dict[str, list[str]]:
+        """Every fence alias of this migration's alias: name -> the indices it points to."""
+        try:
+            answer: Mapping[str, Any] = (
+                await self.client.indices.get_alias(name=f"{self.alias}{_INFIX}*", expand_wildcards="all")
+            ).body
+        except NotFoundError:
+            return {}
+        found: dict[str, list[str]] = {}
+        for index, entry in answer.items():
+            for name in entry.get("aliases", {}):
+                if is_fence(name, self.alias):
+                    found.setdefault(name, []).append(index)
+        return found
+
+    def _check_newest(self, found: Mapping[str, list[str]]) -> None:
+        newer = sorted(name for name in found if (fence_generation(name, self.alias) or (0, 0)) > self.generation)
+        if newer:
+            raise self.lost(f"a newer owner's fence {newer[-1]} exists")
+
+    async def take(self, index: str) -> str:
+        """Point this owner's fence at ``index``, the older owners' fences removed; its name, to write through.
+
+        Raises:
+            MigrationLockedError: a newer owner's fence exists (this process lost the lock).
+        """
+        if self.index == index:
+            return self.name
+        for attempt in range(_ATTEMPTS):
+            found = await self._found()
+            self._check_newest(found)
+            actions: list[Mapping[str, Any]] = [
+                {"remove": {"index": target, "alias": name, "must_exist": True}}
+                for name, targets in sorted(found.items()) for target in targets
+                if name != self.name or target != index
+            ]
+            actions.append({"add": {"index": index, "alias": self.name, "is_hidden": True}})
+            try:  # all or nothing: a fence listed above and dropped since by its owner fails the call
+                await self.client.indices.update_aliases(actions=actions)
+            except NotFoundError:
+                if attempt + 1 == _ATTEMPTS:
+                    raise
+                continue
+            break
+        self.index = index
+        # An older owner that listed the fences before ours was added may have added its own since:
+        # it finds ours and drops its own without writing, and we remove it before writing.
+        found = await self._found()
+        try:
+            self._check_newest(found)
+        except MigrationLockedError:
+            await self.drop()
+            raise
+        for name, targets in sorted(found.items()):
+            if name != self.name:
+                for target in targets:
+                    with contextlib.suppress(NotFoundError):  # dropped by its owner meanwhile
+                        await self.client.indices.delete_alias(index=target, name=name)
+        return self.name
+
+    def removal(self) -> list[Mapping[str, Any]]:
+        """The ``_aliases`` action that removes this fence, to send with the aliases of a swap: with
+        ``must_exist``, so the swap fails as a whole when a newer owner removed it."""
+        if self.index is None:
+            return []
+        return [{"remove": {"index": self.index, "alias": self.name, "must_exist": True}}]
+
+    def removed(self) -> None:
+        """The fence went with a swap's ``_aliases`` call."""
+        self.index = None
+
+    async def exists(self) -> bool:
+        """Whether this owner's fence is still there (not removed by a newer owner)."""
+        return self.name in await self._found()
+
+    async def drop(self) -> None:
+        """Remove this owner's fence, if it still exists (the lock is released, or was lost)."""
+        if self.index is None:
+            return
+        with contextlib.suppress(NotFoundError):
+            await self.client.indices.delete_alias(index=self.index, name=self.name)
+        self.index = None
