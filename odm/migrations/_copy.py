@@ -255,6 +255,8 @@ async def pit_pages(
     finally:
         if not pending.done():
             pending.cancel()
+        elif not pending.cancelled():
+            pending.exception()  # retrieved: a prefetched page nobody asks for fails silently (a closed pit)
 
 
 async def changed_pages(

@@ -5,6 +5,8 @@ Each test binds them to its own prefix with ``odm.testing.isolation.isolated``.
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -74,6 +76,31 @@ def rename_back(source: dict[str, Any]) -> dict[str, Any]:
     """V2 -> V1, for a rollback."""
     source["name"] = source.pop("title")
     return source
+
+
+#: In a worker process: the call of a ``*_pausing`` transform at which the process stops itself with SIGSTOP
+#: (inside a page: its lease was checked, its documents not yet written). Unset: they never pause.
+STOP_AT_CALL = "ODM_TEST_STOP_AT_CALL"
+_calls = 0
+
+
+def _pause_at_call() -> None:
+    global _calls
+    _calls += 1
+    if os.environ.get(STOP_AT_CALL) == str(_calls):
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def rename_pausing(source: dict[str, Any]) -> dict[str, Any]:
+    """:func:`rename`, stopping the process at the call :data:`STOP_AT_CALL` names."""
+    _pause_at_call()
+    return rename(source)
+
+
+def rename_back_pausing(source: dict[str, Any]) -> dict[str, Any]:
+    """:func:`rename_back`, stopping the process at the call :data:`STOP_AT_CALL` names."""
+    _pause_at_call()
+    return rename_back(source)
 
 
 def rename_dropping_drafts(source: dict[str, Any]) -> dict[str, Any] | None:

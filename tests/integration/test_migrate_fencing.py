@@ -1,0 +1,167 @@
+"""A migrating process paused (SIGSTOP) inside a page, taken over, then continued: it lands no write.
+
+The worker (tests/integration/fence_worker.py) stops itself in the transform, after its
+lease was checked and before the page is written. ``resume`` here takes the lock over once
+the worker's lease expired and finishes; users then change every document and delete 10%.
+When the worker continues, Elasticsearch refuses every write of its page: its fence alias
+is gone (``docs/migrations.md``, "Fencing").
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from odm import MigrationLockedError, apply, resume, rollback
+from odm.migrations._copy import Copier
+from odm.migrations._fence import Fence
+from odm.testing.isolation import isolated
+from tests.integration.migrate_models import (
+    STOP_AT_CALL,
+    PostV1,
+    PostV2,
+    rename,
+    rename_back_pausing,
+    rename_pausing,
+)
+
+DOCS = 300  # three pages of 100
+
+
+def start_worker(es_url: str, prefix: str, state_index: str, call: str, stop_at: int) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "tests.integration.fence_worker", es_url, prefix, state_index, call]
+    env = {**os.environ, STOP_AT_CALL: str(stop_at)}
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_stopped(worker: subprocess.Popen[str]) -> None:
+    """Until the worker stopped itself (state T); it must not have ended."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, worker.communicate()[1]
+        with open(f"/proc/{worker.pid}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        time.sleep(0.05)
+    worker.kill()
+    raise AssertionError("the worker never reached its pause")
+
+
+def continue_until_done(worker: subprocess.Popen[str]) -> tuple[int, str]:
+    os.kill(worker.pid, signal.SIGCONT)
+    _, stderr = worker.communicate(timeout=120)
+    return worker.returncode, stderr
+
+
+async def users_change_everything(
+    client: AsyncElasticsearch, alias: str, field: str, numbers: list[int], views: int
+) -> dict[str, Any]:
+    """Every document ``p<n>`` of ``numbers`` changed through the alias (``views`` + n), a tenth of them
+    deleted; what the live index must hold."""
+    operations: list[dict[str, Any]] = []
+    expected: dict[str, Any] = {}
+    for position, n in enumerate(numbers):
+        if position % 10 == 0:
+            operations.append({"delete": {"_index": alias, "_id": f"p{n}"}})
+        else:
+            operations += [{"update": {"_index": alias, "_id": f"p{n}"}}, {"doc": {"views": views + n}}]
+            expected[f"p{n}"] = {field: f"post {n}", "views": views + n}
+    answer = await client.bulk(operations=operations, refresh=True)
+    assert not answer["errors"]
+    return expected
+
+
+async def contents(client: AsyncElasticsearch, index: str) -> dict[str, Any]:
+    await client.indices.refresh(index=index)
+    hits = (await client.search(index=index, size=2 * DOCS))["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+async def no_fence_left(client: AsyncElasticsearch, alias: str) -> bool:
+    answer = await client.options(ignore_status=404).indices.get_alias(name=f"{alias}-fence-*", expand_wildcards="all")
+    return answer.meta.status == 404 or not any(entry["aliases"] for entry in answer.body.values())
+
+
+@pytest.fixture
+async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> tuple[type[PostV1], type[PostV2], str]:
+    V1, V2 = isolated(PostV1, index_prefix), isolated(PostV2, index_prefix)
+    await V1.init()
+    await V1.bulk([V1(name=f"post {n}", views=n, meta={"id": f"p{n}"}) for n in range(DOCS)], refresh=True)
+    return V1, V2, index_prefix + "odm-migrations"
+
+
+async def test_a_paused_owner_taken_over_lands_no_document_after_the_swap(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    worker = start_worker(es_url, index_prefix, state_index, "apply", stop_at=150)  # in the second page
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target, result.copied) == ("migrated", f"{alias}-v2", DOCS)
+        expected = await users_change_everything(odm_client, alias, "title", list(range(DOCS)), 1000)
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await contents(odm_client, f"{alias}-v2") == expected  # nothing reverted, no deleted one back
+    assert returncode == 3, stderr  # MigrationLockedError: its writes were refused
+    assert "fence" in stderr
+    created = sorted((await odm_client.indices.get(index=f"{index_prefix}*", expand_wildcards="all")).body)
+    assert created == sorted([f"{alias}-v1", f"{alias}-v2", state_index])  # no index made by a refused write
+    assert await no_fence_left(odm_client, alias)
+    assert (await resume(V2, transform=rename_pausing, state_index=state_index)).outcome == "nothing"
+
+
+async def test_a_paused_rollback_taken_over_lands_no_document_after_its_swap(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    await apply(V2, transform=rename, state_index=state_index)
+    # After the swap: changed (and deleted) in the new index, so the rollback copies all of them back.
+    kept = await users_change_everything(odm_client, alias, "title", list(range(DOCS)), 1000)
+    # The rollback reads every changed document through the transform first, then copies: stop in the copy.
+    worker = start_worker(es_url, index_prefix, state_index, "rollback", stop_at=len(kept) + 50)
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_back_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target, result.copied) == ("rolled_back", f"{alias}-v1", len(kept))
+        numbers = sorted(int(id[1:]) for id in kept)
+        expected = await users_change_everything(odm_client, alias, "name", numbers, 2000)
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await contents(odm_client, f"{alias}-v1") == expected
+    assert returncode == 3, stderr
+    assert "fence" in stderr
+    assert await no_fence_left(odm_client, alias)
+
+
+async def test_an_older_owner_cannot_take_the_fence_or_write_once_a_newer_one_took_it(
+    odm_client: AsyncElasticsearch, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, _, _ = posts
+    alias, index = V1.index_name(), f"{V1.index_name()}-v1"
+    older, newer = Fence(odm_client, alias, (1, 5), "older"), Fence(odm_client, alias, (1, 9), "newer")
+    stale = Copier(odm_client, alias, V1, index, fence=older)
+    assert await older.take(index) == f"{alias}-fence-1-5"
+    await newer.take(index)  # removes the older fence in the same call that adds its own
+    assert not await older.exists() and await newer.exists()
+    before = await contents(odm_client, index)
+    hit = {"_id": "p1", "_index": index, "_source": {"name": "stale", "views": -1}}
+    with pytest.raises(MigrationLockedError, match="fence"):
+        await stale.copy([hit])  # the catch-up's and the rollback's writes are this copier's
+    with pytest.raises(MigrationLockedError, match="fence"):
+        await stale.delete([("p2", None)])  # the catch-up's deletes too
+    with pytest.raises(MigrationLockedError, match="newer owner"):
+        await Fence(odm_client, alias, (1, 5), "older").take(index)  # and it cannot take it back
+    assert await contents(odm_client, index) == before
+    assert await newer.exists()
+    await newer.drop()
+    assert await no_fence_left(odm_client, alias)
