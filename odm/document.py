@@ -467,6 +467,7 @@ class AsyncDocument(BaseModel):
             params["routing"] = route
         if not creating:
             params.update(concurrency_tokens(meta, name, if_unchanged))
+        params.update(_alias_only(type(self), name))
         client = type(self)._client(using)
         attempts = Attempts()
         try:
@@ -474,6 +475,8 @@ class AsyncDocument(BaseModel):
                 response = await send(
                     client, lambda quiet: index_document(quiet, name, doc_id, body, params, creating), retry, attempts
                 )
+        except NotFoundError as error:  # only with require_alias: the alias does not exist, nothing was created
+            raise not_found(name, doc_id, error.meta, error.body) from error
         except ConflictError as error:
             if not attempts.resent_after_lost_answer:  # a first attempt's conflict is a conflict
                 raise conflict(name, doc_id, error, creating) from error
@@ -568,6 +571,7 @@ class AsyncDocument(BaseModel):
             request["routing"] = route
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
         request.update(update_precondition(meta, name, if_unchanged, retries))
+        request.update(_alias_only(cls, name))
         objects = object_fields(partial)
         if scripted is not None:
             request.update(scripted, source=with_vectors(True) if reads_vectors(cls) else True)
@@ -683,6 +687,7 @@ class AsyncDocument(BaseModel):
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
         request = given(refresh=refresh, routing=routing)
         request.update(update_precondition(None, name, NOT_GIVEN, retries))
+        request.update(_alias_only(cls, name))
         request.update(scripted if scripted is not None else {"doc": validate_fields(cls, fields, name, doc_id)})
         with answered_about(name, doc_id):
             response = await send_write(
@@ -755,6 +760,15 @@ class AsyncDocument(BaseModel):
 #: The options of the writes that take a document's fields, read from their signatures: no field
 #: may be named like one (DocumentOptions.for_class refuses it), or a value could become an option.
 _WRITE_OPTIONS = option_names(AsyncDocument.save, AsyncDocument.update, AsyncDocument.update_by_id, AsyncDocument.delete)
+
+
+def _alias_only(cls: type[AsyncDocument], name: str) -> dict[str, bool]:
+    """``require_alias`` for a write of a versioned class to its alias: when the alias does not exist
+    (never ``init()``-ed, or deleted), Elasticsearch answers 404 instead of creating an index of
+    that name, which would take the alias's name for good. Other names are sent as they are
+    (Elasticsearch creates a missing concrete index on a write: ``docs/crud.md``)."""
+    options = cls.__odm__
+    return {"require_alias": True} if options.versioned and name == options.name else {}
 
 
 def _append_only(cls: type[AsyncDocument], operation: str, doc_id: str | None) -> DocumentStateError:

@@ -56,6 +56,8 @@ __all__ = [
     "OdmError",
     "OptionalDependencyError",
     "OutcomeUnknownError",
+    "PreconditionFailedError",
+    "PreconditionRequiredError",
     "SearchStateError",
     "SettingsError",
     "VersionConflictError",
@@ -590,10 +592,44 @@ class CursorError(OdmError, ValueError):
 
 
 class InvalidETagError(OdmError, ValueError):
-    """An ``If-Match`` header that is neither ``*`` nor one ETag of the form odm writes (``"12-1"``).
+    """An ``If-Match`` header that is not ``*`` nor a list of entity tags (RFC 9110): a syntax error.
 
-    A web service answers it with 400: the header came from the client.
+    A web service answers it with 400: the header came from the client. A well-formed
+    ETag that cannot match (weak, not odm's, of another index) is a
+    :class:`PreconditionFailedError` instead.
     """
+
+
+class PreconditionFailedError(OdmError, ValueError):
+    """``If-Match`` names no current version of the document: nothing was written.
+
+    Its ETags are of an earlier version, of another index (the document was read before a
+    migration moved it), weak (``W/"..."``, never equal under RFC 9110's strong comparison),
+    or not odm's. A web service answers it with 412.
+
+    Attributes:
+        index: the concrete index the document is in now.
+        id: the document's id.
+    """
+
+    def __init__(self, index: str | None, id: str | None, reason: str) -> None:
+        self.index, self.id = index, id
+        super().__init__(f"If-Match does not match document {id!r} in index {index!r}: {reason}")
+
+
+class PreconditionRequiredError(OdmError, ValueError):
+    """The write needs an ``If-Match`` header and the request had none; nothing was written.
+
+    Raised by ``apply_if_match(..., required=True)``; a web service answers it with 428.
+
+    Attributes:
+        index: the document's index.
+        id: the document's id.
+    """
+
+    def __init__(self, index: str | None, id: str | None) -> None:
+        self.index, self.id = index, id
+        super().__init__(f"a write of document {id!r} in index {index!r} needs If-Match (read it, then send its ETag)")
 
 
 # -- migrations (odm.migrate) ---------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 - ``DocumentNotFoundError``: 404.
 - ``VersionConflictError``: 412 if the request had ``If-Match``, else 409.
+- ``PreconditionFailedError`` (``If-Match`` names no current version: stale, of another
+  index, weak): 412; ``PreconditionRequiredError`` (``If-Match`` required, missing): 428.
 - ``DocumentExistsError``: 409.
 - ``DocumentValidationError``: 422, pydantic's errors without their input.
 - ``InvalidIdError``, ``InvalidIndexNameError``, ``CursorError``, ``InvalidETagError``: 400.
@@ -42,6 +44,8 @@ from ..errors import (
     InvalidETagError,
     InvalidIdError,
     InvalidIndexNameError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
     VersionConflictError,
 )
 
@@ -83,6 +87,8 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
     handlers: dict[type[Exception], Any] = {
         DocumentNotFoundError: _not_found,
         VersionConflictError: _changed,
+        PreconditionFailedError: _precondition_failed,
+        PreconditionRequiredError: _precondition_required,
         DocumentExistsError: _exists,
         DocumentValidationError: _invalid_document,
         InvalidIdError: _bad_request,
@@ -142,6 +148,22 @@ async def _changed(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"detail": f"document {exc.id!r} was changed by another request meanwhile: read it again and retry"},
         status_code=409,
+    )
+
+
+async def _precondition_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PreconditionFailedError)
+    return JSONResponse(
+        {"detail": f"document {exc.id!r} is not at the version in If-Match (changed since, or moved by a "
+                   "migration, or a weak ETag): read it again"},
+        status_code=412,
+    )
+
+
+async def _precondition_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PreconditionRequiredError)
+    return JSONResponse(
+        {"detail": f"a write of document {exc.id!r} needs If-Match: read it and send its ETag"}, status_code=428
     )
 
 

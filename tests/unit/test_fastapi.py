@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from odm import (
     DocumentStateError,
     DocumentValidationError,
     InvalidETagError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
     Keyword,
     SettingsError,
     Text,
@@ -237,18 +240,67 @@ def test_validation_errors_are_json_safe() -> None:
 # -- ETags --------------------------------------------------------------------------------------------
 
 
-def test_etag_and_if_match() -> None:
-    note = Note(slug="n", body="b", meta={"id": "n1", "seq_no": 7, "primary_term": 2})
-    assert etag(note) == '"7-2"'
-    assert apply_if_match(note, None) is False and apply_if_match(note, "*") is False
-    assert (note.meta.seq_no, note.meta.primary_term) == (7, 2)
-    assert apply_if_match(note, ' "3-1" ') is True
-    assert (note.meta.seq_no, note.meta.primary_term) == (3, 1) and etag(note) == '"3-1"'
-    for bad in ('W/"3-1"', "3-1", '"3-1", "4-1"', '"-1-1"', '"3"', "", '"9223372036854775808-1"'):
-        with pytest.raises(InvalidETagError):
-            apply_if_match(note, bad)
+def test_etag_names_seq_no_primary_term_and_the_concrete_index() -> None:
+    note = Note(slug="n", body="b", meta={"id": "n1", "index": "notes-v1", "seq_no": 7, "primary_term": 2})
+    tag = etag(note)
+    assert re.fullmatch(r'"7-2-[0-9a-f]{10}"', tag) and "notes" not in tag  # the index name is not shown
+    moved = Note(slug="n", body="b", meta={"id": "n1", "index": "notes-v2", "seq_no": 7, "primary_term": 2})
+    assert etag(moved) != tag  # the same numbers in the index a migration copied it to
     with pytest.raises(DocumentStateError):
         etag(Note(slug="n", body="b"))
+    with pytest.raises(DocumentStateError):  # tokens but no index: which index they are of is unknown
+        etag(Note(slug="n", body="b", meta={"id": "n1", "seq_no": 7, "primary_term": 2}))
+
+
+def _loaded(index: str = "notes-v1", seq_no: int | None = 7, primary_term: int | None = 2) -> Note:
+    return Note(slug="n", body="b", meta={"id": "n1", "index": index, "seq_no": seq_no, "primary_term": primary_term})
+
+
+def test_if_match_applies_the_current_etag_of_a_list_and_star_and_none_allow() -> None:
+    note = _loaded()
+    current = etag(note)
+    assert apply_if_match(note, None) is False and apply_if_match(note, "*") is False
+    assert apply_if_match(note, "*", required=True) is False
+    assert apply_if_match(note, f" {current} ") is True
+    assert (note.meta.seq_no, note.meta.primary_term) == (7, 2)
+    older = etag(_loaded(seq_no=3))
+    assert apply_if_match(note, f'{older}, W/"x", {current}') is True  # RFC 9110: any member may match
+    unread = _loaded(seq_no=None, primary_term=None)  # read without its tokens: Elasticsearch compares them
+    assert apply_if_match(unread, older) is True and (unread.meta.seq_no, unread.meta.primary_term) == (3, 2)
+
+
+def test_if_match_that_can_never_match_is_a_failed_precondition_not_a_bad_request() -> None:
+    note = _loaded()
+    current = etag(note)
+    other_index = etag(_loaded(index="notes-v2"))  # read before a migration moved it
+    tag = current.rsplit("-", 1)[1][:-1]
+    never = {
+        "an older version": etag(_loaded(seq_no=3)),
+        "another index": other_index,
+        "weak": f"W/{current}",
+        "weak list": f"W/{current}, W/{other_index}",
+        "primary term 0, two parts": '"7-0"',
+        "primary term 0": f'"7-0-{tag}"',
+        "odm's old two-part form": '"7-2"',
+        "not odm's": '"abc"',
+        "a Java long overflow": f'"9223372036854775808-2-{tag}"',
+    }
+    for why, header in never.items():
+        with pytest.raises(PreconditionFailedError) as failed:
+            apply_if_match(note, header)
+        assert failed.value.id == "n1" and failed.value.index == "notes-v1", why
+        assert (note.meta.seq_no, note.meta.primary_term) == (7, 2), why  # untouched
+    for malformed in ("7-2", '"7-2', "", ",", f"{current} junk", f"{current};{current}"):
+        with pytest.raises(InvalidETagError):
+            apply_if_match(note, malformed)
+
+
+def test_if_match_required_and_missing_and_unloaded_documents() -> None:
+    with pytest.raises(PreconditionRequiredError) as required:
+        apply_if_match(_loaded(), None, required=True)
+    assert required.value.id == "n1"
+    with pytest.raises(DocumentStateError):  # not loaded: no index to check the ETag against
+        apply_if_match(Note(slug="n", body="b", meta={"id": "n1"}), '"7-2-0123456789"')
 
 
 # -- pagination arguments, refused before anything is sent ---------------------------------------------
