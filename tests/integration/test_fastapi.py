@@ -141,6 +141,19 @@ def make_app(posts: type[Post], products: type[Product], unmade: type[Unmade], s
         response.headers["ETag"] = etag(post)
         return to_public(post, PostPublic)
 
+    @app.patch("/posts/{post_id}/strict", response_model=PostPublic)
+    async def update_post_strictly(
+        post_id: str,
+        body: PostUpdate,
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        post = await posts.get(post_id)
+        apply_if_match(post, if_match, required=True)  # no header: 428
+        await post.update(**body.model_dump(exclude_unset=True), refresh=True)
+        response.headers["ETag"] = etag(post)
+        return to_public(post, PostPublic)
+
     @app.post("/posts/{post_id}/raced", response_model=PostPublic)
     async def raced_post(post_id: str) -> Any:
         """Loses a race on purpose: another writer changes the document between get and save."""
@@ -294,7 +307,7 @@ async def test_a_client_cannot_choose_meta(api: Api) -> None:
 async def test_create_with_a_client_id_and_hostile_ids(api: Api) -> None:
     created = await api.http.post("/posts", json={"id": "p1", "slug": "p1", "title": "One"})
     assert created.status_code == 201 and created.json()["id"] == "p1"
-    assert created.headers["ETag"] == f'"{created.json()["version"] - 1}-1"'  # first write: seq_no 0
+    assert created.headers["ETag"].startswith(f'"{created.json()["version"] - 1}-1-')  # first write: seq_no 0
     again = await api.http.post("/posts", json={"id": "p1", "slug": "p1", "title": "Other"})
     assert again.status_code == 409 and "already exists" in again.json()["detail"]
     dots = await api.http.post("/posts", json={"id": "..", "slug": "x", "title": "x"})
@@ -359,9 +372,24 @@ async def test_if_match_makes_writes_conditional(api: Api) -> None:
     assert stale.status_code == 412 and "If-Match" in stale.json()["detail"]
     assert (await stored(api.posts.index_name(), "e1"))["_source"]["views"] == 3  # nothing written
 
-    for malformed in ('W/"1-1"', '"1-1", "2-1"', "1-1", '"99999999999999999999-1"'):
+    term_zero = second.replace("-1-", "-0-")
+    # RFC 9110: a weak ETag never matches a write, nor does one of another version: 412, nothing written.
+    for never in (f"W/{second}", '"1-1", "2-1"', f'"{second[1:].split("-")[0]}-0"', term_zero,
+                  '"99999999999999999999-1"', '"abc"'):
+        refused = await api.http.patch("/posts/e1", json={"views": 98}, headers={"If-Match": never})
+        assert refused.status_code == 412 and "If-Match" in refused.json()["detail"], never
+    for malformed in ("1-1", '"1-1', f"{second} junk"):
         refused = await api.http.patch("/posts/e1", json={"views": 98}, headers={"If-Match": malformed})
         assert refused.status_code == 400, malformed
+    assert (await stored(api.posts.index_name(), "e1"))["_source"]["views"] == 3
+    listed = await api.http.patch("/posts/e1", json={"views": 5}, headers={"If-Match": f'W/"x", {first}, {second}'})
+    assert listed.status_code == 200 and listed.json()["views"] == 5  # one member is the current version
+    second = listed.headers["ETag"]
+    required = await api.http.patch("/posts/e1/strict", json={"views": 6})
+    assert required.status_code == 428 and "If-Match" in required.json()["detail"]
+    strict = await api.http.patch("/posts/e1/strict", json={"views": 6}, headers={"If-Match": second})
+    assert strict.status_code == 200 and strict.json()["views"] == 6
+    assert (await stored(api.posts.index_name(), "e1"))["_source"]["views"] == 6
     anything = await api.http.patch("/posts/e1", json={"views": 4}, headers={"If-Match": "*"})
     assert anything.status_code == 200
 
