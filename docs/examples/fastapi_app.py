@@ -106,7 +106,7 @@ async def main() -> None:
         assert (await http.post("/posts", json={"slug": "a", "title": "again"})).status_code == 409
 
         read = await http.get("/posts/a")
-        tag = read.headers["ETag"]  # e.g. '"0-1"': seq_no and primary_term
+        tag = read.headers["ETag"]  # e.g. '"0-1-3f9a0c2b1d"': seq_no, primary_term, index
         changed = await http.patch("/posts/a", json={"views": 6}, headers={"If-Match": tag})
         assert changed.json()["views"] == 6 and changed.headers["ETag"] != tag
         stale = await http.patch("/posts/a", json={"views": 7}, headers={"If-Match": tag})

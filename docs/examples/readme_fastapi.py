@@ -71,7 +71,7 @@ async def main() -> None:
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as http:
         created = await http.post("/books", json={"isbn": "9780441172719", "title": "Dune", "year": 1965})
-        print("created", created.status_code, created.headers.get("ETag"))  # created 201 "0-1"
+        print("created", created.status_code, created.headers.get("ETag"))  # created 201 "0-1-<index tag>"
         print("read", (await http.get("/books/9780441172719")).json())  # {'isbn': ..., 'id': '9780441172719'}
         print("found", [book["title"] for book in (await http.get("/books", params={"q": "dune"})).json()])
         print("missing", (await http.get("/books/0000000000")).status_code)  # missing 404

@@ -140,6 +140,7 @@ class Copier(Generic[D]):
         documents, result = self.prepare(hits)
         if not documents:
             return result
+        await self._take_fence()
         actions = [IndexAction(doc, index=self.write_to, if_unchanged=False) for doc in documents]
         # revalidate=False: each document was just built by validating its stored source
         # and nothing changed it since; the serializer still type-checks every value.
@@ -173,6 +174,7 @@ class Copier(Generic[D]):
         ]
         if not actions:
             return {}
+        await self._take_fence()
         result = await bulk(
             actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
             require_alias=self.fence is not None,
@@ -187,6 +189,15 @@ class Copier(Generic[D]):
             action = actions[skipped.position]
             failed[(str(action.target), action.routing)] = "not attempted: the bulk stopped after a failed request"
         return failed
+
+    async def _take_fence(self) -> None:
+        """Take this owner's fence on the target before the first write (removing every older owner's).
+
+        Raises:
+            MigrationLockedError: a newer owner took the migration over.
+        """
+        if self.fence is not None:
+            await self.fence.take(self.target)
 
     def _check_fence(self, errors: Iterable[BaseException]) -> None:
         """Raise when Elasticsearch refused a write because this owner's fence is gone: a newer owner took

@@ -7,9 +7,10 @@ Elasticsearch: each owner of the lock writes documents only through an alias of 
 and sequence number of that lease's write: every takeover's is higher), with
 ``require_alias=true`` on every bulk request. Before an owner writes, one ``_aliases``
 call removes the fences of every older owner and adds its own, pointing at the index it
-writes into; then it looks again, and removes any older fence added meanwhile (an owner
-that listed the fences before this one added its own): it writes only once no older
-fence exists. A process whose lease was taken over finds its alias gone, and every
+writes into; then it reads the lease document: it writes only if the lease is still its
+own. A new owner removes every older owner's fence as soon as it takes the lease over,
+before anything else; an older owner that adds its fence after that finds the lease
+taken when it reads it, and drops its fence without writing. A process whose lease was taken over finds its alias gone, and every
 document it sends is refused (``index_not_found_exception``): nothing lands, in any
 index, and without the alias no index of that name can be created by the write.
 
@@ -21,7 +22,7 @@ of a rollback) remove the owner's own fence in the same ``_aliases`` call, with
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
@@ -53,8 +54,17 @@ def is_fence(name: str, alias: str) -> bool:
 class Fence:
     """The alias one lock owner writes documents through (see the module's text)."""
 
-    def __init__(self, client: AsyncElasticsearch, alias: str, generation: tuple[int, int], owner: str) -> None:
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        alias: str,
+        generation: tuple[int, int],
+        owner: str,
+        held: Callable[[], Awaitable[bool]],
+    ) -> None:
         self.client, self.alias, self.generation, self.owner = client, alias, generation, owner
+        #: Whether this owner still holds the lease, as the lease document says (read, not judged by a clock).
+        self.held = held
         self.name = f"{alias}{_INFIX}{generation[0]}-{generation[1]}"
         #: The index the fence points to, once taken.
         self.index: str | None = None
@@ -118,20 +128,31 @@ class Fence:
                 continue
             break
         self.index = index
-        # An older owner that listed the fences before ours was added may have added its own since:
-        # it finds ours and drops its own without writing, and we remove it before writing.
+        # Held the lease after the fence was added: a later owner takes the lease after this
+        # point, and removes this fence (at its takeover) before it writes anything.
+        if not await self.held():
+            await self.drop()
+            raise self.lost("the lease was taken over before its fence was in place")
         found = await self._found()
         try:
             self._check_newest(found)
         except MigrationLockedError:
             await self.drop()
             raise
-        for name, targets in sorted(found.items()):
-            if name != self.name:
-                for target in targets:
-                    with contextlib.suppress(NotFoundError):  # dropped by its owner meanwhile
-                        await self.client.indices.delete_alias(index=target, name=name)
+        await self._remove(name for name in found if name != self.name)  # an older owner's, added meanwhile
         return self.name
+
+    async def remove_older(self) -> None:
+        """Remove the fences of every older owner (at a takeover, before anything else is done)."""
+        found = await self._found()
+        await self._remove(name for name in found if (fence_generation(name, self.alias) or (0, 0)) < self.generation)
+
+    async def _remove(self, names: Iterable[str]) -> None:
+        found = await self._found()
+        for name in sorted(set(names)):
+            for target in found.get(name, []):
+                with contextlib.suppress(NotFoundError):  # dropped by its owner meanwhile
+                    await self.client.indices.delete_alias(index=target, name=name)
 
     def removal(self) -> list[Mapping[str, Any]]:
         """The ``_aliases`` action that removes this fence, to send with the aliases of a swap: with

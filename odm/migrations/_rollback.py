@@ -89,7 +89,7 @@ async def _copy_back(
     """
     assert state.from_index is not None and state.to_index is not None
     client, current, earlier = run.client, state.to_index, state.from_index
-    copier = await run.copier(previous if previous is not None else RawSource, earlier)
+    copier = run.copier(previous if previous is not None else RawSource, earlier)
     # Check every changed document first: nothing is written if one is refused.
     async for hits in changed_pages(client, current, state.swap_marks, run.options.page_size):
         run.merge(copier.prepare(hits)[1])

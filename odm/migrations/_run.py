@@ -156,20 +156,21 @@ class Run:
         """Run ``step`` holding the migration lock of the alias (its lease renewed meanwhile)."""
         await self.store.ensure_index()
         await self.lease.acquire(self.options.wait, self.options.force)
-        assert self.lease.generation is not None
-        self._fence = Fence(self.client, self.alias, self.lease.generation, self.lease.owner)
         async with self.lease:
+            await self.fence.remove_older()  # a takeover: the older owner can write nothing from here on
             try:
                 result: MigrationResult = await step()
             finally:
-                await self._fence.drop()
+                await self.fence.drop()
             return result
 
     @property
     def fence(self) -> Fence:
-        """This owner's fence (:mod:`odm.migrations._fence`); there is one once the lock is held."""
+        """This owner's fence (:mod:`odm.migrations._fence`), named for the lease it acquired."""
         if self._fence is None:
-            raise RuntimeError("the migration lock is not held: no fence to write through")
+            if self.lease.generation is None:
+                raise RuntimeError("the migration lock was never acquired: no fence to write through")
+            self._fence = Fence(self.client, self.alias, self.lease.generation, self.lease.owner, self.lease.held)
         return self._fence
 
     def progress(self, phase: str, state: MigrationState | None = None) -> None:
@@ -204,10 +205,9 @@ class Run:
         except Exception:  # the original error is the one to report
             pass
 
-    async def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
-        """Writes documents of ``document`` to ``target`` through this owner's fence (taken here, before any
+    def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
+        """Writes documents of ``document`` to ``target`` through this owner's fence (taken before its first
         write), ``concurrency`` requests at a time."""
-        await self.fence.take(target)
         return Copier(
             self.client, self.alias, document, target, self.options.transform, self.options.concurrency,
             chunk_size=max(1, min(500, self.options.page_size // self.options.concurrency or 1)), fence=self.fence,

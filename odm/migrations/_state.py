@@ -296,6 +296,14 @@ class Lease:
         if self._lost is not None:
             raise MigrationLockedError(self.alias, self.owner, self._expires_at, f"lost the migration lock: {self._lost}")
 
+    async def held(self) -> bool:
+        """Whether the lease document still names this owner (read from Elasticsearch, no clock involved)."""
+        try:
+            answer = await self.client.get(index=self.index, id=self.id)
+        except NotFoundError:
+            return False
+        return bool(answer["_source"].get("owner") == self.owner)
+
     async def _renew_forever(self) -> None:
         while self._lost is None:
             await asyncio.sleep(self.seconds / 3)

@@ -150,7 +150,7 @@ async def _client_copy(run: Run, state: MigrationState) -> None:
         state.copied, checkpoint = 0, {"pit": pit, "after": None}
         state.checkpoint = checkpoint
         await run.save(state, "copying")
-    copier = await run.copier(run.document, target)
+    copier = run.copier(run.document, target)
     pit = checkpoint["pit"]
     run.copy_started = time.monotonic()
     async for hits, after, pit in pit_pages(client, pit, checkpoint["after"], run.options.page_size, _KEEP_ALIVE):
@@ -213,7 +213,7 @@ async def _validate_target(run: Run, state: MigrationState) -> None:
     with ``accept_invalid`` they are deleted from the target (the client copy never writes them)."""
     assert state.to_index is not None
     client, target = run.client, state.to_index
-    copier = await run.copier(run.document, target)
+    copier = run.copier(run.document, target)
     run.invalid, run.dropped = {}, set()
     await client.indices.refresh(index=target)
     pit = (await client.open_point_in_time(index=target, keep_alive=_KEEP_ALIVE))["id"]
@@ -237,7 +237,7 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
         await client.indices.add_block(index=source, block="write")  # waits for writes in flight
         run.progress("block", state)
         await client.indices.refresh(index=source)
-        copier = await run.copier(run.document, target)
+        copier = run.copier(run.document, target)
         state.caught_up = 0  # a resumed catch-up runs again from the same marks
         async for hits in changed_pages(client, source, state.marks, run.options.page_size):
             run.lease.check()

@@ -89,6 +89,14 @@ async def no_fence_left(client: AsyncElasticsearch, alias: str) -> bool:
     return answer.meta.status == 404 or not any(entry["aliases"] for entry in answer.body.values())
 
 
+async def held() -> bool:
+    return True
+
+
+async def lost() -> bool:
+    return False
+
+
 @pytest.fixture
 async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> tuple[type[PostV1], type[PostV2], str]:
     V1, V2 = isolated(PostV1, index_prefix), isolated(PostV2, index_prefix)
@@ -148,7 +156,7 @@ async def test_an_older_owner_cannot_take_the_fence_or_write_once_a_newer_one_to
 ) -> None:
     V1, _, _ = posts
     alias, index = V1.index_name(), f"{V1.index_name()}-v1"
-    older, newer = Fence(odm_client, alias, (1, 5), "older"), Fence(odm_client, alias, (1, 9), "newer")
+    older, newer = Fence(odm_client, alias, (1, 5), "older", held), Fence(odm_client, alias, (1, 9), "newer", held)
     stale = Copier(odm_client, alias, V1, index, fence=older)
     assert await older.take(index) == f"{alias}-fence-1-5"
     await newer.take(index)  # removes the older fence in the same call that adds its own
@@ -160,8 +168,13 @@ async def test_an_older_owner_cannot_take_the_fence_or_write_once_a_newer_one_to
     with pytest.raises(MigrationLockedError, match="fence"):
         await stale.delete([("p2", None)])  # the catch-up's deletes too
     with pytest.raises(MigrationLockedError, match="newer owner"):
-        await Fence(odm_client, alias, (1, 5), "older").take(index)  # and it cannot take it back
-    assert await contents(odm_client, index) == before
-    assert await newer.exists()
+        await Fence(odm_client, alias, (1, 5), "older", held).take(index)  # and it cannot take it back
     await newer.drop()
+    taken_over = Fence(odm_client, alias, (1, 5), "older", lost)  # the newest fence, but its lease is gone
+    with pytest.raises(MigrationLockedError, match="taken over"):
+        await taken_over.take(index)
+    assert await no_fence_left(odm_client, alias)  # it dropped the fence it had added
+    await newer.take(index)
+    await Fence(odm_client, alias, (1, 12), "newest", held).remove_older()  # what a takeover does first
+    assert await contents(odm_client, index) == before
     assert await no_fence_left(odm_client, alias)

@@ -239,6 +239,15 @@ async def test_chunks_are_bounded_by_count_and_by_bytes() -> None:
     assert all(len(r.body or b"") <= 2 * one + 1 for r in requests)
 
 
+async def test_require_alias_is_sent_on_every_request_only_when_asked() -> None:
+    client, requests = fake_client(accept_all)
+    await bulk([post(f"p{n}") for n in range(3)], using=client, chunk_size=2, require_alias=True)
+    assert [r.target for r in requests] == ["/_bulk?require_alias=true"] * 2
+    client, requests = fake_client(accept_all)
+    await bulk([post("p0")], using=client)
+    assert [r.target for r in requests] == ["/_bulk"]
+
+
 async def test_items_rejected_with_429_are_retried_alone_until_accepted() -> None:
     calls = 0
 
