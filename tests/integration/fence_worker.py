@@ -1,16 +1,20 @@
 """Run ``odm.migrate.apply`` or ``rollback`` with a transform that stops this process (SIGSTOP) inside a page.
 
-Usage: python -m tests.integration.fence_worker ES_URL PREFIX STATE_INDEX apply|rollback
-with ``ODM_TEST_STOP_AT_CALL`` set (tests/integration/migrate_models.py). Exits 0 if the call
-finished, 3 with the error on stderr if it raised ``MigrationLockedError``.
+Usage: python -m tests.integration.fence_worker ES_URL PREFIX STATE_INDEX apply|apply-changing|rollback
+with ``ODM_TEST_STOP_AT_CALL`` set (tests/integration/migrate_models.py). ``apply-changing``: a
+user changes ``p5`` and adds ``late`` during the first page of the copy, so the catch-up
+writes them again. Exits 0 if the call finished, 3 with the error on stderr if it raised
+``MigrationLockedError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+import urllib.request
 
-from odm import MigrationLockedError, apply, async_connections, rollback
+from odm import MigrationLockedError, Progress, apply, async_connections, rollback
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import PostV1, PostV2, rename_back_pausing, rename_pausing
 
@@ -19,11 +23,24 @@ LEASE_SECONDS = 2
 
 async def main(url: str, prefix: str, state_index: str, call: str) -> int:
     async_connections.create_connection(hosts=[url], request_timeout=30)
+    alias = isolated(PostV2, prefix).index_name()
+    changed = False
+
+    def user_writes(event: Progress) -> None:  # a user of the old index, during the copy
+        nonlocal changed
+        if event.phase == "copy" and call == "apply-changing" and not changed:
+            changed = True
+            for path, body in ((f"{alias}/_update/p5", {"doc": {"views": 5000}}), (f"{alias}/_doc/late", {"name": "late"})):
+                request = urllib.request.Request(
+                    f"{url}/{path}", json.dumps(body).encode(), {"content-type": "application/json"}, method="POST"
+                )
+                urllib.request.urlopen(request, timeout=30).close()
+
     try:
-        if call == "apply":
+        if call in ("apply", "apply-changing"):
             await apply(
                 isolated(PostV2, prefix), transform=rename_pausing, page_size=100, lease_seconds=LEASE_SECONDS,
-                state_index=state_index,
+                state_index=state_index, on_progress=user_writes,
             )
         else:
             await rollback(

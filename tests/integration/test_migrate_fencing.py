@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, AuthorizationException
 
 from odm import MigrationLockedError, apply, resume, rollback
 from odm.migrations._copy import Copier
@@ -125,6 +125,29 @@ async def test_a_paused_owner_taken_over_lands_no_document_after_the_swap(
     assert created == sorted([f"{alias}-v1", f"{alias}-v2", state_index])  # no index made by a refused write
     assert await no_fence_left(odm_client, alias)
     assert (await resume(V2, transform=rename_pausing, state_index=state_index)).outcome == "nothing"
+
+
+async def test_a_paused_catch_up_taken_over_lands_no_document_and_lifts_no_block(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    # The copy transforms DOCS documents; the catch-up then writes p5 and late (changed during the copy) again.
+    worker = start_worker(es_url, index_prefix, state_index, "apply-changing", stop_at=DOCS + 1)
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target, result.caught_up) == ("migrated", f"{alias}-v2", 2)
+        expected = await users_change_everything(odm_client, alias, "title", list(range(DOCS)), 1000)
+        expected["late"] = {"title": "late", "views": 0}
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await contents(odm_client, f"{alias}-v2") == expected  # p5 is not back at 5000
+    assert returncode == 3, stderr
+    assert "fence" in stderr
+    with pytest.raises(AuthorizationException):  # the old index keeps its block: the loser lifted nothing
+        await odm_client.index(index=f"{alias}-v1", id="late2", document={"name": "late"})
+    assert await no_fence_left(odm_client, alias)
 
 
 async def test_a_paused_rollback_taken_over_lands_no_document_after_its_swap(
