@@ -10,9 +10,10 @@ call removes the fences of every older owner and adds its own, pointing at the i
 writes into; then it reads the lease document: it writes only if the lease is still its
 own. A new owner removes every older owner's fence as soon as it takes the lease over,
 before anything else; an older owner that adds its fence after that finds the lease
-taken when it reads it, and drops its fence without writing. A process whose lease was taken over finds its alias gone, and every
-document it sends is refused (``index_not_found_exception``): nothing lands, in any
-index, and without the alias no index of that name can be created by the write.
+taken when it reads it, and drops its fence without writing. A process whose lease was
+taken over finds its alias gone, and every document it sends is refused
+(``index_not_found_exception``): nothing lands, in any index, and without the alias no
+index of that name can be created by the write.
 
 An owner that finds a newer owner's fence stops at once. The alias moves of a swap (and
 of a rollback) remove the owner's own fence in the same ``_aliases`` call, with
