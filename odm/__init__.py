@@ -78,6 +78,8 @@ from .errors import (
     PreconditionRequiredError,
     SearchStateError,
     SettingsError,
+    TenantError,
+    UnscopedAccessError,
     VersionConflictError,
     VersionedIndexError,
 )
@@ -131,6 +133,7 @@ from .search._faceted import (
 from .search._multisearch import AsyncMultiSearch
 from .search._response import Hits, Response, Total
 from .search._search import AsyncSearch
+from .tenancy import TenantScope
 from .update_by_query import (
     AsyncUpdateByQuery,
     UpdateByQueryFailure,
@@ -250,9 +253,12 @@ __all__ = [
     "SearchStateError",
     "SettingsError",
     "SparseVector",
+    "TenantError",
+    "TenantScope",
     "TermsFacet",
     "Text",
     "Total",
+    "UnscopedAccessError",
     "UpdateAction",
     "UpdateByQueryFailure",
     "UpdateByQueryResult",

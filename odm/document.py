@@ -35,6 +35,7 @@ from ._core.retry import Attempts, RetryPolicy
 from ._core.names import check_id, check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven, given
 from ._core.stored_values import as_stored
+from ._core.tenancy import admit, admitted, check_values, hide_foreign, mark, owns, stamp, view_of_document
 from ._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
 from ._core.writes import (
     Script,
@@ -55,7 +56,8 @@ from ._core.writes import (
     validate_fields,
     validate_update,
 )
-from .bulk import BulkInput, BulkOptions, BulkResult, bulk
+from .bulk import BulkInput, BulkOptions, BulkResult
+from .bulk._run import DEFAULTS, BulkRun
 from ._sending import delete_document, index_document, send, send_write
 from .connections import UsingType, get_client
 from .errors import (
@@ -78,6 +80,7 @@ from .meta import Meta, blank_meta, from_elasticsearch, meta_from_code
 from .schema._versioned import init_document
 from .search._mget import send_mget
 from .search._search import AsyncSearch
+from .tenancy import TenantScope, claim_for, claim_to_save, routed
 from .update_by_query import AsyncUpdateByQuery
 
 if TYPE_CHECKING:
@@ -232,10 +235,30 @@ class AsyncDocument(BaseModel):
     @classmethod
     def search(cls, using: UsingType | None = None, index: str | list[str] | None = None) -> AsyncSearch[Self]:
         """A search over this class's index (or ``index``: aliases, patterns) yielding ``Self``."""
+        view = admitted(cls, "search()")
         target = index if index is not None else cls.__odm__.name
-        return AsyncSearch(
-            using=using if using is not None else cls.__odm__.using, index=target, doc_type=cls
-        )
+        search = AsyncSearch(using=using if using is not None else cls.__odm__.using, index=target, doc_type=cls)
+        search._odm_tenancy = view
+        return search
+
+    # -- tenants (docs/tenancy.md) ----------------------------------------------------
+
+    @classmethod
+    def for_tenant(cls, tenant: str) -> TenantScope[Self]:
+        """The operations of this tenant-scoped class for ``tenant`` only.
+
+        Example: ``ticket = await Ticket.for_tenant("acme").get("t1")``
+
+        Raises:
+            ArgumentError: the class declares no ``Index.tenant_field``.
+            TenantError: an empty or malformed tenant.
+        """
+        return TenantScope(cls, tenant)
+
+    @classmethod
+    def unscoped(cls) -> TenantScope[Self]:
+        """The operations of this tenant-scoped class across every tenant, asked for by name."""
+        return TenantScope(cls, None, unscoped=True)
 
     @classmethod
     async def get(
@@ -260,8 +283,9 @@ class AsyncDocument(BaseModel):
             IndexNotFoundError: no such index: a missing index is never read as a missing document.
             HitValidationError: its ``_source`` does not validate.
         """
+        view = admitted(cls, "get()")
         name, doc_id = cls.index_name(index), check_id(id)
-        params = given(routing=routing)
+        params = given(routing=routed(view, routing))
         if reads_vectors(cls):  # Elasticsearch 9 leaves them out of _source: saved back, they would be lost
             params["source_exclude_vectors"] = False
         source = None if _source is NOT_GIVEN else source_param(_source, "get")
@@ -274,7 +298,11 @@ class AsyncDocument(BaseModel):
         body = raw.body
         if not (isinstance(body, Mapping) and body.get("found") is True):  # an ignored 404 or error body
             raise not_found(name, doc_id, raw.meta, body)
-        return reader_for(cls).read(body, partial=not is_whole_source(source))
+        if view is not None and not owns(view, body.get("_source")):  # answered as a missing one
+            raise not_found(name, doc_id, dataclasses.replace(raw.meta, status=404), hide_foreign(view, body))
+        document = reader_for(cls).read(body, partial=not is_whole_source(source))
+        mark(document, view)
+        return document
 
     @classmethod
     async def get_or_none(
@@ -286,8 +314,10 @@ class AsyncDocument(BaseModel):
         _source: bool | str | Sequence[str] | NotGiven = NOT_GIVEN,
     ) -> Self | None:
         """Like :meth:`get`, but ``None`` when the document does not exist (the index must)."""
+        view = admitted(cls, "get_or_none()")
         try:
-            return await cls.get(id, index=index, using=using, routing=routing, _source=_source)
+            with admit(cls, view):
+                return await cls.get(id, index=index, using=using, routing=routing, _source=_source)
         except IndexNotFoundError:
             raise
         except NotFoundError:
@@ -344,23 +374,29 @@ class AsyncDocument(BaseModel):
         """
         if missing not in _MISSING:
             raise ArgumentError(f"mget(missing=...) takes one of {', '.join(map(repr, _MISSING))}, not {missing!r}")
+        view = admitted(cls, "mget()")
         name, doc_ids = cls.index_name(index), [check_id(i) for i in ids]
         source = None if _source is NOT_GIVEN else source_param(_source, "mget")
         if not doc_ids:
             return []
         try:
             vectors = reads_vectors(cls)
+            route = view.route if view is not None else None
             raw = await send(
-                cls._client(using), lambda client: send_mget(client, index=name, ids=doc_ids, vectors=vectors, source=source), retry
+                cls._client(using),
+                lambda client: send_mget(client, index=name, ids=doc_ids, vectors=vectors, source=source, routing=route),
+                retry,
             )
         except NotFoundError as error:
             raise not_found(name, None, error.meta, error.body) from error
         if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
             raise not_found(name, None, raw.meta, raw.body)
         reader = reader_for(cls)
-        docs = raw.body["docs"]
+        docs = [hide_foreign(view, doc) for doc in raw.body["docs"]]
         partial = not is_whole_source(source)
         found = [_found(reader, doc, name, raw.meta, partial) for doc in docs]  # raises a document's read error first
+        for document in found:
+            mark(document, view)
         if missing == "none":
             return found
         absent = [doc for doc, document in zip(docs, found) if document is None]
@@ -383,6 +419,10 @@ class AsyncDocument(BaseModel):
         Raises:
             IndexNotFoundError: the index itself does not exist.
         """
+        view = admitted(cls, "exists()")
+        if view is not None and view.tenant is not None:  # whose document it is needs its source
+            with admit(cls, view):
+                return await cls.get_or_none(id, index=index, using=using, routing=routing) is not None
         name, doc_id = cls.index_name(index), check_id(id)
         client = cls._client(using)
         answer = await send(client, lambda quiet: quiet.exists(index=name, id=doc_id, **given(routing=routing)))
@@ -450,6 +490,7 @@ class AsyncDocument(BaseModel):
             OutcomeUnknownError: a write guarded by ``seq_no`` lost its answer, and odm's re-send met a
                 conflict: it may have been applied.
         """
+        view = view_of_document(self, "save()")
         meta = self.meta
         if type(self).__odm__.data_stream and index is None:  # appended to the stream, never changed there
             if meta.index is not None or meta.seq_no is not None:
@@ -458,9 +499,11 @@ class AsyncDocument(BaseModel):
                 raise ArgumentError(f"{type(self).__name__} is stored in a data stream, which takes op_type='create' only")
             op_type = "create"
         name = self._target(index)
+        if view is not None:
+            stamp(self, view, name)
         body = encode_source(self, meta, name)
         doc_id, new = id_to_write(self, meta)
-        route = routing_of(meta, routing)
+        route = routing_of(meta, routed(view, routing))
         creating = op_type == "create" or (new and op_type is NOT_GIVEN)  # nobody else holds an id odm just made
         params = given(refresh=refresh, op_type=op_type, pipeline=pipeline)
         if route is not None:
@@ -470,6 +513,8 @@ class AsyncDocument(BaseModel):
         params.update(_alias_only(type(self), name))
         client = type(self)._client(using)
         attempts = Attempts()
+        if view is not None and view.tenant is not None and doc_id is not None and not creating:
+            creating = await claim_to_save(view, client, params, name, doc_id, route)
         try:
             with blocked_about(name, doc_id):
                 response = await send(
@@ -489,8 +534,10 @@ class AsyncDocument(BaseModel):
             if stored is None or not same_source(body, stored.get("_source"), type(self)):
                 raise conflict(name, doc_id, error, creating) from error
             record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
+            mark(self, view)
             return "created"
         record_write(meta, response.body, name, route)
+        mark(self, view)
         return str(response["result"])
 
     async def update(
@@ -553,6 +600,7 @@ class AsyncDocument(BaseModel):
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
             HitValidationError: the script stored a document the model rejects (it is stored).
         """
+        view = view_of_document(self, "update()")
         cls, meta = type(self), self.meta
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "update()", meta.id)
@@ -560,18 +608,23 @@ class AsyncDocument(BaseModel):
         take_id(self, meta, name)  # a class with an id field: its value
         doc_id = stored_id(meta, name, "update()")
         fields = update_values(values, fields, script is not None, name, doc_id)
+        if view is not None:
+            check_values(view, fields, name, doc_id)
+            stamp(self, view, name)
         upserted = encode_source(self, meta, name) if upsert and script is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
         if upsert and scripted is None:
             raise ArgumentError(f"upsert=True goes with script= (document {doc_id!r}, index {name!r}); save() writes a whole document")
         values, partial = validate_update(self, fields, name, doc_id) if scripted is None else ({}, {})
         request = given(refresh=refresh)
-        route = routing_of(meta)
+        route = routing_of(meta, routed(view, NOT_GIVEN))
         if route is not None:
             request["routing"] = route
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
         request.update(update_precondition(meta, name, if_unchanged, retries))
         request.update(_alias_only(cls, name))
+        if view is not None and view.tenant is not None:
+            await claim_for(view, cls._client(using), request, name, doc_id, route, absent_ok=upsert and script is not None)
         objects = object_fields(partial)
         if scripted is not None:
             request.update(scripted, source=with_vectors(True) if reads_vectors(cls) else True)
@@ -596,6 +649,7 @@ class AsyncDocument(BaseModel):
             values.update(reader_for(cls).read_fields(stored or {}, name, doc_id))
         apply_values(self, values)
         record_write(meta, response.body, name)
+        mark(self, view)
         return result
 
     async def delete(
@@ -622,6 +676,7 @@ class AsyncDocument(BaseModel):
             OutcomeUnknownError: a delete guarded by ``seq_no`` lost its answer and odm's re-send
                 met a conflict: it may have been applied.
         """
+        view = view_of_document(self, "delete()")
         meta = self.meta
         if type(self).__odm__.data_stream and index is None:
             raise _append_only(type(self), "delete()", meta.id)
@@ -629,10 +684,12 @@ class AsyncDocument(BaseModel):
         take_id(self, meta, name)
         doc_id = stored_id(meta, name, "delete()")
         params = given(refresh=refresh)
-        route = routing_of(meta)
+        route = routing_of(meta, routed(view, NOT_GIVEN))
         if route is not None:
             params["routing"] = route
         params.update(concurrency_tokens(meta, name, if_unchanged))
+        if view is not None and view.tenant is not None:
+            await claim_for(view, type(self)._client(using), params, name, doc_id, route)
         deleted = await _delete(type(self)._client(using), name, doc_id, params, retry)
         record_delete(meta)
         return deleted
@@ -678,17 +735,25 @@ class AsyncDocument(BaseModel):
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
         """
+        view = admitted(cls, "update_by_id()")
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "update_by_id()", str(id))
         name, doc_id = cls._write_index(index), check_id(id)
         fields = update_values(values, fields, script is not None, name, doc_id)
+        if view is not None:
+            check_values(view, fields, name, doc_id)
+            if upsert is not None:
+                stamp(upsert, view, name)
         upserted = encode_source(upsert, upsert.meta, name) if upsert is not None else None
         scripted = update_body(fields, script, params, upserted, name, doc_id)
         retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
-        request = given(refresh=refresh, routing=routing)
+        request = given(refresh=refresh, routing=routed(view, routing))
         request.update(update_precondition(None, name, NOT_GIVEN, retries))
         request.update(_alias_only(cls, name))
         request.update(scripted if scripted is not None else {"doc": validate_fields(cls, fields, name, doc_id)})
+        if view is not None and view.tenant is not None:
+            route = request.get("routing")
+            await claim_for(view, cls._client(using), request, name, doc_id, route, absent_ok=upsert is not None)
         with answered_about(name, doc_id):
             response = await send_write(
                 cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id
@@ -713,10 +778,14 @@ class AsyncDocument(BaseModel):
             DocumentNotFoundError: no such document (on a first attempt).
             IndexNotFoundError: no such index.
         """
+        view = admitted(cls, "delete_by_id()")
         if cls.__odm__.data_stream and index is None:
             raise _append_only(cls, "delete_by_id()", str(id))
         name, doc_id = cls._write_index(index), check_id(id)
-        return await _delete(cls._client(using), name, doc_id, given(refresh=refresh, routing=routing), retry)
+        request = given(refresh=refresh, routing=routed(view, routing))
+        if view is not None and view.tenant is not None:
+            await claim_for(view, cls._client(using), request, name, doc_id, request.get("routing"))
+        return await _delete(cls._client(using), name, doc_id, request, retry)
 
     @classmethod
     async def bulk(
@@ -730,17 +799,20 @@ class AsyncDocument(BaseModel):
         Example: ``result = await Post.bulk(posts, refresh=True)``, then ``result.failed``.
         Updates and deletes by id use this class. See :func:`odm.bulk` and ``docs/bulk.md``.
         """
-        client = using if using is not None else cls.__odm__.using
-        return await bulk(documents, using=client, document_class=cls, **options)
+        view = admitted(cls, "bulk()")  # a scope's bulk checked every action first (TenantScope.bulk)
+        client = get_client(using if using is not None else cls.__odm__.using)
+        run: BulkRun[Self] = BulkRun(client, {**DEFAULTS, **options}, cls, tenancy=view)
+        return await run.run(documents)
 
     @classmethod
     def update_by_query(
         cls, using: UsingType | None = None, index: str | list[str] | None = None
     ) -> AsyncUpdateByQuery[Self]:
         """An update by query over this class's index (or ``index``); needs the ``reindex`` module."""
-        return AsyncUpdateByQuery(
-            using=using if using is not None else cls.__odm__.using, index=index, doc_type=cls
-        )
+        view = admitted(cls, "update_by_query()")
+        update = AsyncUpdateByQuery(using=using if using is not None else cls.__odm__.using, index=index, doc_type=cls)
+        update._odm_tenancy = view
+        return update
 
     @classmethod
     def as_template(
@@ -835,3 +907,4 @@ def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMet
             raise IndexNotFoundError(doc.get("_index", index), doc.get("_id"), meta, body)
         raise DocumentReadError(doc.get("_index", index), doc.get("_id"), meta, body)
     return None
+

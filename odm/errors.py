@@ -60,6 +60,8 @@ __all__ = [
     "PreconditionRequiredError",
     "SearchStateError",
     "SettingsError",
+    "TenantError",
+    "UnscopedAccessError",
     "VersionConflictError",
     "VersionedIndexError",
 ]
@@ -284,6 +286,58 @@ class AdoptError(OdmError, RuntimeError):
         self.target = target
         self.detail = detail
         super().__init__(f"adopting index {index!r} as {target!r}: {detail}")
+
+
+# -- tenants (docs/tenancy.md) -------------------------------------------------------------
+
+
+class UnscopedAccessError(OdmError, PermissionError):
+    """A data operation on a tenant-scoped class without a tenant; nothing was sent.
+
+    A class with ``Index.tenant_field`` fails closed: ``Ticket.get(...)``, ``Ticket.search()``
+    or ``doc.save()`` of a document not read or written through a scope is refused. Use
+    ``Ticket.for_tenant(tenant)``, or ``Ticket.unscoped()`` to act across tenants by name.
+
+    Attributes:
+        document: the class's name.
+        operation: what was refused (``"get()"``, ``"save()"``, ...).
+    """
+
+    def __init__(self, document: str, operation: str, field: str) -> None:
+        self.document = document
+        self.operation = operation
+        self.field = field
+        super().__init__(
+            f"{document} is tenant-scoped (Index.tenant_field = {field!r}): {operation} needs a tenant. "
+            f"Use {document}.for_tenant(tenant).{operation.split('(')[0]}(...), or "
+            f"{document}.unscoped() to act across every tenant"
+        )
+
+
+class TenantError(OdmError, ValueError):
+    """A tenant value odm cannot use, or a write a scope refuses; nothing was sent.
+
+    Raised for an empty or malformed tenant, a document (or update) that holds another
+    tenant than its scope's, and an id already taken in the shared index by a document
+    the scope may not see (a client-chosen id; odm's generated ids cannot collide).
+
+    Attributes:
+        index, id, field: the index, the document id and the tenant field, where known.
+        reason: ``"tenant"`` (the tenant value), ``"document"`` (a document or update of
+            another tenant, or a search part that reads past the tenant's filter) or
+            ``"id_taken"``; ``odm.fastapi`` answers 400, 400 and 409.
+    """
+
+    def __init__(
+        self, message: str, index: str | None = None, id: str | None = None, field: str | None = None,
+        reason: str = "document",
+    ) -> None:
+        self.index = index
+        self.id = id
+        self.field = field
+        self.reason = reason
+        where = ", ".join(f"{key} {value!r}" for key, value in (("document", id), ("index", index), ("field", field)) if value)
+        super().__init__(f"{message} ({where})" if where else message)
 
 
 # -- Elasticsearch's answers, with the document they were about ---------------------------

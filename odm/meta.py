@@ -169,10 +169,13 @@ class Meta:
     unknown_fields: dict[str, Any] | None = None
     #: The ``_source`` was read in part (``source=[...]``): ``save()`` would drop the rest.
     partial_source: bool = False
+    #: The tenant whose scope read or wrote this document (a tenant-scoped class, docs/tenancy.md):
+    #: its own ``save()``, ``update()`` and ``delete()`` then act in that scope. Set by code only.
+    tenant: str | None = None
 
 
 #: The Meta fields a hit carries (``_id``, ``highlight``, ...); the others are odm's own.
-META_FIELDS: tuple[str, ...] = tuple(name for name in Meta.__dataclass_fields__ if name not in ("unknown_fields", "partial_source"))
+META_FIELDS: tuple[str, ...] = tuple(name for name in Meta.__dataclass_fields__ if name not in ("unknown_fields", "partial_source", "tenant"))
 _ADAPTER: TypeAdapter[Meta] = TypeAdapter(Meta)
 
 
@@ -218,6 +221,7 @@ def blank_meta() -> Meta:
     meta.highlight = meta.inner_hits = meta.sort = meta.matched_queries = meta.unknown_fields = None
     meta.nested = None
     meta.partial_source = False
+    meta.tenant = None
     return meta
 
 

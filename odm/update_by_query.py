@@ -14,10 +14,11 @@ from typing import Any, Generic, overload
 from elasticsearch.dsl.response import Hit
 from elasticsearch.dsl.update_by_query_base import UpdateByQueryBase
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-from typing_extensions import TypeVar
+from typing_extensions import Self, TypeVar
 
 from ._core.document_options import is_document_class, options_of
 from ._core.names import check_index_pattern
+from ._core.tenancy import TenantView, scoped_body
 from .connections import UsingType, get_client
 from .errors import NoIndexError
 
@@ -98,6 +99,8 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
     """
 
     _using: UsingType
+    #: The tenant this update is limited to (a tenant-scoped class's needs one: docs/tenancy.md).
+    _odm_tenancy: TenantView | None = None
 
     @overload
     def __init__(
@@ -135,6 +138,20 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
         if isinstance(index, Sequence) and not isinstance(index, str):
             index = list(index)
         super().__init__(using=using, index=index, doc_type=doc_type, extra=extra)
+
+    def _clone(self) -> Self:
+        update = super()._clone()
+        update._odm_tenancy = self._odm_tenancy
+        return update
+
+    def to_dict(self, **kwargs: Any) -> dict[str, Any]:
+        """The request body; a tenant scope's update is limited to its tenant here.
+
+        Raises:
+            UnscopedAccessError: the update is of a tenant-scoped class and has no scope.
+        """
+        models = [model for model in self._doc_type if is_document_class(model)]
+        return scoped_body(models, self._odm_tenancy, super().to_dict(**kwargs), self._params)
 
     async def execute(self) -> UpdateByQueryResult:
         """Run the update and wait for it (unless ``params(wait_for_completion=False)``).

@@ -36,7 +36,8 @@ __all__ = [
 
 _INDEX_KEYS = frozenset(
     {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
-     "id_field", "id_in_source", "client_ids", "allow_dot_prefix"}
+     "id_field", "id_in_source", "client_ids", "allow_dot_prefix", "tenant_field", "tenant_routing", "tenant_aliases",
+     "server_owned"}
 )
 
 # Elasticsearch field types whose value can be a document id (its text, as Elasticsearch keeps ids).
@@ -86,6 +87,17 @@ class DocumentOptions:
     source_names: frozenset[str] = frozenset()
     #: The field that is the document id, if the class names one (docs/documents.md#the-id-field).
     id_field: IdField | None = None
+    #: The field naming each document's tenant (python name), for a tenant-scoped class (docs/tenancy.md).
+    tenant_field: str | None = None
+    #: That field's name in Elasticsearch (its alias, if it has one).
+    tenant_source_name: str | None = None
+    #: Documents are routed by their tenant: one tenant's documents share a shard.
+    tenant_routing: bool = False
+    #: Scoped reads go through the tenant's filtered alias ``<Index.name>.tenant.<tenant>``.
+    tenant_aliases: bool = False
+    #: Fields set by the server's code only (python names): request schemas show them, never take them.
+    #: ``Index.server_owned``, and the tenant field.
+    server_owned: frozenset[str] = frozenset()
     #: ``Index.allow_dot_prefix``: writes and init() may go to a name starting with "." (names.check_write_index).
     allow_dot_prefix: bool = False
 
@@ -145,6 +157,7 @@ class DocumentOptions:
                 f"{document.__qualname__}.Index: a versioned class's name {merged['name']!r} is the alias odm "
                 "manages; it cannot be in Index.aliases too"
             )
+        tenant_field, tenant_source_name = _tenant_field(document, merged)
         return cls(
             name=merged.get("name"),
             settings=merged["settings"],
@@ -162,6 +175,11 @@ class DocumentOptions:
                 + [info.alias or name for name, info in document.model_computed_fields.items()]
             ),
             id_field=id_field,
+            tenant_field=tenant_field,
+            tenant_source_name=tenant_source_name,
+            tenant_routing=bool(merged.get("tenant_routing", False)),
+            tenant_aliases=bool(merged.get("tenant_aliases", False)),
+            server_owned=_server_owned(document, merged, tenant_field),
         )
 
 
@@ -227,6 +245,48 @@ def _refuse_option_names(document: type[BaseModel], write_options: Mapping[str, 
             f"write's {name} instead of being stored. Give the attribute another name and keep the "
             f"Elasticsearch field's with an alias: {name}_: ... = Field(alias={es_name!r})"
         )
+
+
+def _server_owned(document: type[BaseModel], merged: Mapping[str, Any], tenant_field: str | None) -> frozenset[str]:
+    """``Index.server_owned`` (field names), checked, with the tenant field.
+
+    Raises:
+        MappingError: not a collection of names, or a name that is not a field of the class.
+    """
+    given = merged.get("server_owned", ())
+    if isinstance(given, str) or not all(isinstance(name, str) for name in given):
+        raise MappingError(f"{document.__qualname__}.Index: server_owned is a collection of field names, not {given!r}")
+    unknown = sorted(set(given) - set(document.model_fields))
+    if unknown:
+        raise MappingError(f"{document.__qualname__}.Index: server_owned names {unknown}, which are not fields of the class")
+    return frozenset(given) | ({tenant_field} if tenant_field is not None else frozenset())
+
+
+def _tenant_field(document: type[BaseModel], merged: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``Index.tenant_field``, checked: a declared ``keyword`` field (python name), and its stored name.
+
+    Raises:
+        MappingError: not a field of the class, or not mapped as ``keyword``; routing or
+            aliases by tenant without a tenant field.
+    """
+    field = merged.get("tenant_field")
+    where = f"{document.__qualname__}.Index"
+    if field is None:
+        for option in ("tenant_routing", "tenant_aliases"):
+            if merged.get(option):
+                raise MappingError(f"{where}: {option} needs tenant_field, the field that names each document's tenant")
+        return None, None
+    info = document.model_fields.get(field) if isinstance(field, str) else None
+    if info is None:
+        raise MappingError(f"{where}: tenant_field = {field!r} is not a field of {document.__qualname__}")
+    stored = es_field_name(field, info)
+    kind = mapping_for(document).to_dict().get("properties", {}).get(stored, {}).get("type")
+    if kind != "keyword":
+        raise MappingError(
+            f"{where}: tenant_field = {field!r} is mapped as {kind!r}; a tenant is matched exactly, so it must be "
+            f"a keyword field: {field}: Annotated[str, Keyword()]"
+        )
+    return field, stored
 
 
 def _data_stream(document: type[BaseModel], merged: Mapping[str, Any], versioned: bool) -> bool:

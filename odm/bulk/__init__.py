@@ -49,6 +49,7 @@ async def bulk(
     *,
     using: UsingType = "default",
     document_class: type[D] | None = None,
+    unscoped: bool = False,
     **options: Unpack[BulkOptions],
 ) -> BulkResult[D]:
     """Index, create, update or delete many documents; every input is accounted for.
@@ -64,6 +65,9 @@ async def bulk(
             :class:`UpdateAction`, :class:`DeleteAction` objects.
         using: the connection alias or client.
         document_class: the model of updates and deletes given by id.
+        unscoped: write documents of tenant-scoped classes whatever their tenant, asked for
+            by name (a migration's copy does); otherwise each of their inputs is refused
+            (:class:`~odm.UnscopedAccessError`): write them through ``Ticket.for_tenant(t).bulk()``.
         options: see :class:`BulkOptions`.
 
     Returns:
@@ -74,5 +78,5 @@ async def bulk(
     Raises:
         BulkError: ``raise_on_error=True`` and not every input succeeded; it carries the result.
     """
-    run: BulkRun[D] = BulkRun(get_client(using), {**DEFAULTS, **options}, document_class)
+    run: BulkRun[D] = BulkRun(get_client(using), {**DEFAULTS, **options}, document_class, unscoped=unscoped)
     return await run.run(actions)

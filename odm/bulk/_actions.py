@@ -20,6 +20,7 @@ from .._core.hits import reader_for
 from .._core.id_field import take_id
 from .._core.names import check_id
 from .._core.sentinel import NOT_GIVEN, NotGiven
+from .._core.tenancy import TenantView, check_values, refuse_unscoped, stamp
 from .._core.writes import (
     Revalidate,
     apply_values,
@@ -35,7 +36,7 @@ from .._core.writes import (
     validate_fields,
     validate_update,
 )
-from ..errors import BulkInputError, BulkItemError, DocumentStateError, NoIndexError
+from ..errors import BulkInputError, BulkItemError, DocumentStateError, NoIndexError, TenantError
 
 if TYPE_CHECKING:
     from ..document import AsyncDocument
@@ -171,6 +172,10 @@ class Defaults:
     index: str | None = None
     document_class: type[AsyncDocument] | None = None
     revalidate: Revalidate = "auto"
+    #: The tenant scope the bulk was sent through (``TenantScope.bulk``); ``None`` for ``odm.bulk()``.
+    tenancy: TenantView | None = None
+    #: ``bulk(unscoped=True)``: documents of tenant-scoped classes are written whatever their tenant.
+    unscoped: bool = False
     _checked: dict[tuple[type[BaseModel], str | None], str] = field(default_factory=dict, repr=False)
 
     def index_for(self, cls: type[BaseModel], given: str | None, stored: str | None = None) -> str:
@@ -200,6 +205,7 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
         OdmError: the input cannot be sent as given (invalid document or fields, unsafe id
             or index name, no id or tokens where needed, not an action); never sent.
     """
+    _check_tenant(action, defaults)
     if isinstance(action, (IndexAction, CreateAction)):
         return _encode_write(action, position, defaults)
     if isinstance(action, UpdateAction):
@@ -209,6 +215,39 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
         header = _header("delete", name, doc_id, _routing(action, document), _tokens(action, document, name))
         return Encoded(position, action, header, document)
     raise BulkInputError(f"bulk() takes documents or bulk actions, not {type(action).__name__}")
+
+
+def _check_tenant(action: BulkAction[Any], defaults: Defaults) -> None:
+    """A tenant-scoped class's input is written only through its scope, for that scope's tenant.
+
+    Raises:
+        UnscopedAccessError: a document (or update or delete by id) of a tenant-scoped class
+            in a bulk sent without a scope (``odm.bulk()``, or a class's ``bulk()``).
+        TenantError: a document of another tenant than the scope's, or an update moving one there.
+    """
+    subject = action.document if isinstance(action, (IndexAction, CreateAction)) else action.target
+    if is_document(subject):
+        cls: Any = type(subject)
+    else:
+        cls = action.document_class if isinstance(action, (UpdateAction, DeleteAction)) else None
+        cls = cls or defaults.document_class
+    if defaults.unscoped or cls is None or options_of(cls).tenant_field is None:
+        return
+    view = defaults.tenancy
+    if view is None:
+        raise refuse_unscoped(cls, "bulk()")
+    if view.tenant is None:
+        if is_document(subject):
+            stamp(subject, view, defaults.index)  # refuses one that names no tenant
+        return
+    field = view.field
+    index = defaults.index
+    if not is_document(subject):  # TenantScope.bulk turned each of its updates and deletes by id into a document's
+        raise refuse_unscoped(cls, "bulk() of an update or delete by id")
+    if getattr(subject, field) != view.tenant:
+        raise TenantError(f"a document of tenant {getattr(subject, field)!r} in a bulk of tenant {view.tenant!r}", index, subject.meta.id, field)  # type: ignore[attr-defined]
+    if isinstance(action, UpdateAction):
+        check_values(view, action.fields, index, subject.meta.id)  # type: ignore[attr-defined]
 
 
 def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, defaults: Defaults) -> Encoded:

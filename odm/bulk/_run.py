@@ -21,6 +21,7 @@ from typing_extensions import TypeAlias, TypedDict, TypeVar
 
 from .._core.document_options import is_document, options_of
 from .._core.retry import Attempts, Retry, RetryPolicy
+from .._core.tenancy import TenantView
 from .._core.writes import Revalidate, same_source
 from .._sending import bulk_request, retry_policy_of, send
 from ..errors import BulkError, BulkItemError, OdmError, OutcomeUnknownError
@@ -129,11 +130,14 @@ async def _enumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerato
 class BulkRun(Generic[D]):
     """The state of one :func:`odm.bulk` call."""
 
-    def __init__(self, client: AsyncElasticsearch, options: BulkOptions, document_class: type[D] | None) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, options: BulkOptions, document_class: type[D] | None,
+        tenancy: TenantView | None = None, unscoped: bool = False,
+    ) -> None:
         self.client = client
         self.options = options
         self.policy = _policy(client, options)
-        self.defaults = Defaults(options.get("index"), document_class, options["revalidate"])
+        self.defaults = Defaults(options.get("index"), document_class, options["revalidate"], tenancy, unscoped)
         self.result: BulkResult[D] = BulkResult()
         self.read = 0  # inputs read so far
         self.unsent: list[Encoded] = []  # encoded, not yet in a request

@@ -13,6 +13,8 @@ core never depends on FastAPI. What it gives a service (``docs/fastapi.md``):
   ``seq_no``/``primary_term``.
 - :func:`paginate` and :class:`Page`: stateless, signed ``search_after`` cursors.
 - :func:`search_params`: typed query parameters as filters, and a whitelisted sort.
+- :func:`tenant_scope`: the request's tenant (a header, or the app's callable) as a
+  :class:`~odm.TenantScope` dependency (docs/tenancy.md).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .lifespan import StartupStep, odm_lifespan, wait_for_node  # noqa: E402
 from .pagination import Page, paginate  # noqa: E402
 from .query import SearchParams, search_params  # noqa: E402
 from .schemas import create_schema, new_document, page_schema, public_schema, to_public, update_schema  # noqa: E402
+from .tenants import tenant_scope  # noqa: E402
 
 __all__ = [
     "OdmSettings",
@@ -49,6 +52,7 @@ __all__ = [
     "public_schema",
     "redact_url",
     "search_params",
+    "tenant_scope",
     "to_public",
     "update_schema",
     "validation_errors",

@@ -7,6 +7,9 @@
 - ``DocumentExistsError``: 409.
 - ``DocumentValidationError``: 422, pydantic's errors without their input.
 - ``InvalidIdError``, ``InvalidIndexNameError``, ``CursorError``, ``InvalidETagError``: 400.
+- ``TenantError``: 400 (a missing or malformed tenant, a body of another tenant), 409 for
+  a client-chosen id another tenant holds. (``UnscopedAccessError`` is a bug of the
+  service, a forgotten scope: 500.)
 - ``IndexNotFoundError``: 500, a deployment error, never reported as a missing document.
 - ``HitValidationError``: 500 naming the id: stored data the model refuses.
 - ``IndexBlockedError`` (a write to an index a migration or ``adopt()`` write-blocked
@@ -46,6 +49,7 @@ from ..errors import (
     InvalidIndexNameError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    TenantError,
     VersionConflictError,
 )
 
@@ -95,6 +99,7 @@ def install_exception_handlers(app: Starlette, *, retry_after: int = 5) -> None:
         InvalidIndexNameError: _bad_request,
         CursorError: _bad_request,
         InvalidETagError: _bad_request,
+        TenantError: _tenant,
         IndexNotFoundError: _no_index,
         HitValidationError: _unreadable,
         IndexBlockedError: blocked,
@@ -175,6 +180,13 @@ async def _exists(request: Request, exc: Exception) -> Response:
 async def _invalid_document(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DocumentValidationError)
     return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
+
+
+async def _tenant(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TenantError)
+    if exc.reason == "id_taken":
+        return JSONResponse({"detail": f"document {exc.id!r} already exists"}, status_code=409)
+    return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:

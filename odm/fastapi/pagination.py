@@ -106,8 +106,9 @@ async def paginate(
             put a new key first to rotate without breaking the cursors in flight.
         tiebreaker: a unique, sortable field of the documents (see the module's docstring).
         scope: what else the cursor is bound to beyond the index and the query, such as
-            the tenant or the user it was served to: a cursor made with one scope is
-            refused with another (or with none), even for the same search.
+            the user it was served to: a cursor made with one scope is refused with
+            another (or with none), even for the same search. A tenant scope's search
+            (``Ticket.for_tenant(t).search()``) binds its cursors to its tenant by itself.
         max_age: how long a cursor stays usable after its page was served (24 hours
             by default); ``None`` for never expiring.
 
@@ -136,6 +137,9 @@ async def paginate(
     origin: dict[str, Any] = {"index": sorted_search._index, "body": body}
     if scope is not None:  # absent rather than null: the cursors made before scopes keep their fingerprint
         origin["scope"] = scope
+    view = search._odm_tenancy
+    if view is not None and view.tenant is not None:  # a tenant scope's search: its cursors are its tenant's
+        origin["tenant"] = view.tenant
     query = _canonical(origin)
     sort_length = len(body["sort"])
     if cursor is not None:

@@ -6,9 +6,9 @@ None of them has ``meta`` (the id, index and routing a write goes to come from c
 never from a request body), and each keeps the document's field constraints, aliases,
 descriptions and its ``bytes`` handling (standard base64 in JSON, as stored).
 
-- :func:`create_schema`: every field, as the document declares it; an ``id`` only with
-  ``client_ids=True``. :func:`new_document` turns a body into a document.
-- :func:`update_schema`: every field optional, unset by default; the body's
+- :func:`create_schema`: the fields a client may set, as the document declares them; an
+  ``id`` only with ``client_ids=True``. :func:`new_document` turns a body into a document.
+- :func:`update_schema`: those fields optional, unset by default; the body's
   ``model_dump(exclude_unset=True)`` is what to pass to ``doc.update(values)``.
 - :func:`public_schema`: the fields plus ``id`` (and, if asked, ``version``, ``score``,
   ``highlight``); :func:`to_public` builds it from a document.
@@ -16,6 +16,10 @@ descriptions and its ``bytes`` handling (standard base64 in JSON, as stored).
 A class with an id field (``class Index: id_field = "sku"``) has its id in that field:
 the create and public schemas hold it as declared (no second ``id``), and the update
 schema leaves it out, since a request body cannot move a stored document to another id.
+
+Server-owned fields (``Index.server_owned``, and a tenant-scoped class's tenant field) are
+set by the service's code: the public schema shows them, the create and update schemas
+never take them (docs/fastapi.md). Each takes ``include`` or ``exclude`` to choose fields.
 
 The same arguments give the same class (they are cached), so OpenAPI names each schema
 once. Model validators (``@model_validator``) of the document are not copied: they need
@@ -25,7 +29,7 @@ the whole document, which :func:`new_document` and ``update()`` validate.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -65,6 +69,7 @@ class _SchemaInfo:
     kind: Literal["create", "update", "public"]
     id_field: str | None
     meta_fields: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
 
 
 _INFO: dict[type[BaseModel], _SchemaInfo] = {}
@@ -92,28 +97,40 @@ def create_schema(
     id_field: str = "id",
     extra: Extra = "ignore",
     name: str | None = None,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
 ) -> type[BaseModel]:
-    """The body of a create request: every field of ``document`` as declared, no ``meta``.
+    """The body of a create request: the fields a client may set, as declared; no ``meta``.
+
+    Server-owned fields (``Index.server_owned``, the tenant field) are never in it: give
+    them to :func:`new_document`. Example:
+    ``create_schema(Ticket, exclude={"internal_note"})``
 
     Args:
+        include: only these fields (none of them server-owned).
+        exclude: every field but these.
         client_ids: add an optional ``id_field`` (``str``) for the client to choose the
             document id; it is checked as odm checks ids (``..`` is refused, 422).
         id_field: the name of that field.
         extra: ``"ignore"`` drops unknown keys (a ``"meta"`` key included) as pydantic
             does by default; ``"forbid"`` answers them with 422.
-        name: the schema's name in OpenAPI (default ``<Document>Create``).
+        name: the schema's name in OpenAPI (default ``<Document>Create``); give one to each
+            of several create schemas of a class.
 
     Raises:
-        ArgumentError: not a document class, or ``id_field`` is also a field of it.
+        ArgumentError: not a document class, ``id_field`` is also a field of it, or
+            ``include``/``exclude`` name a field it does not have, or a server-owned one.
     """
-    return _create_schema(document, client_ids, id_field, extra, name)
+    return _create_schema(document, client_ids, id_field, extra, name, *_selection(include, exclude))
 
 
 @functools.cache
 def _create_schema(
-    document: type[AsyncDocument], client_ids: bool, id_field: str, extra: Extra, name: str | None
+    document: type[AsyncDocument], client_ids: bool, id_field: str, extra: Extra, name: str | None,
+    include: frozenset[str] | None, exclude: frozenset[str],
 ) -> type[BaseModel]:
-    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
+    selected = _selected(document, include, exclude, "create")
+    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in selected.items()}
     own = options_of(document).id_field
     if client_ids and own is not None:
         raise ArgumentError(
@@ -126,12 +143,19 @@ def _create_schema(
         fields[id_field] = (_CheckedId | None, described)
     doc = f"What a client sends to create a {document.__name__}."
     schema = _model(document, name or f"{document.__name__}Create", extra, fields, doc)
-    _INFO[schema] = _SchemaInfo(document, "create", id_field if client_ids else None)
+    _INFO[schema] = _SchemaInfo(document, "create", id_field if client_ids else None, fields=tuple(selected))
     return schema
 
 
-def update_schema(document: type[AsyncDocument], *, extra: Extra = "ignore", name: str | None = None) -> type[BaseModel]:
-    """The body of a partial update: every field optional and unset unless given.
+def update_schema(
+    document: type[AsyncDocument],
+    *,
+    extra: Extra = "ignore",
+    name: str | None = None,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+) -> type[BaseModel]:
+    """The body of a partial update: the fields a client may set, optional and unset unless given.
 
     A field that is given is validated as the document declares it (``null`` only where
     the field allows ``None``). ``body.model_dump(exclude_unset=True)`` is then what to
@@ -140,23 +164,28 @@ def update_schema(document: type[AsyncDocument], *, extra: Extra = "ignore", nam
     included) before sending anything.
 
     Args:
-        extra: as for :func:`create_schema`.
+        extra, include, exclude: as for :func:`create_schema` (server-owned fields are never in it).
         name: the schema's name in OpenAPI (default ``<Document>Update``).
 
     Raises:
-        ArgumentError: not a document class.
+        ArgumentError: not a document class, or ``include``/``exclude`` as for :func:`create_schema`.
     """
-    return _update_schema(document, extra, name)
+    return _update_schema(document, extra, name, *_selection(include, exclude))
 
 
 @functools.cache
-def _update_schema(document: type[AsyncDocument], extra: Extra, name: str | None) -> type[BaseModel]:
-    declared = _fields(document)
+def _update_schema(
+    document: type[AsyncDocument], extra: Extra, name: str | None, include: frozenset[str] | None, exclude: frozenset[str]
+) -> type[BaseModel]:
     own = options_of(document).id_field  # the document id: a request body cannot move a stored document
-    fields = {field: _optional(info) for field, info in declared.items() if own is None or field != own.name}
+    selected = {
+        field: info for field, info in _selected(document, include, exclude, "update").items()
+        if own is None or field != own.name
+    }
+    fields = {field: _optional(info) for field, info in selected.items()}
     doc = f"A partial update of a {document.__name__}: only the fields given are changed."
     schema = _model(document, name or f"{document.__name__}Update", extra, fields, doc)
-    _INFO[schema] = _SchemaInfo(document, "update", None)
+    _INFO[schema] = _SchemaInfo(document, "update", None, fields=tuple(selected))
     return schema
 
 
@@ -168,25 +197,31 @@ def public_schema(
     score: bool = False,
     highlight: bool = False,
     name: str | None = None,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
 ) -> type[BaseModel]:
-    """What a client reads: the fields of ``document`` plus ``id_field: str``.
+    """What a client reads: the fields of ``document`` (server-owned ones too) plus ``id_field: str``.
 
     Args:
+        include: only these fields; ``exclude``: every field but these.
         version, score, highlight: add ``version: int | None``, ``score: float | None``,
             ``highlight: dict[str, list[str]] | None`` (from ``meta``) as ordinary fields.
         name: the schema's name in OpenAPI (default ``<Document>Public``).
 
     Raises:
-        ArgumentError: not a document class, or one of the added names is also a field of it.
+        ArgumentError: not a document class, one of the added names is also a field of it,
+            or ``include``/``exclude`` name a field it does not have.
     """
-    return _public_schema(document, id_field, version, score, highlight, name)
+    return _public_schema(document, id_field, version, score, highlight, name, *_selection(include, exclude))
 
 
 @functools.cache
 def _public_schema(
-    document: type[AsyncDocument], id_field: str, version: bool, score: bool, highlight: bool, name: str | None
+    document: type[AsyncDocument], id_field: str, version: bool, score: bool, highlight: bool, name: str | None,
+    include: frozenset[str] | None, exclude: frozenset[str],
 ) -> type[BaseModel]:
-    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in _fields(document).items()}
+    selected = _selected(document, include, exclude, "public")
+    fields: dict[str, Any] = {field: (info.annotation, info) for field, info in selected.items()}
     own = options_of(document).id_field
     if own is None:  # else the class's own id field is the id
         _check_free(document, id_field, "the document id")
@@ -197,7 +232,7 @@ def _public_schema(
         fields[key] = (_META_EXTRAS[key], Field(default=None))
     doc = f"A {document.__name__} as a client reads it."
     schema = _model(document, name or f"{document.__name__}Public", "ignore", fields, doc)
-    _INFO[schema] = _SchemaInfo(document, "public", id_field if own is None else None, tuple(wanted))
+    _INFO[schema] = _SchemaInfo(document, "public", id_field if own is None else None, tuple(wanted), tuple(selected))
     return schema
 
 
@@ -215,7 +250,7 @@ def to_public(document: AsyncDocument, schema: type[BaseModel] | None = None) ->
     meta = document.meta
     if meta.id is None:
         raise DocumentStateError("to_public() needs meta.id: save the document first", meta.index)
-    values: dict[str, Any] = {field: getattr(document, field) for field in _fields(info.document)}
+    values: dict[str, Any] = {field: getattr(document, field) for field in info.fields}
     if info.id_field is not None:
         values[info.id_field] = meta.id
     for key in info.meta_fields:
@@ -223,23 +258,33 @@ def to_public(document: AsyncDocument, schema: type[BaseModel] | None = None) ->
     return schema.model_validate(values)
 
 
-def new_document(document: type[D], body: BaseModel) -> D:
+def new_document(document: type[D], body: BaseModel, **server_values: Any) -> D:
     """A new ``document`` from a body of :func:`create_schema`; ``meta.id`` from its id field if any.
 
-    The document is validated whole, so its model validators run here.
+    ``server_values`` are the fields the server's code sets (server-owned ones, or any the
+    schema left out): ``new_document(Ticket, body, created_at=now)``. A tenant scope's
+    ``save()`` stamps the tenant. The document is validated whole, so its model
+    validators run here.
 
     Raises:
         DocumentValidationError: the document is invalid (e.g. a model validator refused it).
-        ArgumentError: ``body`` is not of a :func:`create_schema` of ``document``.
+        ArgumentError: ``body`` is not of a :func:`create_schema` of ``document``, or a
+            server value names a field the body carries (or no field at all).
     """
     info = _INFO.get(type(body))
     if info is None or info.kind != "create" or not issubclass(document, info.document):
         raise ArgumentError(f"{type(body).__name__} is not a create_schema() of {document.__name__}")
+    clash = sorted(set(server_values) & set(info.fields) | set(server_values) - set(_fields(document)))
+    if clash:
+        raise ArgumentError(
+            f"new_document(): {clash} are fields of the body or no fields of {document.__name__}; "
+            "server values set the fields a client cannot"
+        )
     exclude = {info.id_field} if info.id_field is not None else set()
     values = body.model_dump(exclude=exclude)
     doc_id = getattr(body, info.id_field) if info.id_field is not None else None
     try:
-        return document(**values, meta={"id": doc_id})
+        return document(**values, **server_values, meta={"id": doc_id})
     except ValidationError as error:
         raise DocumentValidationError(options_of(document).name, doc_id, error) from error
 
@@ -262,6 +307,39 @@ def _fields(document: type[AsyncDocument]) -> dict[str, FieldInfo]:
     if not is_document_class(document):
         raise ArgumentError(f"{document!r} is not an AsyncDocument subclass")
     return {field: info for field, info in document.model_fields.items() if field != "meta"}
+
+
+def _selection(include: Iterable[str] | None, exclude: Iterable[str]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """``include`` and ``exclude`` as hashable sets (the schemas are cached by their arguments)."""
+    if isinstance(include, str) or isinstance(exclude, str):
+        raise ArgumentError("include and exclude take a collection of field names, not one string")
+    return (frozenset(include) if include is not None else None), frozenset(exclude)
+
+
+def _selected(
+    document: type[AsyncDocument], include: frozenset[str] | None, exclude: frozenset[str],
+    kind: Literal["create", "update", "public"],
+) -> dict[str, FieldInfo]:
+    """The fields of a schema of ``kind``: ``include`` (or all) less ``exclude``, and for a
+    request body less the server-owned fields, in the document's order.
+
+    Raises:
+        ArgumentError: a name that is not a field, or a server-owned field in a request body.
+    """
+    fields = _fields(document)
+    unknown = sorted((include or frozenset()) - set(fields) | exclude - set(fields))
+    if unknown:
+        raise ArgumentError(f"{document.__name__} has no field(s) {unknown}; its fields are {sorted(fields)}")
+    owned = options_of(document).server_owned if kind != "public" else frozenset()
+    if include is not None and include & owned:
+        raise ArgumentError(
+            f"{sorted(include & owned)} of {document.__name__} are server-owned (Index.server_owned or the tenant "
+            f"field): a {kind} body never takes them; set them in code (new_document(..., field=value))"
+        )
+    return {
+        field: info for field, info in fields.items()
+        if (include is None or field in include) and field not in exclude and field not in owned
+    }
 
 
 def _check_free(document: type[AsyncDocument], field: str, what: str) -> None:

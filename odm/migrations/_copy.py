@@ -147,6 +147,7 @@ class Copier(Generic[D]):
         written = await bulk(
             actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
             revalidate=False, require_alias=self.fence is not None,
+            unscoped=True,  # a copy keeps every document as it is, whatever its tenant
         )
         self._check_fence(failure.error for failure in written.failed)
         for success in written.succeeded:
@@ -177,7 +178,7 @@ class Copier(Generic[D]):
         await self._take_fence()
         result = await bulk(
             actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
-            require_alias=self.fence is not None,
+            require_alias=self.fence is not None, unscoped=True,
         )
         self._check_fence(failure.error for failure in result.failed)
         failed: dict[Key, str] = {}

@@ -26,16 +26,20 @@ async def send_mget(
     ids: Sequence[str] | None = None,
     docs: Sequence[Mapping[str, Any]] | None = None,
     source: bool | str | None = None,
+    routing: str | None = None,
 ) -> ApiResponse[Any]:
     """``ids`` of ``index``, or ``docs`` (each naming its ``_index``); with ``vectors``, asking for them.
 
-    ``source`` is the ``_source`` query parameter (``False``, or field names joined by commas).
+    ``source`` is the ``_source`` query parameter (``False``, or field names joined by commas);
+    with ``routing``, every document is looked up on that routing.
     """
     if not vectors:
-        return await client.mget(index=index, ids=ids, docs=docs, source=source)
+        return await client.mget(index=index, ids=ids, docs=docs, source=source, routing=routing)
     params = {"_source_exclude_vectors": "false"}
     if source is not None:
         params["_source"] = str(source).lower() if isinstance(source, bool) else source
+    if routing is not None:
+        params["routing"] = routing
     body: dict[str, Any] = {"ids": list(ids)} if ids is not None else {"docs": list(docs or ())}
     return await client.perform_request(
         "POST",

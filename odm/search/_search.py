@@ -33,6 +33,7 @@ from .._core.hits import (
 from .._core.names import check_index_pattern
 from .._core.raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .._core.top_hits import asking_for_documents
+from .._core.tenancy import TenantView, mark, scoped_body
 from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from ..aggs import Aggs
 from ..aggs._pages import add_aggregations, composite_of, with_after
@@ -90,6 +91,8 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
     _using: UsingType
     _on_invalid: InvalidPolicy = "raise"
+    #: The tenant this search is limited to (a tenant-scoped class's search needs one: docs/tenancy.md).
+    _odm_tenancy: TenantView | None = None
     if TYPE_CHECKING:
         aggs: AggsTree[T]  # so that s.aggs["a"]["b"].metric(...) type-checks (see aggs/_tree.py)
 
@@ -195,7 +198,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         """The response to this search from its decoded body (a multi search's item), read by its policy."""
         invalid = self._invalid_list()
         hits = self._read_hits(body["hits"]["hits"], inner_hit_rules(self._body(), self._models()), invalid)
-        return Response(self, body, hits, self._settle(invalid), self._on_invalid)
+        return Response(self, body, self._marked(hits), self._settle(invalid), self._on_invalid)
 
     # -- hits that do not validate ------------------------------------------------------
 
@@ -236,7 +239,26 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     def _clone(self) -> Self:
         search = super()._clone()
         search._on_invalid = self._on_invalid
+        search._odm_tenancy = self._odm_tenancy
         return search
+
+    def to_dict(self, count: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """The request body; a tenant scope's search is limited to its tenant here, so every
+        request it sends (search, count, scan, delete by query, multi search) carries the filter.
+
+        Raises:
+            UnscopedAccessError: the search is of a tenant-scoped class and has no scope.
+        """
+        return scoped_body(self._models(), self._odm_tenancy, super().to_dict(count=count, **kwargs), self._params)
+
+    def _marked(self, hits: list[T]) -> list[T]:
+        """Hits read through a tenant scope carry their tenant (``meta.tenant``): their own writes act in it."""
+        view = self._odm_tenancy
+        if view is not None and view.tenant is not None:
+            for hit in hits:
+                if isinstance(hit, BaseModel) and hasattr(hit, "meta"):
+                    mark(hit, view)
+        return hits
 
     def _body(self) -> dict[str, Any]:
         """The request body; typed searches also ask for concurrency tokens, for ``if_unchanged``,
@@ -289,7 +311,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         else:
             body = raw.body
             hits = self._read_hits(body["hits"]["hits"], rules, invalid)
-        response = Response(self, body, hits, self._settle(invalid), self._on_invalid)
+        response = Response(self, body, self._marked(hits), self._settle(invalid), self._on_invalid)
         self._odm_response = response
         self._odm_invalid = response.invalid_hits
         return response
@@ -329,7 +351,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
             hit = self._read_hit(raw, models, partial, rules, invalid)
             collected.extend(self._settle(invalid))
             if hit is not None:
-                yield hit
+                yield self._marked([hit])[0]
 
     @contextlib.asynccontextmanager
     async def point_in_time(self, keep_alive: str = "1m") -> AsyncIterator[Self]:

@@ -16,7 +16,8 @@ ODM = Path(__file__).resolve().parents[2] / "odm"
 # The floors, bottom to top: the first prefix that matches a module names its floor.
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("pure", ("odm.errors", "odm._core", "odm.fields", "odm.meta", "odm.mapping", "odm.expressions", "odm.aggs")),
-    ("io", ("odm._sending", "odm.connections", "odm.search", "odm.update_by_query", "odm.analysis", "odm.index", "odm.bulk", "odm.schema")),
+    ("io", ("odm._sending", "odm.connections", "odm.search", "odm.update_by_query", "odm.analysis", "odm.index", "odm.bulk",
+            "odm.schema", "odm.tenancy")),
     ("document", ("odm.document",)),
     ("above", ("odm.migrate", "odm.migrations", "odm.cli", "odm.fastapi", "odm.testing", "odm.__main__", "odm.mypy")),
     ("face", ("odm",)),  # odm/__init__: re-exports every floor; nothing inside odm imports it
