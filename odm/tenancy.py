@@ -24,6 +24,7 @@ from ._core.document_options import options_of
 from ._core.names import check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven
 from ._core.tenancy import TenantView, admit, check_values, owns, stamp, tenant_alias
+from ._sending import send
 from .bulk import BulkInput, BulkOptions, BulkResult, CreateAction, DeleteAction, IndexAction, UpdateAction
 from .connections import UsingType, get_client
 from .errors import DocumentNotFoundError, TenantError, not_found
@@ -274,7 +275,8 @@ class TenantScope(Generic[D]):
         free: set[str] = set()
         if given_ids:
             client = get_client(using if using is not None else options_of(cls).using)
-            raw = await client.mget(index=name, ids=given_ids, source_includes=[self._view.stored], routing=self._view.route)
+            stored, route = [self._view.stored], self._view.route
+            raw = await send(client, lambda quiet: quiet.mget(index=name, ids=given_ids, source_includes=stored, routing=route))
             for entry in raw.body["docs"]:
                 if entry.get("found") is not True:
                     free.add(entry["_id"])
@@ -361,8 +363,8 @@ async def claim(client: AsyncElasticsearch, view: TenantView, index: str, doc_id
         IndexNotFoundError: the index does not exist.
     """
     try:
-        raw = await client.get(
-            index=index, id=doc_id, routing=routing, source_includes=[view.stored]
+        raw = await send(
+            client, lambda quiet: quiet.get(index=index, id=doc_id, routing=routing, source_includes=[view.stored])
         )
     except NotFoundError as error:
         failure = not_found(index, doc_id, error.meta, error.body)
