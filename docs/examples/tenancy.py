@@ -74,7 +74,7 @@ async def read_ticket(ticket_id: str, tickets: Tickets) -> Any:
 @app.patch("/tickets/{ticket_id}", response_model=TicketPublic)
 async def update_ticket(ticket_id: str, body: TicketUpdate, tickets: Tickets) -> Any:
     ticket = await tickets.get(ticket_id)
-    await ticket.update(**body.model_dump(exclude_unset=True), refresh="wait_for")  # in the ticket's scope
+    await ticket.update(body.model_dump(exclude_unset=True), refresh="wait_for")  # in the ticket's scope
     return to_public(ticket)
 
 
