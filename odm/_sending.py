@@ -95,6 +95,7 @@ async def send(
     quiet = without_client_retries(client)
     tally = attempts if attempts is not None else Attempts()
     loop = asyncio.get_running_loop()
+    earlier: list[Exception] = []
     while True:
         if tally.started is None:
             tally.started = loop.time()
@@ -105,11 +106,27 @@ async def send(
             tally.failed(error)
             delay = policy.next_delay(tally, error, loop.time())
             if delay is None:
+                if isinstance(error, TransportError):
+                    _keep_causes(error, earlier)
                 raise
+            earlier.append(error)
             if policy.on_retry is not None:
                 policy.on_retry(Retry(tally.sent, error, delay, not isinstance(error, ApiError)))
             await asyncio.sleep(delay)
 
+
+
+def _keep_causes(error: TransportError, earlier: list[Exception]) -> None:
+    """Fill ``error.errors`` as the client's own retries do (most recent first).
+
+    With the client's retries off its transport raises a connection error with no
+    ``errors``, and such an error's text is then only "TLS error" or "Connection error":
+    the cause (``CERTIFICATE_VERIFY_FAILED``, the refused port) would be hidden.
+    """
+    if error.errors:
+        return
+    cause = error.__cause__ or error.__context__
+    error.errors = tuple(([cause] if isinstance(cause, Exception) else []) + earlier[::-1])
 
 
 async def send_write(

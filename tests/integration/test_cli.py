@@ -44,9 +44,10 @@ async def test_load_writes_the_valid_lines_and_reports_the_rest(
     stored = await odm_client.search(index=index, sort=["views"])
     assert [hit["_id"] for hit in stored["hits"]["hits"]] == ["first", "third"]
 
-    out = io.StringIO()  # the same lines again, with --create: the identical documents are found, not conflicts
+    out = io.StringIO()  # the same lines again, with --create: a create that meets a stored id is a conflict
     assert await run([*argv[:-1], "--id-field", "title", "--create"], out=out) == 1
-    assert "2 succeeded, 0 failed, 0 not attempted>, 1 invalid lines" in out.getvalue()
+    assert "0 succeeded, 2 failed, 0 not attempted>, 1 invalid lines" in out.getvalue()
+    assert "line 1: version_conflict_engine_exception (409)" in out.getvalue()
 
     jsonl.write_text(LINES.replace('"views": 1', '"views": 10').replace('"views": 3', '"views": 30'))
     out = io.StringIO()  # other content under the same ids: true conflicts, nothing overwritten
