@@ -91,7 +91,7 @@ async def test_terms_bucket_top_hits_are_documents_with_meta(odm_client: AsyncEl
     assert all(isinstance(bucket, FieldBucket) for bucket in buckets)  # field buckets keep their wrappers
     assert [(b.key, b.doc_count) for b in buckets] == [("a", 2), ("b", 2)]
     top = buckets[0].top
-    assert isinstance(top, TopHitsData) and top.hits.total.value == 2
+    assert isinstance(top, TopHitsData) and top.hits.total.value == 2  # type: ignore[attr-defined]  # dsl's AttrDict
     first, second = top.hits
     assert isinstance(first, stories) and isinstance(second, stories)
     assert (first.meta.id, first.meta.index, first.title, second.meta.id) == ("s1", stories.index_name(), "one", "s2")

@@ -299,7 +299,7 @@ async def test_ip_and_path_types_map_and_round_trip(
     script = tmp_path / "run.sh"
     script.write_text("true\n")
     host = hosts(
-        address="2001:db8::1", v4="10.0.0.7", v6="::1", network="10.0.0.0/8", interface="10.0.0.7/8",
+        address="2001:db8::1", v4="10.0.0.7", v6="::1", network="10.0.0.0/8", interface="10.0.0.7/8",  # type: ignore[arg-type]  # pydantic parses the text
         config=Path("/etc/app.toml"), launcher=script, meta={"id": "h"},
     )
     await host.save(refresh=True)

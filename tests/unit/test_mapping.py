@@ -179,7 +179,7 @@ def test_a_field_named_meta_by_alias_is_refused() -> None:
 )
 def test_a_field_named_like_a_write_option_is_refused_at_class_definition(option: str) -> None:
     with pytest.raises(MappingError) as caught:
-        create_model("Steerable", __base__=AsyncDocument, **{option: (str, "x")})
+        create_model("Steerable", __base__=AsyncDocument, **{option: (str, "x")})  # type: ignore[call-overload]
     message = str(caught.value)
     assert message.startswith(f"Steerable.{option}: a field cannot be named {option!r}, an option of "), message
     assert f"Field(alias={option!r})" in message  # what to do instead
@@ -195,7 +195,7 @@ def test_every_named_parameter_of_a_write_is_refused_as_a_field_name() -> None:
     assert {"index", "script", "upsert", "if_unchanged"} <= named
     for name in named:  # so a new option of a write is refused as a field name too
         with pytest.raises(MappingError, match=f"a field cannot be named {name!r}"):
-            create_model("Steerable", __base__=AsyncDocument, **{name: (str, "x")})
+            create_model("Steerable", __base__=AsyncDocument, **{name: (str, "x")})  # type: ignore[call-overload]
     # id and values are positional only, fields the ** of the field values: all three may be fields.
     free = create_model("Free", __base__=AsyncDocument, id=(str, "x"), values=(str, "x"), fields=(str, "x"))
     assert set(free.mapping_dict()["properties"]) == {"id", "values", "fields"}
