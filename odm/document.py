@@ -35,6 +35,7 @@ from ._core.retry import Attempts, RetryPolicy
 from ._core.names import check_id, check_index_name
 from ._core.sentinel import NOT_GIVEN, NotGiven, given
 from ._core.stored_values import as_stored
+from ._core.timestamps import check_assignment
 from ._core.tenancy import admit, admitted, check_values, hide_foreign, mark, owns, stamp, view_of_document
 from ._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
 from ._core.writes import (
@@ -155,6 +156,8 @@ class AsyncDocument(BaseModel):
             elif name not in type(self).__pydantic_fields__ and not name.startswith("_"):
                 # extra="allow" would keep it, and save() would drop it: say so now, as pydantic does
                 raise ValueError(f'"{type(self).__name__}" object has no field "{name}"')
+            else:
+                check_assignment(self, self.__dict__.get("meta"), name)  # a stored document's created_at
             super().__setattr__(name, value)
 
     @classmethod
@@ -448,7 +451,7 @@ class AsyncDocument(BaseModel):
         Raises:
             DocumentValidationError: a value changed in place is invalid; see ``docs/concurrency-and-kept-fields.md``.
         """
-        return encode_source(self, self.meta, index or self.meta.index or type(self).__odm__.name)
+        return encode_source(self, self.meta, index or self.meta.index or type(self).__odm__.name, stamp=False)
 
     async def save(
         self,

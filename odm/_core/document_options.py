@@ -10,8 +10,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, get_origin
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
@@ -28,6 +30,7 @@ __all__ = [
     "DocumentOptions",
     "IdField",
     "IncompleteDocument",
+    "Timestamps",
     "is_document",
     "is_document_class",
     "option_names",
@@ -37,8 +40,11 @@ __all__ = [
 _INDEX_KEYS = frozenset(
     {"name", "settings", "aliases", "analyzers", "using", "keep_unknown_fields", "versioned", "data_stream",
      "id_field", "id_in_source", "client_ids", "allow_dot_prefix", "tenant_field", "tenant_routing", "tenant_aliases",
-     "server_owned"}
+     "server_owned", "timestamps"}
 )
+
+#: The fields ``class Index: timestamps = True`` names (docs/documents.md#timestamps).
+DEFAULT_TIMESTAMPS = ("created_at", "updated_at")
 
 # Elasticsearch field types whose value can be a document id (its text, as Elasticsearch keeps ids).
 _ID_TYPES = frozenset({"keyword", "constant_keyword", "text", "long", "integer", "short", "byte", "unsigned_long"})
@@ -58,6 +64,19 @@ class IdField:
     name: str
     es_name: str
     stored: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamps:
+    """The fields odm sets on every write (``class Index: timestamps = True``).
+
+    Attributes:
+        created: the field set once, when odm writes a document it does not know to be stored.
+        updated: the field set on every write of the document (index, create, update).
+    """
+
+    created: str
+    updated: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,8 @@ class DocumentOptions:
     server_owned: frozenset[str] = frozenset()
     #: ``Index.allow_dot_prefix``: writes and init() may go to a name starting with "." (names.check_write_index).
     allow_dot_prefix: bool = False
+    #: ``Index.timestamps``: the created/updated fields odm sets on every write (_core.timestamps).
+    timestamps: Timestamps | None = None
 
     def write_index(self, name: str) -> str:
         """``name``, checked as an index this class may write to or create (:func:`~.names.check_write_index`).
@@ -158,6 +179,8 @@ class DocumentOptions:
                 "manages; it cannot be in Index.aliases too"
             )
         tenant_field, tenant_source_name = _tenant_field(document, merged)
+        timestamps = _timestamps(document, merged, id_field, tenant_field)
+        owned = (timestamps.created, timestamps.updated) if timestamps is not None else ()
         return cls(
             name=merged.get("name"),
             settings=merged["settings"],
@@ -179,7 +202,8 @@ class DocumentOptions:
             tenant_source_name=tenant_source_name,
             tenant_routing=bool(merged.get("tenant_routing", False)),
             tenant_aliases=bool(merged.get("tenant_aliases", False)),
-            server_owned=_server_owned(document, merged, tenant_field),
+            server_owned=_server_owned(document, merged, tenant_field) | frozenset(owned),
+            timestamps=timestamps,
         )
 
 
@@ -260,6 +284,60 @@ def _server_owned(document: type[BaseModel], merged: Mapping[str, Any], tenant_f
     if unknown:
         raise MappingError(f"{document.__qualname__}.Index: server_owned names {unknown}, which are not fields of the class")
     return frozenset(given) | ({tenant_field} if tenant_field is not None else frozenset())
+
+
+def _timestamps(
+    document: type[BaseModel], merged: Mapping[str, Any], id_field: IdField | None, tenant_field: str | None
+) -> Timestamps | None:
+    """``Index.timestamps``, checked: ``True`` (``created_at``, ``updated_at``), ``False``, or the
+    two field names, each a ``datetime | None = None`` field mapped as a date.
+
+    Raises:
+        MappingError: another value, a name that is not a field, a field of another type,
+            without the ``None`` default, not mapped as ``date``/``date_nanos``, the same
+            field twice, or the id or tenant field.
+    """
+    given = merged.get("timestamps", False)
+    where = f"{document.__qualname__}.Index"
+    if given is False or given is None:
+        return None
+    if given is True:
+        names: Any = DEFAULT_TIMESTAMPS
+    else:
+        names = given
+    if (
+        not isinstance(names, tuple) or len(names) != 2 or not all(isinstance(name, str) for name in names)
+        or names[0] == names[1]
+    ):
+        raise MappingError(
+            f"{where}: timestamps is True (fields created_at and updated_at) or a pair of two field names "
+            f"(created, updated), e.g. ('created_at', 'modified_at'); not {given!r}"
+        )
+    properties = mapping_for(document).to_dict().get("properties", {})
+    for role, name in zip(("created", "updated"), names):
+        info = document.model_fields.get(name) if name != "meta" else None
+        declare = f"{name}: datetime | None = None"
+        if info is None:
+            raise MappingError(f"{where}: timestamps names {name!r} ({role}), which is not a field: declare {declare}")
+        if name in (id_field.name if id_field is not None else None, tenant_field):
+            raise MappingError(f"{where}: timestamps names {name!r}, the class's id or tenant field: declare {declare}")
+        if not _optional_datetime(info.annotation) or info.default is not None or info.default_factory is not None:
+            raise MappingError(
+                f"{document.__qualname__}.{name}: a timestamp odm sets is declared {declare} (None until odm "
+                f"writes the document), not {info.annotation!r} with default {info.default!r}"
+            )
+        kind = properties.get(es_field_name(name, info), {}).get("type")
+        if kind not in ("date", "date_nanos"):
+            raise MappingError(f"{document.__qualname__}.{name}: a timestamp is mapped as a date, not {kind!r}")
+    return Timestamps(names[0], names[1])
+
+
+def _optional_datetime(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``datetime | None`` (its ``datetime`` may carry ``Annotated`` metadata)."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return False
+    members = {get_args(member)[0] if get_origin(member) is Annotated else member for member in get_args(annotation)}
+    return members == {datetime, NoneType}
 
 
 def _tenant_field(document: type[BaseModel], merged: Mapping[str, Any]) -> tuple[str | None, str | None]:

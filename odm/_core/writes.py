@@ -32,6 +32,7 @@ from .names import check_id
 from .retry import new_id
 from .sentinel import NOT_GIVEN, NotGiven
 from .stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
+from .timestamps import source_stamps, update_stamps
 from .vectors import same_json, stored_as_sent
 
 __all__ = [
@@ -370,7 +371,9 @@ def object_fields(partial: Mapping[str, Any]) -> list[str]:
     return [key for key, value in partial.items() if isinstance(value, dict)]
 
 
-def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate: Revalidate = "auto") -> bytes:
+def encode_source(
+    document: BaseModel, meta: Meta, index: str | None, revalidate: Revalidate = "auto", *, stamp: bool = True
+) -> bytes:
     """The ``_source`` of ``document`` as JSON bytes, checked, with the unknown fields it was loaded with.
 
     With revalidation, the document as validated is what is encoded, and its values are
@@ -378,6 +381,11 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
 
     A class with an id field (``Index.id_field``) gives ``meta.id`` its value here, and
     leaves it out of ``_source`` unless ``Index.id_in_source``.
+
+    Args:
+        stamp: set the class's timestamps (``Index.timestamps``) on ``document`` first, as
+            every write does (``_core.timestamps``); ``False`` encodes the document as it
+            is (a copy of stored documents, a preview).
 
     Raises:
         DocumentValidationError: a value is wrong; nothing may be sent.
@@ -395,6 +403,8 @@ def encode_source(document: BaseModel, meta: Meta, index: str | None, revalidate
             "the document was read with a filtered _source; saving it would drop the other fields: "
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
+    if stamp:
+        apply_values(document, source_stamps(document, meta))
     try:
         source = cls.__pydantic_serializer__.to_json(
             document, by_alias=True, warnings="error", exclude=plan.exclude, context=TO_ELASTICSEARCH
@@ -451,8 +461,13 @@ def _with_unknown(source: bytes, unknown: Mapping[str, Any]) -> bytes:
     return b"".join((source[:-1], b",", extra[1:]))
 
 
-def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, doc_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def validate_update(
+    document: BaseModel, fields: Mapping[str, Any], index: str, doc_id: str, *, stamp: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check ``fields`` against the model together with the rest of ``document``.
+
+    ``stamp``: add the class's ``updated`` timestamp, and refuse values naming either
+    timestamp (``_core.timestamps``); ``False`` writes ``fields`` as given.
 
     Returns:
         The validated values by field name, and the ``doc`` body of the partial update
@@ -467,8 +482,10 @@ def validate_update(document: BaseModel, fields: Mapping[str, Any], index: str, 
     cls = type(document)
     meta = getattr(document, "meta", None)
     if isinstance(meta, Meta) and meta.partial_source:  # read with a filtered _source: the rest is not known
-        return _each_field(cls, fields, index, doc_id)
+        return _each_field(cls, fields, index, doc_id, stamp)
     fields = without_id_change(cls, fields, index, doc_id)
+    if stamp:
+        fields = {**fields, **update_stamps(cls, fields, index, doc_id)}
     try:
         refuse_unknown(cls, fields)
         valid = cls.model_validate({**document.model_dump(warnings=False), **fields})
@@ -497,9 +514,9 @@ def _partial_doc(document: BaseModel, fields: Mapping[str, Any]) -> dict[str, An
     return doc
 
 
-def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> dict[str, Any]:
+def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str, *, stamp: bool = True) -> dict[str, Any]:
     """Check each of ``fields`` on its own against ``cls``: an update by id, whose other
-    fields are not known here.
+    fields are not known here. ``stamp`` as for :func:`validate_update`.
 
     Returns:
         The ``doc`` body of the partial update (by Elasticsearch name, as JSON values).
@@ -508,12 +525,16 @@ def validate_fields(cls: type[BaseModel], fields: Mapping[str, Any], index: str,
         DocumentValidationError: an unknown field, ``meta``, or an invalid value; nothing may be sent.
         ArgumentError: the id field given another id.
     """
-    return _each_field(cls, fields, index, doc_id)[1]
+    return _each_field(cls, fields, index, doc_id, stamp)[1]
 
 
-def _each_field(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _each_field(
+    cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str, stamp: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The values of ``fields``, each validated on its own, and the ``doc`` body they make."""
     fields = without_id_change(cls, fields, index, doc_id)
+    if stamp:
+        fields = {**fields, **update_stamps(cls, fields, index, doc_id)}
     try:
         refuse_unknown(cls, fields)
         source = {es_field_name(key, cls.model_fields[key]): value for key, value in fields.items()}

@@ -176,6 +176,8 @@ class Defaults:
     tenancy: TenantView | None = None
     #: ``bulk(unscoped=True)``: documents of tenant-scoped classes are written whatever their tenant.
     unscoped: bool = False
+    #: ``bulk(timestamps=False)``: documents are written with the timestamps they hold (``_core.timestamps``).
+    timestamps: bool = True
     _checked: dict[tuple[type[BaseModel], str | None], str] = field(default_factory=dict, repr=False)
 
     def index_for(self, cls: type[BaseModel], given: str | None, stored: str | None = None) -> str:
@@ -256,7 +258,7 @@ def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, d
         raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
     meta = document.meta  # type: ignore[attr-defined]
     name = defaults.index_for(type(document), action.index, meta.index)
-    source = encode_source(document, meta, name, defaults.revalidate)  # first: it takes an id field's value
+    source = encode_source(document, meta, name, defaults.revalidate, stamp=defaults.timestamps)  # first: it takes an id field's value
     doc_id, new = id_to_write(document, meta)
     creating = new or isinstance(action, CreateAction)  # nobody else holds an id odm just made
     tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
@@ -270,9 +272,9 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     cls = type(document) if document is not None else _class_of(action, defaults)
     fields = dict(action.fields)
     if document is not None:
-        updates, partial = validate_update(document, fields, name, doc_id)
+        updates, partial = validate_update(document, fields, name, doc_id, stamp=defaults.timestamps)
     else:
-        updates, partial = None, validate_fields(cls, fields, name, doc_id)
+        updates, partial = None, validate_fields(cls, fields, name, doc_id, stamp=defaults.timestamps)
     meta = document.meta if document is not None else None
     extra: dict[str, Any] = update_precondition(meta, name, action.if_unchanged, action.retry_on_conflict)
     objects = object_fields(partial) if document is not None else []

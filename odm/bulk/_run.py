@@ -78,6 +78,10 @@ class BulkOptions(TypedDict, total=False):
             an action whose index is no alias fails (404 ``index_not_found_exception``) and no
             index is created for it (False). Migrations write through an alias of their own
             with it (their fence, ``docs/migrations.md``).
+        timestamps: ``False``: write the documents with the timestamps they hold, and let an
+            ``UpdateAction`` set them (a copy or a restore of stored documents; the migrations'
+            copy does). By default odm sets a class's ``Index.timestamps`` on every action, as
+            ``save()`` and ``update()`` do (docs/documents.md#timestamps).
     """
 
     index: str
@@ -94,6 +98,7 @@ class BulkOptions(TypedDict, total=False):
     raise_on_error: bool
     progress: Callable[[BulkResult[Any]], object]
     require_alias: bool
+    timestamps: bool
 
 
 DEFAULTS: BulkOptions = {
@@ -105,6 +110,7 @@ DEFAULTS: BulkOptions = {
     "stop_on_invalid": False,
     "raise_on_error": False,
     "require_alias": False,
+    "timestamps": True,
 }
 
 _ACTIONS = (IndexAction, CreateAction, UpdateAction, DeleteAction)
@@ -137,7 +143,9 @@ class BulkRun(Generic[D]):
         self.client = client
         self.options = options
         self.policy = _policy(client, options)
-        self.defaults = Defaults(options.get("index"), document_class, options["revalidate"], tenancy, unscoped)
+        self.defaults = Defaults(
+            options.get("index"), document_class, options["revalidate"], tenancy, unscoped, options["timestamps"]
+        )
         self.result: BulkResult[D] = BulkResult()
         self.read = 0  # inputs read so far
         self.unsent: list[Encoded] = []  # encoded, not yet in a request

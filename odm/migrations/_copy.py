@@ -148,6 +148,7 @@ class Copier(Generic[D]):
             actions, using=self.client, max_concurrent_chunks=self.concurrency, chunk_size=self.chunk_size,
             revalidate=False, require_alias=self.fence is not None,
             unscoped=True,  # a copy keeps every document as it is, whatever its tenant
+            timestamps=False,  # and its created/updated times as stored: a copy is no write of the data
         )
         self._check_fence(failure.error for failure in written.failed)
         for success in written.succeeded:
@@ -216,7 +217,7 @@ class Copier(Generic[D]):
         if not documents:
             return None
         document = documents[0]
-        expected: dict[str, Any] = from_json(encode_source(document, document.meta, self.target, revalidate=False))
+        expected: dict[str, Any] = from_json(encode_source(document, document.meta, self.target, revalidate=False, stamp=False))
         return expected
 
 
