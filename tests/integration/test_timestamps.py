@@ -281,7 +281,7 @@ async def test_bulk_timestamps_false_writes_what_the_documents_hold(
     backup = notes(title="restored", created_at=at(-10), updated_at=at(-5), meta={"id": "r1"})
     assert (await notes.bulk([backup], refresh=True, timestamps=False)).ok
     assert await times(odm_client, notes, "r1") == (text(at(-10)), text(at(-5)))
-    fixed = UpdateAction("r1", {"created_at": at(-20)})  # a repair of stored data, asked for by name
+    fixed = UpdateAction[Note]("r1", {"created_at": at(-20)})  # a repair of stored data, asked for by name
     assert (await notes.bulk([fixed], refresh=True, timestamps=False)).ok
     assert await times(odm_client, notes, "r1") == (text(at(-20)), text(at(-5)))
     assert clock.reads == 0
