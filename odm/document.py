@@ -44,7 +44,7 @@ from ._core.writes import (
     DeleteResult,
     concurrency_tokens,
     encode_source,
-    id_to_write,
+    encode_write,
     object_fields,
     record_delete,
     record_write,
@@ -504,8 +504,7 @@ class AsyncDocument(BaseModel):
         name = self._target(index)
         if view is not None:
             stamp(self, view, name)
-        body = encode_source(self, meta, name)
-        doc_id, new = id_to_write(self, meta)
+        body, doc_id, new = encode_write(self, meta, name)
         route = routing_of(meta, routed(view, routing))
         creating = op_type == "create" or (new and op_type is NOT_GIVEN)  # nobody else holds an id odm just made
         params = given(refresh=refresh, op_type=op_type, pipeline=pipeline)

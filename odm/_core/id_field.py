@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ArgumentError, DocumentStateError
 from ..meta import Meta
 from .document_options import IdField, is_document_class, options_of
 from .names import check_id
 
-__all__ = ["id_field_of", "id_text", "source_with_id", "take_id", "without_id_change"]
+__all__ = ["give_id", "id_field_of", "id_text", "needs_id", "source_with_id", "take_id", "without_id_change"]
 
 
 def id_field_of(cls: type[BaseModel]) -> IdField | None:
@@ -55,6 +55,49 @@ def take_id(document: BaseModel, meta: Meta, index: str | None) -> None:
             "A stored document's id cannot change: save a new document (and delete the old one)", index, meta.id,
         )
     meta.id = text
+
+
+def needs_id(document: BaseModel, meta: Meta) -> bool:
+    """Whether ``document`` has an id field holding ``None`` and no id yet: a new document odm may give one."""
+    id_field = id_field_of(type(document))
+    return id_field is not None and meta.id is None and getattr(document, id_field.name) is None
+
+
+def give_id(document: BaseModel, meta: Meta, index: str | None, new: str, client_ids: bool) -> None:
+    """Put odm's id ``new`` in the id field of a new document (:func:`needs_id`) and in ``meta.id``.
+
+    Assigned through the model's validation, so the field holds it only if its type takes
+    that string as it is (``str | None`` does; ``int | None``, ``UUID | None`` or a
+    pattern that refuses it do not): the document and its ``_id`` then agree.
+
+    Raises:
+        DocumentStateError: the class keeps Elasticsearch's ids (``client_ids = False``), or
+            the field does not take the id as it is; nothing was changed.
+    """
+    id_field = id_field_of(type(document))
+    assert id_field is not None and meta.id is None
+    name = f"{type(document).__name__}.{id_field.name}"
+    if not client_ids:
+        raise DocumentStateError(
+            f"{name} is the document id and is None: set it before writing (the class keeps Elasticsearch's "
+            "ids, Index.client_ids = False, so odm gives none, and an id Elasticsearch chose would not be in the field)",
+            index,
+        )
+    try:
+        setattr(document, id_field.name, new)  # validated as an assignment: the field's own rules
+    except ValidationError as error:
+        raise DocumentStateError(
+            f"{name} is the document id and is None: set it before writing (odm's id for a new document is a "
+            f"string such as {new!r}, which the field does not take: {error.errors()[0]['msg']})", index,
+        ) from error
+    value = getattr(document, id_field.name)
+    if value is None or id_text(value) != new:  # a validator changed it: the field would not be the id
+        document.__dict__[id_field.name] = None
+        raise DocumentStateError(
+            f"{name} is the document id and is None: set it before writing (odm's id {new!r} would be kept "
+            f"as {value!r} by the field's validation, not as the id)", index,
+        )
+    meta.id = new
 
 
 def without_id_change(cls: type[BaseModel], fields: Mapping[str, Any], index: str, doc_id: str) -> Mapping[str, Any]:

@@ -27,7 +27,7 @@ from ..mapping import es_field_name
 from ..meta import Meta
 from .document_options import options_of
 from .hits import reader_for
-from .id_field import id_field_of, take_id, without_id_change
+from .id_field import give_id, id_field_of, needs_id, take_id, without_id_change
 from .names import check_id
 from .retry import new_id
 from .sentinel import NOT_GIVEN, NotGiven
@@ -43,6 +43,7 @@ __all__ = [
     "concurrency_tokens",
     "document_id",
     "encode_source",
+    "encode_write",
     "id_to_write",
     "record_delete",
     "record_write",
@@ -184,6 +185,37 @@ def id_to_write(document: BaseModel, meta: Meta) -> tuple[str | None, bool]:
         return None, False
     meta.id = new_id()
     return meta.id, True
+
+
+def encode_write(
+    document: BaseModel, meta: Meta, index: str, revalidate: Revalidate = "auto", *, stamp: bool = True
+) -> tuple[bytes, str | None, bool]:
+    """What indexing ``document`` sends: its ``_source`` (:func:`encode_source`), its id, and whether the id is new.
+
+    The id is given as :func:`id_to_write` gives it; for a class with an id field holding
+    ``None``, odm's id goes into the field first (:func:`~.id_field.give_id`), so the
+    ``_source`` (with ``Index.id_in_source``) and the document agree with the ``_id``. An
+    invalid document gets no id: the field and ``meta.id`` are put back. ``stamp`` as
+    for :func:`encode_source`.
+
+    Raises:
+        DocumentValidationError: a value is wrong; nothing may be sent.
+        DocumentStateError: as :func:`encode_source`; or an id field holding ``None`` that
+            cannot take odm's id.
+    """
+    if not needs_id(document, meta):
+        source = encode_source(document, meta, index, revalidate, stamp=stamp)
+        doc_id, new = id_to_write(document, meta)
+        return source, doc_id, new
+    id_field = id_field_of(type(document))
+    assert id_field is not None
+    give_id(document, meta, index, new_id(), options_of(type(document)).client_ids)
+    try:
+        return encode_source(document, meta, index, revalidate, stamp=stamp), meta.id, True
+    except Exception:
+        document.__dict__[id_field.name] = None
+        meta.id = None
+        raise
 
 
 def stored_id(meta: Meta, index: str, operation: str) -> str:

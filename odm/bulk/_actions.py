@@ -25,8 +25,7 @@ from .._core.writes import (
     Revalidate,
     apply_values,
     concurrency_tokens,
-    encode_source,
-    id_to_write,
+    encode_write,
     object_fields,
     record_delete,
     record_write,
@@ -258,8 +257,7 @@ def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, d
         raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
     meta = document.meta  # type: ignore[attr-defined]
     name = defaults.index_for(type(document), action.index, meta.index)
-    source = encode_source(document, meta, name, defaults.revalidate, stamp=defaults.timestamps)  # first: it takes an id field's value
-    doc_id, new = id_to_write(document, meta)
+    source, doc_id, new = encode_write(document, meta, name, defaults.revalidate, stamp=defaults.timestamps)
     creating = new or isinstance(action, CreateAction)  # nobody else holds an id odm just made
     tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
     routing = _routing(action, document)  # type: ignore[arg-type]

@@ -28,15 +28,19 @@ from odm import (
     AsyncMapping,
     BulkItemError,
     DocumentStateError,
+    DocumentValidationError,
     Keyword,
     MappingError,
+    RetryPolicy,
     UpdateAction,
     VersionConflictError,
 )
 from odm.cli import run
 from odm.fastapi import OdmSettings, create_schema, new_document, odm_lifespan, public_schema, to_public, update_schema
+from odm.testing import FaultProxy
+from odm.testing.faults import ResetAfterForwarding
 from odm.testing.isolation import isolated
-from tests.models.parity import Device, Product, Ticket
+from tests.models.parity import Article, Device, Entry, Legacy, Order, Product, Ticket
 
 
 class Counter(AsyncDocument):
@@ -215,6 +219,92 @@ def test_a_bad_id_field_is_refused_at_class_definition() -> None:
 
             class Index:
                 id_field = "tags"
+
+
+async def _ids_and_sources(client: AsyncElasticsearch, index: str) -> dict[str, dict[str, Any]]:
+    await client.indices.refresh(index=index)
+    hits = (await client.search(index=index, size=100))["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+async def test_a_new_document_whose_id_field_is_none_gets_odms_id_in_the_field(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """save() and bulk() put odm's id (new_id) in an id field holding None before the first send:
+    the field, meta.id, the _id and (with id_in_source) the stored field are the same string."""
+    articles, entries = isolated(Article, index_prefix), isolated(Entry, index_prefix)
+    await articles.init()
+    await entries.init()
+    one = articles(title="one")
+    assert await one.save(refresh=True) == "created"
+    assert one.slug is not None and one.slug == one.meta.id and len(one.slug) == 20
+    many = [articles(title=f"bulk {n}") for n in range(3)]
+    result = await articles.bulk(many, refresh=True)
+    assert result.ok and [s.id for s in result.succeeded] == [doc.slug for doc in many]
+    on_node = await _ids_and_sources(odm_client, articles.index_name())
+    assert on_node == {doc.slug: {"title": doc.title} for doc in [one, *many]}  # type: ignore[misc]
+    assert (await articles.get(one.slug)).slug == one.slug
+    kept = entries(title="kept")
+    await kept.save()
+    [bulked] = [entries(title="bulked")]
+    assert (await entries.bulk([bulked])).ok
+    on_node = await _ids_and_sources(odm_client, entries.index_name())
+    assert on_node == {  # the stored field is the id too
+        kept.code: {"code": kept.code, "title": "kept", "rank": 0},
+        bulked.code: {"code": bulked.code, "title": "bulked", "rank": 0},
+    }
+    assert None not in on_node
+
+
+async def test_a_new_document_with_an_id_field_of_none_is_stored_once_after_a_lost_answer(
+    odm_client: AsyncElasticsearch, index_prefix: str, es_url: str
+) -> None:
+    """The id is in the field before the first send, so odm's re-send after a reset meets its own
+    document (created, once), for save() and bulk() alike; odm counted the two sends that reached the node."""
+    articles = isolated(Article, index_prefix)
+    await articles.init()
+    fast = RetryPolicy(initial_backoff=0.01)
+    alone, grouped = articles(title="alone"), [articles(title=f"grouped {n}") for n in range(5)]
+    async with FaultProxy(es_url, seed=1, faults=[ResetAfterForwarding(count=1)]) as proxy:
+        client = AsyncElasticsearch(proxy.url, max_retries=3)
+        try:
+            assert await alone.save(using=client, retry=fast) == "created"
+            assert alone.slug is not None
+            assert proxy.stats.reached[("POST", f"/{articles.index_name()}/_create/{alone.slug}")] == 2
+            proxy.faults = [ResetAfterForwarding(count=1, path=r"/_bulk$")]
+            result = await articles.bulk(grouped, using=client, retry=fast)
+        finally:
+            await client.close()
+    assert proxy.stats.injected["reset_after"] == 2 and proxy.stats.reached[("POST", "/_bulk")] == 2
+    assert result.ok and all(s.confirmed for s in result.succeeded)
+    on_node = await _ids_and_sources(odm_client, articles.index_name())
+    assert on_node == {doc.slug: {"title": doc.title} for doc in [alone, *grouped]}  # type: ignore[misc]
+
+
+async def test_an_id_field_of_none_that_cannot_hold_odms_id_is_refused_before_sending(
+    odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """An integer id field, or a class that keeps Elasticsearch's ids: the field must be set; an
+    invalid document gets no id. Nothing is written, and the document is left as it was."""
+    orders, legacy, articles = (isolated(cls, index_prefix) for cls in (Order, Legacy, Article))
+    for cls, reason in ((orders, "which the field does not take"), (legacy, "client_ids = False")):
+        await cls.init()
+        document = cls(title="no id")
+        with pytest.raises(DocumentStateError, match=f"is the document id and is None: set it before writing.*{reason}"):
+            await document.save()
+        [failure] = (await cls.bulk([document])).failed
+        assert isinstance(failure.error, DocumentStateError) and reason in str(failure.error)
+        assert document.meta.id is None and getattr(document, cls.__odm__.id_field.name) is None  # type: ignore[union-attr]
+        assert await _ids_and_sources(odm_client, cls.index_name()) == {}
+    await articles.init()
+    invalid = articles(title="invalid")
+    invalid.__dict__["title"] = 3  # changed in place, past validation
+    with pytest.raises(DocumentValidationError):
+        await invalid.save()
+    [failure] = (await articles.bulk([invalid])).failed
+    assert isinstance(failure.error, DocumentValidationError)
+    assert invalid.slug is None and invalid.meta.id is None  # no id for a document that was never sent
+    assert await _ids_and_sources(odm_client, articles.index_name()) == {}
 
 
 async def test_schemas_and_the_load_command_use_the_id_field(

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from odm import AsyncDocument, DenseVector, DocumentStateError, DocumentValidationError, InnerDoc, Keyword
 from odm.bulk._actions import Defaults, IndexAction, encode
 from odm._core.sentinel import NOT_GIVEN
-from odm._core.writes import Revalidate, concurrency_tokens, encode_source, revalidates
+from odm._core.writes import Revalidate, concurrency_tokens, encode_source, encode_write, revalidates
 from odm.meta import Meta
 
 WHEN = datetime(2026, 11, 29, 12, 0, 0)
@@ -302,3 +302,36 @@ def test_a_class_that_redeclares_meta_still_never_writes_it() -> None:
     document = Shown(tags=["a"], meta=Meta(id="s1", index="elsewhere"))
     assert "meta" in Shown.model_json_schema()["properties"]
     assert encode_source(document, document.meta, "plain") == b'{"tags":["a"],"counts":[]}'
+
+
+class Prefixed(AsyncDocument):
+    """An id field whose validation changes the value: odm's id would not be kept as sent."""
+
+    code: Annotated[str | None, AfterValidator(lambda v: v if v is None or v.startswith("sku-") else f"sku-{v}"), Keyword()] = None
+    title: str = ""
+
+    class Index:
+        name = "shouted"
+        id_field = "code"
+
+
+class Patterned(AsyncDocument):
+    code: Annotated[str | None, Field(pattern=r"^[0-9]+$"), Keyword()] = None
+
+    class Index:
+        name = "patterned"
+        id_field = "code"
+
+
+def test_an_id_field_of_none_is_given_odms_id_only_if_it_keeps_it_as_it_is() -> None:
+    """encode_write puts odm's id in the field through validation; a field that refuses it
+    (a pattern) or changes it (a validator) is refused, and the document is left without an id."""
+    for document, reason in ((Prefixed(), "would be kept as"), (Patterned(), "which the field does not take")):
+        with pytest.raises(DocumentStateError, match=reason):
+            encode_write(document, document.meta, "i")
+        assert document.meta.id is None and document.code is None
+        with pytest.raises(DocumentStateError, match=reason):
+            encode(IndexAction(document), 0, Defaults())
+        assert document.meta.id is None and document.code is None
+    given = Prefixed(code="1")
+    assert encode_write(given, given.meta, "i") == (b'{"title":""}', "sku-1", False)
