@@ -2,14 +2,17 @@
 
 Run: ``benchmarks/run faults`` (or ``python -m benchmarks.faults [--quick]``): 100,000
 documents, 10,000 with ``--quick``. The node is ``$ODM_ES_URL`` if set, else the test node
-``odm.testing`` starts. Every path writes the same documents (with ids) into a fresh index
-through a fresh :class:`~odm.testing.FaultProxy` with the same seed, and reports its time
-and what it says it did beside what the node holds afterwards (read directly, not through
-the proxy).
+``odm.testing`` starts. Every path writes the same documents, **without ids**, into a
+fresh index through a fresh :class:`~odm.testing.FaultProxy` with the same seed, and
+reports its time and what it says it did beside what the node holds afterwards (read
+directly, not through the proxy). odm gives each document its id before the first send
+(issue 18), so a re-send meets its own document; the helper's actions carry no ``_id``, so
+Elasticsearch makes the ids, and a re-send of an applied request stores second copies:
+"on the node" above "succeeded" counts them.
 
 The faulty runs are done twice: with the client's own retries off (``max_retries=0``:
-each library's retries alone; aiohttp still re-sends a ``_bulk`` PUT once after a reset)
-and with the client's default retries (``max_retries=3``, which retries 429, 502, 503, 504
+each library's retries alone; aiohttp still re-sends the helper's ``_bulk`` PUT once after
+a reset, never odm's POST) and with the client's default retries (``max_retries=3``, which retries 429, 502, 503, 504
 and connection errors at once, without backoff). Both libraries retry with the same
 settings: ``max_retries=3``, ``initial_backoff=0.5`` (odm's defaults; the helper's own
 ``max_retries`` is 0 unless given, and it retries only 429s).
@@ -46,7 +49,8 @@ SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 SEED = 20261130
 BULK = r"/_bulk$"
 RETRIES: dict[str, Any] = {"max_retries": 3, "initial_backoff": 0.5}
-# Per _bulk request. Index actions with ids: a retry of an applied request rewrites the same content.
+# Per _bulk request. Documents without ids: a re-send of an applied request stores a second copy
+# unless the document got its id before the first send (odm).
 FAULTS: list[Fault] = [
     RejectBulkItems(probability=0.2, item_probability=0.05, path=BULK),
     Reject429(probability=0.03, path=BULK),
@@ -93,6 +97,11 @@ async def _count(direct: AsyncElasticsearch, name: str) -> int:
 Write = Callable[[AsyncElasticsearch], Awaitable[tuple[int, int, int, str]]]
 
 
+def _fresh(sources: list[dict[str, Any]]) -> list[OdmArticle]:
+    """New documents without ids: each odm path gets its own (odm gives them ids when written)."""
+    return [OdmArticle.model_validate(source) for source in sources]
+
+
 def _odm(documents: list[OdmArticle], name: str) -> Write:
     async def run(client: AsyncElasticsearch) -> tuple[int, int, int, str]:
         result = await OdmArticle.bulk(documents, using=client, index=name, **RETRIES)
@@ -105,7 +114,7 @@ def _helper(documents: list[OdmArticle], name: str) -> Write:
     dicts = [document.model_dump() for document in documents]
 
     async def run(client: AsyncElasticsearch) -> tuple[int, int, int, str]:
-        actions = ({"_index": name, "_id": d.meta.id, "_source": s} for d, s in zip(documents, dicts))
+        actions = ({"_index": name, "_source": s} for s in dicts)
         succeeded = failed = 0
         try:
             async for ok, _ in async_streaming_bulk(
@@ -168,19 +177,18 @@ async def run(quick: bool) -> None:
     print(f"# odm under faults: bulk indexing through odm.testing.FaultProxy\n\nmachine: {machine()}")
     print(f"Elasticsearch {node.version} at {node.url}; seed {SEED}; chunks of 500; retries {RETRIES}")
     print("faults per _bulk request: " + ", ".join(_describe(f) for f in FAULTS))
-    documents = [OdmArticle.model_validate(source) for source in article_sources(count)]
-    for number, document in enumerate(documents):
-        document.meta.id = str(number)
+    sources = article_sources(count)
+    documents = _fresh(sources)  # the helper's (it reads them only)
     direct = AsyncElasticsearch(node.url, request_timeout=120)
     names = [f"{PREFIX}{n}" for n in range(8)]
     try:
-        # A warm-up round on a tenth of the documents, not recorded. Each path writes to its own
-        # index: a document written before carries seq_no tokens for that index (docs/bulk.md).
-        await _run(direct, node.url, "warm-up", names[7], _odm(documents[: count // 10], names[7]), [], {})
+        # A warm-up round on a tenth of the documents, not recorded. Each odm path writes new
+        # documents (a document written before has its id and would be sent as an index, not a create).
+        await _run(direct, node.url, "warm-up", names[7], _odm(_fresh(sources[: count // 10]), names[7]), [], {})
         url = node.url
         clean = [
-            await _run(direct, url, "odm, straight to the node", names[0], _odm(documents, names[0]), None, {}),
-            await _run(direct, url, "odm, proxy without faults", names[1], _odm(documents, names[1]), [], {}),
+            await _run(direct, url, "odm, straight to the node", names[0], _odm(_fresh(sources), names[0]), None, {}),
+            await _run(direct, url, "odm, proxy without faults", names[1], _odm(_fresh(sources), names[1]), [], {}),
             await _run(direct, url, "helper, proxy without faults", names[2], _helper(documents, names[2]), [], {}),
         ]
         baseline = clean[1].seconds
@@ -190,7 +198,7 @@ async def run(quick: bool) -> None:
             ("mixed faults, client retries on (max_retries=3)", CLIENT_RETRIES, names[5], names[6]),
         ):
             outcomes = [
-                await _run(direct, node.url, "odm bulk", odm_name, _odm(documents, odm_name), FAULTS, options),
+                await _run(direct, node.url, "odm bulk", odm_name, _odm(_fresh(sources), odm_name), FAULTS, options),
                 await _run(
                     direct, node.url, "async_streaming_bulk", helper_name, _helper(documents, helper_name), FAULTS,
                     options,

@@ -18,11 +18,11 @@ import asyncio
 import dataclasses
 import urllib.parse
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from elastic_transport import ApiResponse, TransportError
-from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
+from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
 from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from pydantic_core import to_json
 
@@ -31,10 +31,12 @@ from .errors import ArgumentError, OutcomeUnknownError
 
 __all__ = [
     "bulk_request",
+    "close_context",
     "delete_document",
     "index_document",
     "retry_policy_of",
     "send",
+    "send_not_idempotent",
     "send_write",
     "set_retry_policy",
     "update_document",
@@ -78,6 +80,7 @@ async def send(
     request: Callable[[AsyncElasticsearch], Awaitable[R]],
     retry: RetryPolicy | None = None,
     attempts: Attempts | None = None,
+    resend_unanswered: bool = True,
 ) -> R:
     """Send ``request`` and, under the retry policy, send it again: odm's only re-sends.
 
@@ -86,6 +89,9 @@ async def send(
     the caller) counts the sends and those that got no answer: an answer after one of
     them (a 409, a 404) may be the request meeting its own first attempt. A bulk passes
     the same ``attempts`` to each request of one chunk, so the policy bounds them all.
+    ``resend_unanswered=False``: a request that is not idempotent (a scroll page, a by-query
+    request) is sent again only after an answer that refused it (429, 503), never after one
+    that got no answer (it may have been applied).
 
     Raises:
         The last attempt's error: the policy does not retry it, or the attempts or the
@@ -104,6 +110,8 @@ async def send(
             return await request(quiet)
         except (ApiError, TransportError) as error:
             tally.failed(error)
+            if not resend_unanswered and tally.lost is error:
+                raise
             delay = policy.next_delay(tally, error, loop.time())
             if delay is None:
                 if isinstance(error, TransportError):
@@ -151,6 +159,42 @@ async def send_write(
         if tally.resent_after_lost_answer:
             raise OutcomeUnknownError(index, doc_id, tally.sent, tally.lost, error) from error
         raise
+
+
+async def send_not_idempotent(
+    client: AsyncElasticsearch,
+    request: Callable[[AsyncElasticsearch], Awaitable[R]],
+    retry: RetryPolicy | None,
+    index: str | Sequence[str],
+    operation: str,
+) -> R:
+    """:func:`send` a request that running twice would change: an update or delete by query.
+
+    Sent again only after an answer that refused it (429, 503: it did not run). An
+    attempt that got no answer (a connection error, a timeout) may have run, in part or
+    whole, or be running still: :class:`OutcomeUnknownError`, never a second run.
+    """
+    tally = Attempts()
+    try:
+        return await send(client, request, retry, tally, resend_unanswered=False)
+    except TransportError as error:
+        if tally.lost is not error:
+            raise
+        name = index if isinstance(index, str) else ",".join(index)
+        raise OutcomeUnknownError(name, None, tally.sent, error, None, operation=operation) from error
+
+
+async def close_context(client: AsyncElasticsearch, close: Callable[[AsyncElasticsearch], Awaitable[Any]], retry: RetryPolicy | None) -> None:
+    """Close a point in time or a scroll under the policy; one that is already gone (404) is closed.
+
+    The close is a DELETE, which aiohttp may send once more on a broken kept-alive
+    connection; closing is idempotent, so an attempt that finds nothing (its own earlier
+    one, or the keep-alive ran out) has closed it.
+    """
+    try:
+        await send(client, lambda quiet: close(quiet.options(ignore_status=404)), retry)
+    except NotFoundError:
+        pass
 
 
 # -- the POST forms of the writes -----------------------------------------------------------

@@ -58,6 +58,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PreconditionFailedError",
     "PreconditionRequiredError",
+    "ScrollLostError",
     "SearchStateError",
     "SettingsError",
     "TenantError",
@@ -518,6 +519,33 @@ def conflict(index: str | None, id: str | None, cause: elasticsearch.ApiError, c
     return VersionConflictError(index, id, cause)
 
 
+class ScrollLostError(OdmError, elasticsearch.ConnectionError):
+    """A page of a scroll (``scan()``) got no answer: the scroll may have moved past it.
+
+    A scroll request moves the scroll on when the node runs it, so sending it again after
+    a lost answer could skip that page's hits without a word. odm ends the scan instead.
+    ``iterate()`` (a point in time and ``search_after``) re-sends its pages safely.
+
+    Attributes:
+        index: the index (or indices) scanned.
+        hits: how many hits the scan had yielded before.
+        lost: the client's error of the page (also the ``__cause__``).
+    """
+
+    def __init__(self, index: str | None, hits: int, lost: BaseException) -> None:
+        self.index, self.hits, self.lost = index, hits, lost
+        super().__init__(
+            f"scan() of index {index!r} stopped after {hits} hits: a scroll page got no answer "
+            f"({type(lost).__name__}: {lost}) and the scroll may have moved past it, so odm does not send "
+            "it again (its hits would be skipped). Start again, or use iterate() (a point in time), whose "
+            "pages odm re-sends safely",
+            errors=(lost,) if isinstance(lost, Exception) else (),
+        )
+
+    def __str__(self) -> str:  # the client's ConnectionError would print only its errors
+        return str(self.message)
+
+
 class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
     """A write's answer was lost, and what odm's re-send met cannot tell whether it was applied.
 
@@ -528,6 +556,9 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
     :class:`VersionConflictError` (the write may have been applied), and never raised for a
     conflict on a first attempt, which is a conflict.
 
+    Also raised, with ``operation`` set, when an update or delete by query got no answer:
+    odm never sends one again after a lost answer (running it twice is not running it once).
+
     A subclass of the client's ``ConnectionError``: an answer was lost, as for one.
 
     Attributes:
@@ -535,13 +566,33 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
         id: the document's id.
         attempts: how many times odm sent the write.
         lost: the error that ended the attempt whose answer was lost.
-        met: the client's error the last attempt was answered with (also the ``__cause__``).
+        met: the client's error the last attempt was answered with (also the ``__cause__``);
+            ``None`` for a request odm does not send again after a lost answer.
+        operation: for such a request (``"update_by_query"``, ``"delete_by_query"``), its name;
+            its answer was lost and it was not sent again: it may have run, in part or whole.
     """
 
     def __init__(
-        self, index: str | None, id: str | None, attempts: int, lost: BaseException | None, met: BaseException
+        self,
+        index: str | None,
+        id: str | None,
+        attempts: int,
+        lost: BaseException | None,
+        met: BaseException | None,
+        operation: str | None = None,
     ) -> None:
         self.index, self.id, self.attempts, self.lost, self.met = index, id, attempts, lost, met
+        self.operation = operation
+        if operation is not None or met is None:
+            lost_text = f"{type(lost).__name__}: {lost}" if lost is not None else "no answer"
+            super().__init__(
+                f"the outcome of the {operation or 'request'} on index {index!r} is unknown: its answer was lost "
+                f"({lost_text}) after {attempts} attempt(s), so it may have run, in part or whole, or be running "
+                "still. odm does not send it again (running it twice is not the same as once): check the "
+                "documents, or list the node's tasks (GET _tasks?actions=*byquery), before running it again",
+                errors=tuple(e for e in (lost,) if isinstance(e, Exception)),
+            )
+            return
         what = f"{type(met).__name__}: {met}" if not isinstance(met, elasticsearch.ApiError) else f"{met.status_code} {met.message}"
         super().__init__(
             f"the outcome of the write of document {id!r} in index {index!r} is unknown: it may have been applied. "

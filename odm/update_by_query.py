@@ -19,6 +19,8 @@ from typing_extensions import Self, TypeVar
 from ._core.document_options import is_document_class, options_of
 from ._core.names import check_index_pattern
 from ._core.tenancy import TenantView, scoped_body
+from ._core.retry import RetryPolicy
+from ._sending import send_not_idempotent
 from .connections import UsingType, get_client
 from .errors import NoIndexError
 
@@ -153,8 +155,13 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
         models = [model for model in self._doc_type if is_document_class(model)]
         return scoped_body(models, self._odm_tenancy, super().to_dict(**kwargs), self._params)
 
-    async def execute(self) -> UpdateByQueryResult:
+    async def execute(self, retry: RetryPolicy | None = None) -> UpdateByQueryResult:
         """Run the update and wait for it (unless ``params(wait_for_completion=False)``).
+
+        Sent again under ``retry`` (else the connection's policy) only after an answer that
+        refused it (429, 503): an update by query run twice is not one run once (a script
+        such as ``+= 1`` adds twice), so after a lost answer odm raises instead
+        (docs/reliability.md).
 
         Raises:
             NoIndexError: no index was given; an update over every index is never implied.
@@ -162,11 +169,17 @@ class AsyncUpdateByQuery(UpdateByQueryBase[T], Generic[T]):
             elasticsearch.ApiError: the client's own error, unwrapped: ``BadRequestError``
                 when the node lacks the ``reindex`` module, ``ConflictError`` on a version
                 conflict without ``conflicts="proceed"``, ...
+            OutcomeUnknownError: the answer was lost (``operation="update_by_query"``): it may
+                have run, in part or whole, or be running still; odm did not send it again.
         """
         if not self._index:
             raise NoIndexError("update by query needs an index: pass index=... or a document class with Index.name")
         index = check_index_pattern(self._index)
         # Body keys as keyword arguments, as elasticsearch.dsl sends them: the client then places
         # ``conflicts`` and ``max_docs`` itself, whether they came from params() or extra().
-        raw = await get_client(self._using).update_by_query(index=index, **self.to_dict(), **self._params)
+        body = self.to_dict()
+        raw = await send_not_idempotent(
+            get_client(self._using), lambda quiet: quiet.update_by_query(index=index, **body, **self._params),
+            retry, index, "update_by_query",
+        )
         return UpdateByQueryResult.model_validate(raw.body)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from elasticsearch.dsl.response import Hit
 from elasticsearch.dsl.search_base import SearchBase
-from elasticsearch.helpers import async_scan
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
@@ -31,17 +30,19 @@ from .._core.hits import (
     settle,
 )
 from .._core.names import check_index_pattern
+from .._core.retry import RetryPolicy
 from .._core.raw_json import RawJson, accepts_raw_json, raw_json_responses
 from .._core.top_hits import asking_for_documents
 from .._core.tenancy import TenantView, mark, scoped_body
 from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from ..aggs import Aggs
 from ..aggs._pages import add_aggregations, composite_of, with_after
-from .._sending import send
+from .._sending import close_context, send, send_not_idempotent
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError, NoIndexError, SearchStateError
 from ..meta import InnerHit
 from ._response import Response
+from ._scroll import scroll_hits
 
 if TYPE_CHECKING:
     from ..aggs._tree import AggsTree
@@ -93,6 +94,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     _on_invalid: InvalidPolicy = "raise"
     #: The tenant this search is limited to (a tenant-scoped class's search needs one: docs/tenancy.md).
     _odm_tenancy: TenantView | None = None
+    _retry: RetryPolicy | None = None
     if TYPE_CHECKING:
         aggs: AggsTree[T]  # so that s.aggs["a"]["b"].metric(...) type-checks (see aggs/_tree.py)
 
@@ -202,6 +204,24 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
     # -- hits that do not validate ------------------------------------------------------
 
+    def retry(self, policy: RetryPolicy) -> Self:
+        """A copy of this search whose requests odm re-sends under ``policy`` (else the connection's).
+
+        Every request of the search's terminal calls: ``execute()``, ``count()``, the pages
+        of ``iterate()`` and its point in time, ``scan()`` (whose scroll pages are re-sent
+        only after an answer that refused them) and ``delete()`` (never re-sent after a lost
+        answer). Example: ``Post.search().retry(RetryPolicy(max_retries=8)).execute()``;
+        ``retry(NO_RETRIES)`` sends each request once.
+
+        Raises:
+            ArgumentError: not a ``RetryPolicy``.
+        """
+        if not isinstance(policy, RetryPolicy):
+            raise ArgumentError(f"retry() takes a RetryPolicy, not {type(policy).__name__}")
+        search = self._clone()
+        search._retry = policy
+        return search
+
     def on_invalid(self, policy: InvalidPolicy) -> Self:
         """A copy of this search that raises for, skips or collects hits that do not validate.
 
@@ -240,6 +260,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         search = super()._clone()
         search._on_invalid = self._on_invalid
         search._odm_tenancy = self._odm_tenancy
+        search._retry = self._retry
         return search
 
     def to_dict(self, count: bool = False, **kwargs: Any) -> dict[str, Any]:
@@ -304,7 +325,7 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         from_bytes = len(models) == 1 and not self._is_partial() and accepts_raw_json(client)
         with raw_json_responses() if from_bytes else contextlib.nullcontext():
             index = self._index_param()
-            raw = await send(client, lambda quiet: quiet.search(index=index, body=request, **self._params))
+            raw = await send(client, lambda quiet: quiet.search(index=index, body=request, **self._params), self._retry)
         if isinstance(raw.body, RawJson):
             body, models_read = reader_for(models[0]).read_response(raw.body, rules, invalid)
             hits = cast(list[T], models_read)
@@ -332,21 +353,26 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         client = get_client(self._using)
         query = self.to_dict(count=True).get("query")
         index = self._index_param()
-        response = await send(client, lambda quiet: quiet.count(index=index, query=query, **self._params))
+        response = await send(client, lambda quiet: quiet.count(index=index, query=query, **self._params), self._retry)
         return int(response["count"])
 
     async def scan(self) -> AsyncIterator[T]:
-        """Every matching hit, through the scroll API (``params()`` go to ``async_scan``).
+        """Every matching hit, through the scroll API (``params()`` take ``async_scan``'s options).
 
         Prefer :meth:`iterate`, which uses a point in time and ``search_after``. Hits that
         do not validate are raised, skipped or collected (:attr:`invalid_hits`) as
-        :meth:`on_invalid` says.
+        :meth:`on_invalid` says. odm sends the requests under its retry policy; a scroll
+        page moves the scroll on, so it is re-sent only after an answer that refused it
+        (429, 503), never after a lost answer (docs/reliability.md).
+
+        Raises:
+            ScrollLostError: a scroll page got no answer: its hits may be past; nothing was skipped silently.
         """
         client = get_client(self._using)
         models, partial, request = self._models(), self._is_partial(), self._body()
         rules = inner_hit_rules(request, models)
         self._odm_invalid = collected = []
-        async for raw in async_scan(client, query=request, index=self._index_param(), **self._params):
+        async for raw in scroll_hits(client, request, self._index_param(), self._retry, self._params):
             invalid = self._invalid_list()
             hit = self._read_hit(raw, models, partial, rules, invalid)
             collected.extend(self._settle(invalid))
@@ -355,16 +381,22 @@ class AsyncSearch(SearchBase[T], Generic[T]):
 
     @contextlib.asynccontextmanager
     async def point_in_time(self, keep_alive: str = "1m") -> AsyncIterator[Self]:
-        """Open a point in time and yield this search bound to it; it is closed on exit."""
+        """Open a point in time and yield this search bound to it; it is closed on exit.
+
+        The open, the pages and the close are sent under odm's retry policy. A re-sent open
+        whose first answer was lost may leave that point in time open until ``keep_alive``
+        ends; a close that finds it gone (its own earlier attempt) has closed it.
+        """
         client = get_client(self._using)
-        pit = await client.open_point_in_time(index=self._index_param() or "_all", keep_alive=keep_alive)
+        index = self._index_param() or "_all"
+        pit = await send(client, lambda quiet: quiet.open_point_in_time(index=index, keep_alive=keep_alive), self._retry)
         search = self.index().extra(pit={"id": pit["id"], "keep_alive": keep_alive})
         if not search._sort:
             search = search.sort("_shard_doc")
         try:
             yield search
         finally:
-            await client.close_point_in_time(id=pit["id"])
+            await close_context(client, lambda quiet: quiet.close_point_in_time(id=pit["id"]), self._retry)
 
     async def iterate(self, keep_alive: str = "1m") -> AsyncIterator[T]:
         """Every matching hit, consistently, via a point in time and ``search_after``.
@@ -449,13 +481,22 @@ class AsyncSearch(SearchBase[T], Generic[T]):
     async def delete(self) -> dict[str, Any]:
         """Delete every matching document (``delete_by_query``; needs the ``reindex`` module).
 
+        Sent again only after an answer that refused it (429, 503), never after a lost
+        answer: the delete may have run (docs/reliability.md).
+
         Raises:
             NoIndexError: the search names no index; it never deletes across every index.
+            OutcomeUnknownError: the answer was lost (``operation="delete_by_query"``): it may
+                have run, in part or whole, or be running still; odm did not send it again.
         """
         index = self._index_param()
         if not index:
             raise NoIndexError("delete() needs an index: a delete by query never runs over every index")
         client = get_client(self._using)
-        response = await client.delete_by_query(index=index, body=self.to_dict(), **self._params)
+        body = self.to_dict()
+        response = await send_not_idempotent(
+            client, lambda quiet: quiet.delete_by_query(index=index, body=body, **self._params), self._retry, index,
+            "delete_by_query",
+        )
         return dict(response.body)
 

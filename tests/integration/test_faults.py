@@ -37,6 +37,7 @@ from odm import (
     OutcomeUnknownError,
     Retry,
     RetryPolicy,
+    ScrollLostError,
     UpdateAction,
     VersionConflictError,
 )
@@ -679,3 +680,109 @@ async def test_five_thousand_documents_without_ids_are_stored_once_under_resets_
     assert sum(s.confirmed for s in result.succeeded) >= 250  # re-sends that met their own documents
     assert proxy.stats.injected["reset_after"] >= 1
     assert proxy.stats.reached[("POST", "/_bulk")] == 20 + proxy.stats.injected["reset_after"]
+
+
+# -- reads over many requests, and requests that are not idempotent ---------------------------
+
+
+async def _indexed(posts: type[Post], count: int) -> set[str]:
+    assert (await posts.bulk(new_posts(posts, count), refresh=True)).ok
+    return {f"p{n}" for n in range(count)}
+
+
+async def test_scan_pages_are_resent_after_a_refusal_and_a_lost_page_ends_the_scan(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """A scroll page moves the scroll on when the node runs it: odm re-sends one answered 429 or
+    503 (it did not run), never one whose answer was lost (its hits would be skipped): ScrollLostError,
+    after the hits before it, and the scroll is cleared. The client's own retries (max_retries=3) never act."""
+    ids = await _indexed(posts, 25)
+    scroll = ("POST", "/_search/scroll")
+    sends = Sends()
+    async with through(proxy, max_retries=3, retry_on_timeout=True) as client:
+        search = posts.search(using=client).params(size=10).retry(sends.policy)
+        proxy.faults = [Reject429(count=1, path=r"/_search/scroll$"), Unavailable503(count=1, path=r"/_search/scroll$")]
+        scanned = [hit.meta.id async for hit in search.scan()]
+        assert sorted(scanned) == sorted(ids)  # every hit once
+        assert len(sends.retries) == 2 and proxy.stats.received[scroll] == 5 and proxy.stats.reached[scroll] == 3
+        assert proxy.stats.reached[("DELETE", "/_search/scroll")] == 1
+        sends.take()
+        proxy.stats.reached.clear()
+        proxy.faults = [ResetAfterForwarding(count=1, path=r"/_search/scroll$")]
+        seen: list[str] = []
+        with pytest.raises(ScrollLostError, match="stopped after 10 hits") as raised:
+            async for hit in search.scan():
+                seen.append(str(hit.meta.id))
+    assert len(seen) == 10 and isinstance(raised.value.lost, elasticsearch.ConnectionError)
+    assert isinstance(raised.value, elasticsearch.ConnectionError) and raised.value.hits == 10
+    assert sends.retries == [] and proxy.stats.reached[scroll] == 1  # the lost page was not sent again
+    assert proxy.stats.reached[("DELETE", "/_search/scroll")] == 1  # the scroll was cleared
+
+
+async def test_iterate_sends_its_point_in_time_and_pages_under_odms_policy(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """The open, each search_after page and the close of iterate() are re-sent by odm alone: a page
+    sent again reads the same page, so every hit comes once; odm's count of its sends is what reached
+    the node. The close is a DELETE, which aiohttp (not odm) may send once more after a reset; a close
+    that finds the point in time gone has closed it."""
+    ids = await _indexed(posts, 25)
+    index = posts.index_name()
+    sends = Sends()
+    faults: list[Fault] = [
+        ResetAfterForwarding(count=1, path=rf"^/{index}/_pit$"),
+        Reject429(count=1, path=r"^/_search$"),
+        ResetAfterForwarding(count=1, path=r"^/_search$"),
+        Stall(count=1, seconds=1.5, path=r"^/_search$"),
+    ]
+    async with through(proxy, max_retries=3, request_timeout=1) as client:
+        proxy.faults = faults
+        search = posts.search(using=client).extra(size=10).retry(sends.policy)
+        iterated = [hit.meta.id async for hit in search.iterate()]
+        assert sorted(iterated) == sorted(ids) and len(iterated) == len(ids)  # every hit exactly once
+        assert set(proxy.stats.injected) == {"reset_after", "reject_429", "stall"}
+        received, reached = proxy.stats.received, proxy.stats.reached
+        # the open twice (its first answer lost); 4 pages (the last one empty), the first sent 4 times
+        assert (reached[("POST", f"/{index}/_pit")], reached[("POST", "/_search")], reached[("DELETE", "/_pit")]) == (2, 6, 1)
+        assert received[("POST", "/_search")] == 7  # and its 429, not forwarded
+        assert len(sends.retries) == 4 and sum(received.values()) == 6 + len(sends.retries)  # open, pages, close
+        proxy.stats.received.clear()
+        proxy.stats.reached.clear()
+        proxy.faults = [ResetAfterForwarding(count=1, path=r"^/_pit$")]
+        assert len([hit async for hit in search.iterate()]) == len(ids)  # a close that finds it gone has closed it
+        assert proxy.stats.injected["reset_after"] == 3 and proxy.stats.reached[("DELETE", "/_pit")] == 2
+
+
+@pytest.mark.parametrize("operation", ["update_by_query", "delete_by_query"])
+async def test_an_update_or_delete_by_query_is_never_sent_again_after_a_lost_answer(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post], operation: str
+) -> None:
+    """Running a by-query request twice is not running it once: after a lost answer odm raises
+    OutcomeUnknownError (it may have run) and sends nothing more, even through a client with
+    max_retries=3; a 429 (it did not run) is sent again. Works whether or not the node has the
+    reindex module: what is counted is what reached it."""
+    await _indexed(posts, 3)
+    path = ("POST", f"/{posts.index_name()}/_{operation}")
+    sends = Sends()
+
+    async def run(client: AsyncElasticsearch) -> Any:
+        if operation == "update_by_query":
+            return await posts.update_by_query(using=client).query("term", views=1).script(
+                source="ctx._source.views += 1"
+            ).execute(retry=sends.policy)
+        return await posts.search(using=client).query("term", views=1).retry(sends.policy).delete()
+
+    async with through(proxy, max_retries=3, retry_on_timeout=True) as client:
+        proxy.faults = [ResetAfterForwarding(count=1, path=rf"_{operation}$")]
+        with pytest.raises(OutcomeUnknownError, match=f"outcome of the {operation}.*may have run") as raised:
+            await run(client)
+        error = raised.value
+        assert (error.operation, error.index, error.id, error.attempts, error.met) == (operation, posts.index_name(), None, 1, None)
+        assert isinstance(error.lost, elasticsearch.ConnectionError) and sends.retries == []
+        assert proxy.stats.reached[path] == 1  # sent once: nobody sent it again
+        proxy.faults = [Reject429(count=1, path=rf"_{operation}$")]
+        try:
+            await run(client)
+        except elasticsearch.ApiError as answered:  # the node without the reindex module answers 4xx
+            assert answered.status_code not in (429, 503)
+    assert len(sends.retries) == 1 and proxy.stats.reached[path] == 2 and proxy.stats.received[path] == 3

@@ -223,6 +223,7 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         'NodeUnavailableError',
         'OdmError',
         'OptionalDependencyError',
+        'ScrollLostError',
         'SearchStateError',
         'SettingsError',
         'VersionConflictError',
