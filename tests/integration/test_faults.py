@@ -703,7 +703,7 @@ async def test_scan_pages_are_resent_after_a_refusal_and_a_lost_page_ends_the_sc
         search = posts.search(using=client).params(size=10).retry(sends.policy)
         proxy.faults = [Reject429(count=1, path=r"/_search/scroll$"), Unavailable503(count=1, path=r"/_search/scroll$")]
         scanned = [hit.meta.id async for hit in search.scan()]
-        assert sorted(scanned) == sorted(ids)  # every hit once
+        assert sorted(map(str, scanned)) == sorted(ids)  # every hit once
         assert len(sends.retries) == 2 and proxy.stats.received[scroll] == 5 and proxy.stats.reached[scroll] == 3
         assert proxy.stats.reached[("DELETE", "/_search/scroll")] == 1
         sends.take()
@@ -739,7 +739,7 @@ async def test_iterate_sends_its_point_in_time_and_pages_under_odms_policy(
         proxy.faults = faults
         search = posts.search(using=client).extra(size=10).retry(sends.policy)
         iterated = [hit.meta.id async for hit in search.iterate()]
-        assert sorted(iterated) == sorted(ids) and len(iterated) == len(ids)  # every hit exactly once
+        assert sorted(map(str, iterated)) == sorted(ids) and len(iterated) == len(ids)  # every hit exactly once
         assert set(proxy.stats.injected) == {"reset_after", "reject_429", "stall"}
         received, reached = proxy.stats.received, proxy.stats.reached
         # the open twice (its first answer lost); 4 pages (the last one empty), the first sent 4 times

@@ -242,7 +242,7 @@ async def test_a_new_document_whose_id_field_is_none_gets_odms_id_in_the_field(
     result = await articles.bulk(many, refresh=True)
     assert result.ok and [s.id for s in result.succeeded] == [doc.slug for doc in many]
     on_node = await _ids_and_sources(odm_client, articles.index_name())
-    assert on_node == {doc.slug: {"title": doc.title} for doc in [one, *many]}  # type: ignore[misc]
+    assert on_node == {doc.slug: {"title": doc.title} for doc in [one, *many]}
     assert (await articles.get(one.slug)).slug == one.slug
     kept = entries(title="kept")
     await kept.save()
@@ -278,7 +278,7 @@ async def test_a_new_document_with_an_id_field_of_none_is_stored_once_after_a_lo
     assert proxy.stats.injected["reset_after"] == 2 and proxy.stats.reached[("POST", "/_bulk")] == 2
     assert result.ok and all(s.confirmed for s in result.succeeded)
     on_node = await _ids_and_sources(odm_client, articles.index_name())
-    assert on_node == {doc.slug: {"title": doc.title} for doc in [alone, *grouped]}  # type: ignore[misc]
+    assert on_node == {doc.slug: {"title": doc.title} for doc in [alone, *grouped]}
 
 
 async def test_an_id_field_of_none_that_cannot_hold_odms_id_is_refused_before_sending(
@@ -286,15 +286,16 @@ async def test_an_id_field_of_none_that_cannot_hold_odms_id_is_refused_before_se
 ) -> None:
     """An integer id field, or a class that keeps Elasticsearch's ids: the field must be set; an
     invalid document gets no id. Nothing is written, and the document is left as it was."""
-    orders, legacy, articles = (isolated(cls, index_prefix) for cls in (Order, Legacy, Article))
-    for cls, reason in ((orders, "which the field does not take"), (legacy, "client_ids = False")):
+    orders, legacy, articles = isolated(Order, index_prefix), isolated(Legacy, index_prefix), isolated(Article, index_prefix)
+    cases: list[tuple[type[Any], str]] = [(orders, "which the field does not take"), (legacy, "client_ids = False")]
+    for cls, reason in cases:
         await cls.init()
         document = cls(title="no id")
         with pytest.raises(DocumentStateError, match=f"is the document id and is None: set it before writing.*{reason}"):
             await document.save()
         [failure] = (await cls.bulk([document])).failed
         assert isinstance(failure.error, DocumentStateError) and reason in str(failure.error)
-        assert document.meta.id is None and getattr(document, cls.__odm__.id_field.name) is None  # type: ignore[union-attr]
+        assert document.meta.id is None and getattr(document, cls.__odm__.id_field.name) is None
         assert await _ids_and_sources(odm_client, cls.index_name()) == {}
     await articles.init()
     invalid = articles(title="invalid")
