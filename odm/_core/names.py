@@ -30,6 +30,10 @@ def check_id(id: object) -> str:
     Raises:
         InvalidIdError: empty, ``.``/``..``, over 512 bytes, or not a str/int.
     """
+    # Every write checks its id: the common case (a str of at most 128 characters, so at
+    # most 512 bytes in UTF-8, not one of the three refused) is decided without encoding it.
+    if type(id) is str and len(id) <= _MAX_ID_BYTES // 4 and id not in ("", ".", ".."):
+        return id
     if isinstance(id, bool) or not isinstance(id, (str, int)):
         raise InvalidIdError(f"a document id must be a str or int, not {type(id).__name__}")
     text = str(id)

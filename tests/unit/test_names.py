@@ -8,7 +8,7 @@ from odm import InvalidIdError, InvalidIndexNameError
 from odm._core.names import check_alias_name, check_id, check_index_name, check_index_pattern
 
 
-@pytest.mark.parametrize("bad", ["", ".", "..", "x" * 513, "é" * 257])
+@pytest.mark.parametrize("bad", ["", ".", "..", "x" * 513, "é" * 257, "😀" * 128 + "x", "é" * 128 + "😀" * 64 + "x"])
 def test_unsafe_ids_are_refused(bad: str) -> None:
     with pytest.raises(InvalidIdError):
         check_id(bad)
@@ -20,9 +20,17 @@ def test_ids_must_be_str_or_int(bad: object) -> None:
         check_id(bad)
 
 
-@pytest.mark.parametrize("good", ["p1", "...", "a/b", "x" * 512, 42, "a..b"])
+@pytest.mark.parametrize("good", ["p1", "...", "a/b", "x" * 512, 42, "a..b", "😀" * 128, "é" * 256, "x" * 128])
 def test_ordinary_ids_pass_as_strings(good: object) -> None:
     assert check_id(good) == str(good)
+
+
+def test_a_str_subclass_id_is_sent_as_a_plain_str() -> None:
+    class Tagged(str):
+        pass
+
+    checked = check_id(Tagged("p1"))
+    assert checked == "p1" and type(checked) is str
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import PydanticSerializationError, to_json
+
 from odm import AsyncDocument, CreateAction, DeleteAction, IndexAction, Keyword, UpdateAction
-from odm.bulk._actions import Defaults, encode
+from odm.bulk._actions import Defaults, _header, encode
 from tests.models.blog import Author, Comment, Post
 
 WHEN = datetime(2026, 11, 24, 12, 0, 30, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
@@ -130,3 +135,43 @@ def test_updates_and_deletes() -> None:
         b'{"update":{"_index":"posts","_id":"p1","if_seq_no":12,"if_primary_term":3}}\n{"doc":{"views":4}}\n'
     )
 
+
+
+def reference_header(
+    op: str, index: str, doc_id: str | None, routing: str | None, tokens: dict[str, int], pipeline: str | None
+) -> bytes:
+    """The header line as odm made it before the fast path: the whole dict through ``to_json``."""
+    fields: dict[str, Any] = {"_index": index}
+    if doc_id is not None:
+        fields["_id"] = doc_id
+    if routing is not None:
+        fields["routing"] = routing
+    fields.update(tokens)
+    if pipeline is not None:
+        fields["pipeline"] = pipeline
+    return to_json({op: fields}) + b"\n"
+
+
+_text = st.text(max_size=40)  # lone surrogates too: refused by both the same way
+_count = st.integers(min_value=0, max_value=2**63 - 1)
+
+
+@given(
+    op=st.sampled_from(["index", "create", "update", "delete"]),
+    index=_text,
+    doc_id=st.none() | _text,
+    routing=st.none() | _text,
+    tokens=st.just({}) | st.fixed_dictionaries({"if_seq_no": _count, "if_primary_term": _count})
+    | st.fixed_dictionaries({"retry_on_conflict": _count}),
+    pipeline=st.none() | _text,
+)
+def test_the_fast_header_is_the_reference_headers_bytes(
+    op: str, index: str, doc_id: str | None, routing: str | None, tokens: dict[str, int], pipeline: str | None
+) -> None:
+    try:
+        expected = reference_header(op, index, doc_id, routing, tokens, pipeline)
+    except PydanticSerializationError:
+        with pytest.raises(PydanticSerializationError):
+            _header(op, index, doc_id, routing, tokens, pipeline)
+        return
+    assert _header(op, index, doc_id, routing, tokens, pipeline) == expected
