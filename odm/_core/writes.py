@@ -82,6 +82,7 @@ class _WritePlan:
     revalidates: bool  # validation catches what the serializer's type check misses
     exclude: set[str] | None  # {"meta"} for a class that redeclares meta as a plain field
     without_id: set[str] | None = None  # exclude, and the id field kept only as _id (docs/documents.md)
+    id_field: bool = False  # Index.id_field: meta.id is taken from a field (take_id)
 
 
 _plans: weakref.WeakKeyDictionary[type[BaseModel], _WritePlan] = weakref.WeakKeyDictionary()
@@ -98,6 +99,7 @@ def _plan(cls: type[BaseModel]) -> _WritePlan:
             # A response model showing meta: meta is never part of _source all the same.
             exclude=exclude,
             without_id=(exclude or set()) | {id_field.name} if id_field is not None and not id_field.stored else None,
+            id_field=id_field is not None,
         )
     return plan
 
@@ -426,7 +428,8 @@ def encode_source(
     """
     cls = type(document)
     plan = _plan(cls)
-    take_id(document, meta, index)
+    if plan.id_field:
+        take_id(document, meta, index)
     doc_id = meta.id
     if document.__pydantic_extra__:  # keys outside data gave (a request body): never stored
         object.__setattr__(document, "__pydantic_extra__", {})

@@ -179,6 +179,8 @@ class Defaults:
     #: ``bulk(timestamps=False)``: documents are written with the timestamps they hold (``_core.timestamps``).
     timestamps: bool = True
     _checked: dict[tuple[type[BaseModel], str | None], str] = field(default_factory=dict, repr=False)
+    #: Document classes met in this bulk that have no tenant field: nothing to check for them.
+    _untenanted: set[type] = field(default_factory=set, repr=False)
 
     def index_for(self, cls: type[BaseModel], given: str | None, stored: str | None = None) -> str:
         """The action's index, else ``bulk(index=...)``, else ``meta.index``, else ``Index.name``.
@@ -215,7 +217,7 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
     if isinstance(action, DeleteAction):
         document, name, doc_id = _target(action, defaults)
         header = _header("delete", name, doc_id, _routing(action, document), _tokens(action, document, name))
-        return Encoded(position, action, header, document)
+        return Encoded(position, action, b"".join(header), document)
     raise BulkInputError(f"bulk() takes documents or bulk actions, not {type(action).__name__}")
 
 
@@ -228,8 +230,13 @@ def _check_tenant(action: BulkAction[Any], defaults: Defaults) -> None:
         TenantError: a document of another tenant than the scope's, or an update moving one there.
     """
     subject = action.document if isinstance(action, (IndexAction, CreateAction)) else action.target
+    if type(subject) in defaults._untenanted:
+        return
     if is_document(subject):
         cls: Any = type(subject)
+        if options_of(cls).tenant_field is None:
+            defaults._untenanted.add(cls)
+            return
     else:
         cls = action.document_class if isinstance(action, (UpdateAction, DeleteAction)) else None
         cls = cls or defaults.document_class
@@ -254,16 +261,17 @@ def _check_tenant(action: BulkAction[Any], defaults: Defaults) -> None:
 
 def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, defaults: Defaults) -> Encoded:
     document = action.document
-    if not is_document(document):
+    if type(document) not in defaults._untenanted and not is_document(document):  # _check_tenant met its class
         raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
-    meta = document.meta  # type: ignore[attr-defined]
+    meta = document.meta
     name = defaults.index_for(type(document), action.index, meta.index)
     source, doc_id, new = encode_write(document, meta, name, defaults.revalidate, stamp=defaults.timestamps)
     creating = new or isinstance(action, CreateAction)  # nobody else holds an id odm just made
-    tokens = {} if creating else _tokens(action, document, name)  # type: ignore[arg-type]
-    routing = _routing(action, document)  # type: ignore[arg-type]
-    header = _header("create" if creating else "index", name, doc_id, routing, tokens, pipeline=action.pipeline)
-    return Encoded(position, action, b"".join((header, source, b"\n")), document, routing)  # type: ignore[arg-type]
+    tokens = {} if creating else concurrency_tokens(meta, name, action.if_unchanged)  # type: ignore[union-attr]  # a create is creating
+    routing = routing_of(meta, action.routing)
+    lines = _header("create" if creating else "index", name, doc_id, routing, tokens, action.pipeline)
+    lines += (source, b"\n")
+    return Encoded(position, action, b"".join(lines), document, routing)
 
 
 def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults) -> Encoded:
@@ -280,8 +288,9 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     body: dict[str, Any] = {"doc": partial}
     if objects:
         body["_source"] = objects  # merged in the index: read back what it holds
-    header = _header("update", name, doc_id, _routing(action, document), extra)
-    return Encoded(position, action, header + to_json(body) + b"\n", document, updates=updates, objects=objects or None)
+    lines = _header("update", name, doc_id, _routing(action, document), extra)
+    lines += (to_json(body), b"\n")
+    return Encoded(position, action, b"".join(lines), document, updates=updates, objects=objects or None)
 
 
 def _tokens(action: IndexAction[Any] | DeleteAction[Any], document: AsyncDocument | None, index: str) -> dict[str, int]:
@@ -327,12 +336,13 @@ def _header_start(op: str, index: str) -> bytes:
 
 def _header(
     op: str, index: str, doc_id: str | None, routing: str | None, tokens: Mapping[str, int], pipeline: str | None = None
-) -> bytes:
-    """The header line ``{"<op>":{"_index":..,"_id":..,"routing":..,<tokens>,"pipeline":..}}``.
+) -> list[bytes]:
+    """The header line ``{"<op>":{"_index":..,"_id":..,"routing":..,<tokens>,"pipeline":..}}``, in parts to join.
 
-    Made of parts, each encoded by pydantic-core as it encodes them in the whole header
-    dict (``to_json({op: fields})``, compact): the same bytes for a fraction of the cost
-    per document (``tests/unit/test_ndjson_bytes.py`` pins them and compares the two).
+    Each part is encoded by pydantic-core as it encodes it in the whole header dict
+    (``to_json({op: fields})``, compact): the same bytes for a fraction of the cost per
+    document (``tests/unit/test_ndjson_bytes.py`` pins them and compares the two). The
+    caller appends a body line, if any, and joins once.
     """
     parts = [_header_start(op, index)]
     if doc_id is not None:
@@ -344,7 +354,7 @@ def _header(
     if pipeline is not None:
         parts += (b',"pipeline":', to_json(pipeline))
     parts.append(b"}}\n")
-    return b"".join(parts)
+    return parts
 
 
 def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:

@@ -174,4 +174,4 @@ def test_the_fast_header_is_the_reference_headers_bytes(
         with pytest.raises(PydanticSerializationError):
             _header(op, index, doc_id, routing, tokens, pipeline)
         return
-    assert _header(op, index, doc_id, routing, tokens, pipeline) == expected
+    assert b"".join(_header(op, index, doc_id, routing, tokens, pipeline)) == expected
