@@ -9,9 +9,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
+from pydantic import BaseModel
 
-from odm import AsyncDocument, AsyncUpdateByQuery, Keyword, MappingError, TenantError, Text, UnscopedAccessError
+from odm import (
+    AsyncDocument,
+    AsyncUpdateByQuery,
+    BulkInputError,
+    DeleteAction,
+    IndexAction,
+    Keyword,
+    MappingError,
+    TenantError,
+    Text,
+    UnscopedAccessError,
+)
 from odm._core.tenancy import TenantView, admit, admitted, check_tenant, scoped_body
+from odm.bulk._actions import Defaults, encode
 
 
 class Ticket(AsyncDocument):
@@ -171,3 +184,23 @@ async def test_a_scope_writes_documents_of_its_subclasses() -> None:
         assert admitted(Special, "save()") == ACME
     with pytest.raises(TenantError, match="holds tenant 'globex'"):
         await Ticket.for_tenant("acme").save(Special(tenant="globex", title="x"))
+
+
+def test_one_bulk_checks_every_input_whatever_classes_it_met_before() -> None:
+    """The encoder remembers, per bulk, the classes without a tenant field: never one with."""
+    defaults = Defaults()  # odm.bulk(): no scope
+    encode(IndexAction(Plain(meta={"id": "1"})), 0, defaults)
+    actions: list[Any] = [IndexAction(Ticket(tenant="acme", meta={"id": "2"})), DeleteAction("3", document_class=Ticket)]
+    for position, action in enumerate(actions):
+        with pytest.raises(UnscopedAccessError):
+            encode(action, position, defaults)
+
+    class NotADocument(BaseModel):
+        title: str = ""
+
+    with pytest.raises(BulkInputError, match="not a document: NotADocument"):
+        encode(IndexAction(NotADocument()), 3, defaults)
+    scoped = Defaults(tenancy=ACME)
+    encode(IndexAction(Plain(meta={"id": "4"})), 0, scoped)
+    with pytest.raises(TenantError):
+        encode(IndexAction(Ticket(tenant="other", meta={"id": "5"})), 1, scoped)
