@@ -438,8 +438,9 @@ def encode_source(
             "the document was read with a filtered _source; saving it would drop the other fields: "
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
-    if stamp:
-        apply_values(document, source_stamps(document, meta))
+    stamps = source_stamps(document, meta) if stamp else None
+    if stamps:  # a class with Index.timestamps
+        apply_values(document, stamps)
     try:
         source = cls.__pydantic_serializer__.to_json(
             document, by_alias=True, warnings="error", exclude=plan.exclude, context=TO_ELASTICSEARCH
