@@ -144,21 +144,29 @@ async def send_write(
     index: str,
     doc_id: str | None,
     attempts: Attempts | None = None,
+    idempotent: bool = True,
 ) -> R:
-    """:func:`send` a write of one stored document; a 409 after a lost answer is :class:`OutcomeUnknownError`.
+    """:func:`send` a write of one stored document; a refusal after a lost answer is :class:`OutcomeUnknownError`.
 
     A conflict on a first attempt is a conflict (the client's ``ConflictError``, raised).
-    After a send that got no answer, a conflict may be the write meeting its own first
-    attempt (the ``seq_no`` it moved, or ``retry_on_conflict`` run out against it): its
-    outcome is unknown, and never reported as a conflict.
+    After a send that got no answer, any refusal but a 404 (a conflict: the ``seq_no`` its
+    own first attempt moved; a 429 or 503 once the policy gives up) may follow its own
+    applied first attempt: its outcome is unknown, never reported as refused. (A 404 is
+    the caller's to read: a delete's is confirmed by absence.) ``idempotent=False`` (a
+    scripted update: ``views += 1`` twice is not once) is never sent again after an
+    attempt that got no answer.
     """
     tally = attempts if attempts is not None else Attempts()
     try:
-        return await send(client, request, retry, tally)
-    except ConflictError as error:
-        if tally.resent_after_lost_answer:
+        return await send(client, request, retry, tally, resend_unanswered=idempotent)
+    except ApiError as error:
+        if tally.resent_after_lost_answer and not isinstance(error, NotFoundError):
             raise OutcomeUnknownError(index, doc_id, tally.sent, tally.lost, error) from error
         raise
+    except TransportError as error:
+        if idempotent or tally.lost is not error:
+            raise
+        raise OutcomeUnknownError(index, doc_id, tally.sent, error, None, operation="scripted update") from error
 
 
 async def send_not_idempotent(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from elastic_transport import ApiResponseMeta
-from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -538,9 +538,15 @@ class AsyncDocument(BaseModel):
             record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
             mark(self, view)
             return "created"
+        except ApiError as error:  # a 429 or 503 once the policy gave up: after a lost answer, maybe applied
+            if attempts.resent_after_lost_answer:
+                raise OutcomeUnknownError(name, doc_id, attempts.sent, attempts.lost, error) from error
+            raise
         record_write(meta, response.body, name, route)
         mark(self, view)
-        return str(response["result"])
+        result = str(response["result"])
+        # a document odm gave its id to is new: "updated" is its re-send meeting its own first attempt
+        return "created" if new and result == "updated" and attempts.resent_after_lost_answer else result
 
     async def update(
         self,
@@ -636,7 +642,8 @@ class AsyncDocument(BaseModel):
                 request["source"] = objects  # merged in the index: read back what it holds
         with answered_about(name, doc_id):
             response = await send_write(
-                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id
+                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id,
+                idempotent=scripted is None,
             )
         result = str(response["result"])
         stored = response.body.get("get", {}).get("_source")
@@ -758,7 +765,8 @@ class AsyncDocument(BaseModel):
             await claim_for(view, cls._client(using), request, name, doc_id, route, absent_ok=upsert is not None)
         with answered_about(name, doc_id):
             response = await send_write(
-                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id
+                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id,
+                idempotent=scripted is None,
             )
         return str(response["result"])
 

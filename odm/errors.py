@@ -585,11 +585,12 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
         self.operation = operation
         if operation is not None or met is None:
             lost_text = f"{type(lost).__name__}: {lost}" if lost is not None else "no answer"
+            tasks = ", or list the node's tasks (GET _tasks?actions=*byquery)" if operation and "query" in operation else ""
             super().__init__(
                 f"the outcome of the {operation or 'request'} on index {index!r} is unknown: its answer was lost "
                 f"({lost_text}) after {attempts} attempt(s), so it may have run, in part or whole, or be running "
                 "still. odm does not send it again (running it twice is not the same as once): check the "
-                "documents, or list the node's tasks (GET _tasks?actions=*byquery), before running it again",
+                f"documents{tasks}, before running it again",
                 errors=tuple(e for e in (lost,) if isinstance(e, Exception)),
             )
             return

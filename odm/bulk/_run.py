@@ -301,6 +301,9 @@ class BulkRun(Generic[D]):
                 self.result.failed.append(BulkFailure(encoded.position, encoded.action, lost))
             elif status == 404 and op == "delete" and info.get("result") == "not_found":
                 self._succeeded(encoded, {**info, "result": "deleted"}, confirmed=True)  # absent either way
+            elif status in statuses:  # refused on the last attempt, after one that may have been applied
+                lost = OutcomeUnknownError(info.get("_index"), info.get("_id"), sent, None, _item_error(info))
+                self.result.failed.append(BulkFailure(encoded.position, encoded.action, lost))
             else:
                 self._failed(encoded, info)
         return retry, conflicts
