@@ -89,8 +89,9 @@ class TenantScope(Generic[D]):
         (:meth:`create_alias`) unless ``index`` is given.
 
         Raises:
-            TenantError: (when sent) a suggester, retriever, global or unbounded significant
-                terms aggregation: they read past the query.
+            TenantError: (when sent) a suggester (or ``suggest_*`` parameter), retriever, global
+                or unbounded significant terms aggregation, a terms aggregation with
+                ``min_doc_count=0``, a query fetching a document by id: they read past the query.
         """
         if index is None and self.tenant is not None and options_of(self.document).tenant_aliases:
             index = self.alias_name()
@@ -240,52 +241,63 @@ class TenantScope(Generic[D]):
     async def _checked(self, actions: list[BulkInput[D]], using: UsingType | None, index: str | None) -> list[BulkInput[D]]:
         """Every action of a scoped bulk, checked and made safe before anything is sent.
 
-        Documents are stamped; updates and deletes by id become updates and deletes of this
-        tenant's loaded documents (sent with their tokens); an index action of a given id is
-        sent as a create when the id is free, and refused when another tenant holds it.
+        Documents are stamped; updates and deletes (by id or of a document) become updates and
+        deletes of this tenant's loaded documents (sent with their tokens); an index action of a
+        given id is sent as a create when the id is free, and refused when another tenant holds
+        it. Each id is checked in the index its action writes to (``IndexAction(index=...)``,
+        else ``bulk(index=...)``, else ``meta.index``, else ``Index.name``).
         """
         cls = self.document
-        name = cls.index_name(index)
-        by_id: list[str] = []
-        given_ids: list[str] = []
+        targets: dict[str, list[str]] = {}  # updates and deletes: index -> ids, loaded by mget
+        given_ids: dict[str, list[str]] = {}  # index actions of a client-chosen id: index -> ids
         for action in actions:
             document = _subject(action)
+            own_index = getattr(action, "index", None)
             if isinstance(document, cls):
+                name = _target_index(cls, own_index, index, document.meta.index)
                 stamp(document, self._view, name)
                 document.meta.tenant = self.tenant
                 if self._view.route is not None and document.meta.routing is None:
                     document.meta.routing = self._view.route
                 if isinstance(action, UpdateAction):
                     check_values(self._view, action.fields, name, document.meta.id)
-                elif not isinstance(action, (CreateAction, DeleteAction)) and document.meta.id is not None:
-                    given_ids.append(document.meta.id)
+                if isinstance(action, (UpdateAction, DeleteAction)):
+                    if document.meta.id is None:
+                        raise TenantError(
+                            f"a scoped bulk {type(action).__name__} needs the document's id (meta.id)", name,
+                            field=self._view.field,
+                        )
+                    targets.setdefault(name, []).append(str(document.meta.id))
+                elif not isinstance(action, CreateAction) and document.meta.id is not None:
+                    given_ids.setdefault(name, []).append(str(document.meta.id))
             elif isinstance(document, (str, int)):
-                by_id.append(str(document))
+                name = _target_index(cls, own_index, index, None)
+                targets.setdefault(name, []).append(str(document))
                 if isinstance(action, UpdateAction):
                     check_values(self._view, action.fields, name, str(document))
-        loaded: dict[str | None, Any] = {}
-        if by_id:
-            found = await self.mget(by_id, index=index, using=using)
-            absent = [doc_id for doc_id, doc in zip(by_id, found) if doc is None]
+        loaded: dict[tuple[str, str], Any] = {}
+        for name, ids in targets.items():
+            found = await self.mget(ids, index=name, using=using)
+            absent = [doc_id for doc_id, doc in zip(ids, found) if doc is None]
             if absent:
                 answer = ApiResponseMeta(404, "1.1", HttpHeaders(), 0.0, None)  # type: ignore[arg-type]
                 entries = [{"_index": name, "_id": doc_id, "found": False} for doc_id in absent]
                 raise DocumentNotFoundError(name, absent[0], answer, {"docs": entries}, ids=absent)
-            loaded = {doc.meta.id: doc for doc in found if doc is not None}
-        free: set[str] = set()
-        if given_ids:
-            client = get_client(using if using is not None else options_of(cls).using)
-            stored, route = [self._view.stored], self._view.route
-            raw = await send(client, lambda quiet: quiet.mget(index=name, ids=given_ids, source_includes=stored, routing=route))
+            loaded.update({(name, str(doc.meta.id)): doc for doc in found if doc is not None})
+        free: set[tuple[str, str]] = set()
+        client = get_client(using if using is not None else options_of(cls).using)
+        stored, route = [self._view.stored], self._view.route
+        for name, ids in given_ids.items():
+            raw = await send(client, lambda quiet: quiet.mget(index=name, ids=ids, source_includes=stored, routing=route))
             for entry in raw.body["docs"]:
                 if entry.get("found") is not True:
-                    free.add(entry["_id"])
+                    free.add((name, entry["_id"]))
                 elif not owns(self._view, entry.get("_source")):
                     raise TenantError(
                         f"id {entry['_id']!r} is taken by a document this scope cannot see: choose another id, or "
                         "let Elasticsearch choose one", name, entry["_id"], self._view.field, reason="id_taken",
                     )
-        return [_made_safe(action, loaded, free) for action in actions]
+        return [_made_safe(cls, action, index, loaded, free) for action in actions]
 
     # -- filtered aliases --------------------------------------------------------------------
 
@@ -329,13 +341,37 @@ def _subject(action: Any) -> Any:
     return action
 
 
-def _made_safe(action: Any, loaded: Mapping[str | None, Any], free: set[str]) -> Any:
-    """An update or delete by id as one of the loaded document (sent with its tokens); an index
-    of a free id as a create (so it cannot replace a document written meanwhile)."""
-    if isinstance(action, (UpdateAction, DeleteAction)) and isinstance(action.target, (str, int)):
-        return dataclasses.replace(action, target=loaded[str(action.target)], document_class=None)
+def _target_index(cls: Any, own: str | None, bulk: str | None, stored: str | None) -> str:
+    """The index a bulk action writes to, as ``bulk()`` picks it: the action's, the bulk's, ``meta.index``, ``Index.name``."""
+    given = own if own is not None else bulk if bulk is not None else stored
+    return str(cls.index_name(given))
+
+
+def _made_safe(
+    cls: Any, action: Any, index: str | None, loaded: Mapping[tuple[str, str], Any], free: set[tuple[str, str]]
+) -> Any:
+    """An update or delete as one of the loaded document (sent with its tokens); an index of a
+    free id as a create (so it cannot replace a document written meanwhile)."""
     document = _subject(action)
-    if isinstance(action, CreateAction) or getattr(getattr(document, "meta", None), "id", None) not in free:
+    if isinstance(action, (UpdateAction, DeleteAction)):
+        pinned: dict[str, Any] = {"if_unchanged": NOT_GIVEN} if action.if_unchanged is False else {}
+        if isinstance(action, UpdateAction):
+            pinned["retry_on_conflict"] = None  # the tokens replace retries
+        if isinstance(document, (str, int)):
+            name = _target_index(cls, action.index, index, None)
+            return dataclasses.replace(action, target=loaded[(name, str(document))], document_class=None, **pinned)
+        if isinstance(document, cls):
+            name = _target_index(cls, action.index, index, document.meta.index)
+            stored = loaded[(name, str(document.meta.id))]
+            meta = document.meta
+            if meta.seq_no is None or meta.primary_term is None or meta.index != stored.meta.index:
+                meta.seq_no, meta.primary_term, meta.index = stored.meta.seq_no, stored.meta.primary_term, stored.meta.index
+            return dataclasses.replace(action, **pinned) if pinned else action
+        return action
+    if isinstance(action, CreateAction) or not isinstance(document, cls) or document.meta.id is None:
+        return action
+    name = _target_index(cls, action.index if isinstance(action, IndexAction) else None, index, document.meta.index)
+    if (name, str(document.meta.id)) not in free:
         return action
     if isinstance(action, IndexAction):
         return CreateAction(action.document, index=action.index, routing=action.routing, pipeline=action.pipeline)

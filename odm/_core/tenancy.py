@@ -259,10 +259,21 @@ def scoped_body(
         raise refuse_unscoped(scoped[0], "search()")
     if view.tenant is None:
         return body
+    name = scoped[0].__name__
     if params and params.get("q") is not None:
-        raise TenantError(f"a tenant scope's search of {scoped[0].__name__} cannot take params(q=...): it replaces the query")
-    _refuse_unfiltered(body, scoped[0].__name__)
+        raise TenantError(f"a tenant scope's search of {name} cannot take params(q=...): it replaces the query")
+    for key in params or ():
+        if key.startswith("suggest") and params[key] is not None:  # type: ignore[index]
+            raise TenantError(
+                f"a tenant scope's search of {name} cannot take params({key}=...): URL suggesters read the whole "
+                "index's terms"
+            )
     term = {"term": {view.stored: view.tenant}}
+    _refuse_unfiltered(body, name)
+    _refuse_fetches(body, name)
+    for key in ("aggs", "aggregations"):
+        if isinstance(body.get(key), Mapping):
+            body[key] = _scoped_aggs(body[key], term)
     query = body.get("query")
     body["query"] = {"bool": {"filter": [term], **({"must": [query]} if query else {})}}
     if "knn" in body:  # a top-level kNN search is not limited by the query: its own filter is
@@ -280,12 +291,17 @@ _UNFILTERED_AGGS = {
 }
 
 
+#: Aggregations whose ``min_doc_count: 0`` lists every term of the shard's field, whatever the query.
+_ALL_TERMS_AGGS = ("terms", "significant_terms", "significant_text")
+
+
 def _refuse_unfiltered(body: Mapping[str, Any], document: str) -> None:
     """Refuse what would read other tenants' data past the query's filter.
 
     Raises:
-        TenantError: a ``suggest`` or ``retriever`` section, a ``global`` aggregation, or
-            significant terms/text without a ``background_filter``.
+        TenantError: a ``suggest`` or ``retriever`` section, a ``global`` aggregation,
+            significant terms/text without a ``background_filter``, or a terms or significant
+            terms/text aggregation with ``min_doc_count: 0``.
     """
     for key, why in _UNFILTERED_SECTIONS.items():
         if key in body:
@@ -302,6 +318,13 @@ def _refuse_unfiltered(body: Mapping[str, Any], document: str) -> None:
                 inner = definition.get(kind)
                 if inner is not None and not (isinstance(inner, Mapping) and "background_filter" in inner):
                     raise TenantError(f"a tenant scope's search of {document} cannot have a {kind} aggregation: {why}")
+            for kind in _ALL_TERMS_AGGS:
+                inner = definition.get(kind)
+                if isinstance(inner, Mapping) and inner.get("min_doc_count") in (0, "0"):
+                    raise TenantError(
+                        f"a tenant scope's search of {document} cannot have a {kind} aggregation with min_doc_count=0: "
+                        "it lists the terms of every tenant's documents"
+                    )
             pending += [definition.get("aggs"), definition.get("aggregations")]
 
 
@@ -311,3 +334,65 @@ def _with_filter(search: Any, term: dict[str, Any]) -> Any:
     existing = search.get("filter")
     filters = [] if existing is None else existing if isinstance(existing, list) else [existing]
     return {**search, "filter": [term, *filters]}
+
+
+def _scoped_aggs(aggs: Mapping[str, Any], term: dict[str, Any]) -> dict[str, Any]:
+    """``aggs`` (copied) with every significant terms/text ``background_filter`` limited to the tenant.
+
+    A background filter is a query of its own, run past the search's: it gets the tenant's
+    filter, so ``bg_count`` counts this tenant's documents only.
+    """
+    scoped: dict[str, Any] = {}
+    for name, definition in aggs.items():
+        if isinstance(definition, Mapping):
+            definition = dict(definition)
+            for kind in ("significant_terms", "significant_text"):
+                inner = definition.get(kind)
+                if isinstance(inner, Mapping) and "background_filter" in inner:
+                    wrapped = {"bool": {"filter": [term, inner["background_filter"]]}}
+                    definition[kind] = {**inner, "background_filter": wrapped}
+            for key in ("aggs", "aggregations"):
+                if isinstance(definition.get(key), Mapping):
+                    definition[key] = _scoped_aggs(definition[key], term)
+        scoped[name] = definition
+    return scoped
+
+
+def _refuse_fetches(body: Any, document: str) -> None:
+    """Refuse query clauses that read a stored document by id, which no query filter limits.
+
+    Raises:
+        TenantError: a terms lookup, a ``more_like_this`` like/unlike of a stored document
+            (``_id``), an ``indexed_shape`` (``geo_shape``, ``shape``) or a ``percolate`` of a
+            stored document (``id``) anywhere in the body.
+    """
+    pending = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending += node
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        why = None
+        terms = node.get("terms")
+        if isinstance(terms, Mapping) and any(
+            isinstance(value, Mapping) and "id" in value and ("index" in value or "path" in value) for value in terms.values()
+        ):
+            why = "a terms lookup (index/id) reads a stored document"
+        for key in ("more_like_this", "mlt"):
+            clause = node.get(key)
+            if isinstance(clause, Mapping):
+                for side in ("like", "unlike"):
+                    items = clause.get(side)
+                    items = items if isinstance(items, list) else [items]
+                    if any(isinstance(item, Mapping) and "_id" in item for item in items):
+                        why = f"more_like_this {side} of a stored document (_id) reads it"
+        if "indexed_shape" in node:
+            why = "an indexed_shape reads a stored document"
+        percolate = node.get("percolate")
+        if isinstance(percolate, Mapping) and "id" in percolate:
+            why = "a percolate of a stored document (id) reads it"
+        if why is not None:
+            raise TenantError(f"a tenant scope's search of {document} cannot fetch a document by id: {why}, past the tenant's filter")
+        pending += node.values()

@@ -151,9 +151,56 @@ def test_the_q_parameter_which_replaces_the_query_is_refused() -> None:
     assert Ticket.unscoped().search().params(q="*").to_dict() == {}
 
 
-def test_significant_terms_with_a_background_filter_are_allowed() -> None:
-    aggs = {"s": {"significant_terms": {"field": "title", "background_filter": TERM}}}
-    assert scoped_body([Ticket], ACME, {"aggs": aggs})["aggs"] == aggs
+def test_a_significant_terms_background_filter_is_limited_to_the_tenant() -> None:
+    other = {"term": {"tenant": "globex"}}
+    for kind in ("significant_terms", "significant_text"):
+        aggs: dict[str, Any] = {"s": {kind: {"field": "title", "background_filter": other}, "aggs": {"n": {kind: {"field": "t", "background_filter": other}}}}}
+        scoped = scoped_body([Ticket], ACME, {"aggs": aggs})["aggs"]
+        wrapped = {"bool": {"filter": [TERM, other]}}
+        assert scoped == {"s": {kind: {"field": "title", "background_filter": wrapped}, "aggs": {"n": {kind: {"field": "t", "background_filter": wrapped}}}}}
+        assert aggs["s"][kind]["background_filter"] == other  # the caller's body is not changed
+
+
+@pytest.mark.parametrize("kind", ["terms", "significant_terms", "significant_text"])
+def test_a_terms_aggregation_with_min_doc_count_0_is_refused(kind: str) -> None:
+    inner = {"field": "title", "min_doc_count": 0, "background_filter": TERM}
+    with pytest.raises(TenantError, match="min_doc_count=0"):
+        scoped_body([Ticket], ACME, {"aggs": {"a": {"filter": TERM, "aggs": {"t": {kind: inner}}}}})
+    scoped_body([Ticket], ACME, {"aggs": {"t": {kind: {**inner, "min_doc_count": 1}}}})  # any other count is fine
+
+
+@pytest.mark.parametrize("param", ["suggest_field", "suggest_text", "suggest_mode", "suggest_size"])
+def test_the_suggest_url_parameters_are_refused(param: str) -> None:
+    with pytest.raises(TenantError, match=param):
+        Ticket.for_tenant("acme").search().params(**{param: "x"}).to_dict()
+    assert Ticket.unscoped().search().params(**{param: "x"}).to_dict() == {}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"terms": {"title": {"index": "tickets", "id": "g1", "path": "title"}}},
+        {"more_like_this": {"fields": ["title"], "like": [{"_index": "tickets", "_id": "g1"}]}},
+        {"more_like_this": {"fields": ["title"], "like": "text", "unlike": {"_id": "g1"}}},
+        {"geo_shape": {"where": {"indexed_shape": {"index": "shapes", "id": "g1", "path": "where"}}}},
+        {"shape": {"where": {"indexed_shape": {"index": "shapes", "id": "g1", "path": "where"}}}},
+        {"percolate": {"field": "query", "index": "tickets", "id": "g1"}},
+    ],
+)
+def test_queries_that_fetch_a_document_by_id_are_refused_anywhere(query: dict[str, Any]) -> None:
+    nested = {"bool": {"should": [{"match_all": {}}, query]}}
+    for body in ({"query": nested}, {"post_filter": query}, {"aggs": {"f": {"filter": nested}}}, {"knn": {"field": "v", "filter": query}}):
+        with pytest.raises(TenantError, match="by id"):
+            scoped_body([Ticket], ACME, body)
+
+
+def test_queries_like_a_fetch_by_id_are_not_refused() -> None:
+    for query in (
+        {"terms": {"title": ["a", "b"]}},
+        {"more_like_this": {"fields": ["title"], "like": ["text", {"doc": {"title": "x"}}]}},
+        {"percolate": {"field": "query", "document": {"title": "x"}}},
+    ):
+        scoped_body([Ticket], ACME, {"query": query, "aggs": {"t": {"terms": {"field": "title", "script": {"id": "s"}}}}})
 
 
 def test_the_bodies_of_a_scopes_update_and_delete_by_query() -> None:
