@@ -115,3 +115,26 @@ async def test_a_terms_lookup_does_not_read_another_tenants_document(tickets: ty
     except TenantError:
         return
     assert matched == 0  # another tenant's document reads as a missing one
+
+
+async def test_a_scoped_bulk_of_the_tenants_own_document_objects_is_written_with_their_tokens(
+    tickets: type[Ticket], odm_client: AsyncElasticsearch
+) -> None:
+    acme = tickets.for_tenant("acme")
+    other = tickets.index_name() + "-b"
+    # built by code (no tokens): checked by id, then written with the tokens read by the check
+    result = await acme.bulk(
+        [UpdateAction(tickets(title="x", meta={"id": "a1"}), {"views": 7}), DeleteAction(tickets(title="y", meta={"id": "a2"})),
+         IndexAction(tickets(title="in b", meta={"id": "g1"}), index=other)],  # g1 is free in the other index
+        refresh=True,
+    )
+    assert len(result.succeeded) == 3 and not result.failed
+    after = await stored(odm_client, tickets)
+    assert sorted(after) == ["a1", "g1", "g2"] and after["a1"]["views"] == 7 and after["g1"]["tenant"] == "globex"
+    assert (await odm_client.get(index=other, id="g1"))["_source"]["tenant"] == "acme"
+    # a loaded document keeps its own tokens: stale ones fail, nothing is overwritten
+    stale = await acme.get("a1")
+    await acme.update(await acme.get("a1"), {"views": 8}, refresh=True)
+    result = await acme.bulk([UpdateAction(stale, {"views": 9})], refresh=True)
+    assert len(result.failed) == 1
+    assert (await stored(odm_client, tickets))["a1"]["views"] == 8
