@@ -156,17 +156,15 @@ async def send_write(
     scripted update: ``views += 1`` twice is not once) is never sent again after an
     attempt that got no answer.
     """
+    if not idempotent:
+        return await send_not_idempotent(client, request, retry, index, "scripted update", doc_id)
     tally = attempts if attempts is not None else Attempts()
     try:
-        return await send(client, request, retry, tally, resend_unanswered=idempotent)
+        return await send(client, request, retry, tally)
     except ApiError as error:
         if tally.resent_after_lost_answer and not isinstance(error, NotFoundError):
             raise OutcomeUnknownError(index, doc_id, tally.sent, tally.lost, error) from error
         raise
-    except TransportError as error:
-        if idempotent or tally.lost is not error:
-            raise
-        raise OutcomeUnknownError(index, doc_id, tally.sent, error, None, operation="scripted update") from error
 
 
 async def send_not_idempotent(
@@ -175,8 +173,9 @@ async def send_not_idempotent(
     retry: RetryPolicy | None,
     index: str | Sequence[str],
     operation: str,
+    doc_id: str | None = None,
 ) -> R:
-    """:func:`send` a request that running twice would change: an update or delete by query.
+    """:func:`send` a request that running twice would change: an update or delete by query, a scripted update.
 
     Sent again only after an answer that refused it (429, 503: it did not run). An
     attempt that got no answer (a connection error, a timeout) may have run, in part or
@@ -189,7 +188,7 @@ async def send_not_idempotent(
         if tally.lost is not error:
             raise
         name = index if isinstance(index, str) else ",".join(index)
-        raise OutcomeUnknownError(name, None, tally.sent, error, None, operation=operation) from error
+        raise OutcomeUnknownError(name, doc_id, tally.sent, error, None, operation=operation) from error
 
 
 async def close_context(client: AsyncElasticsearch, close: Callable[[AsyncElasticsearch], Awaitable[Any]], retry: RetryPolicy | None) -> None:
