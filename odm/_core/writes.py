@@ -14,7 +14,6 @@ the bytes are validated again and the validated document is what is stored.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -32,7 +31,7 @@ from .names import check_id
 from .retry import new_id
 from .sentinel import NOT_GIVEN, NotGiven
 from .stored_values import CONVERTS_INPUT_ONLY, TO_ELASTICSEARCH
-from .timestamps import source_stamps, update_stamps
+from .timestamps import source_stamps, timestamps_of, update_stamps
 from .vectors import same_json, stored_as_sent
 
 __all__ = [
@@ -83,24 +82,29 @@ class _WritePlan:
     exclude: set[str] | None  # {"meta"} for a class that redeclares meta as a plain field
     without_id: set[str] | None = None  # exclude, and the id field kept only as _id (docs/documents.md)
     id_field: bool = False  # Index.id_field: meta.id is taken from a field (take_id)
+    stamps: bool = False  # Index.timestamps: every write sets them (source_stamps)
 
 
-_plans: weakref.WeakKeyDictionary[type[BaseModel], _WritePlan] = weakref.WeakKeyDictionary()
+_PLAN = "__odm_write_plan__"  # the class attribute a class's plan is kept in (a subclass has its own)
 
 
 def _plan(cls: type[BaseModel]) -> _WritePlan:
-    plan = _plans.get(cls)
+    """The class's write plan, worked out at its first write and kept on the class itself: read
+    for every document written, and a class attribute is the cheapest lookup there is."""
+    plan: _WritePlan | None = cls.__dict__.get(_PLAN)
     if plan is None:
         meta = cls.model_fields.get("meta")
         exclude = {"meta"} if meta is not None and not meta.exclude else None
         id_field = id_field_of(cls)
-        plan = _plans[cls] = _WritePlan(
+        plan = _WritePlan(
             revalidates=_needs_validation(cls.__pydantic_core_schema__),
             # A response model showing meta: meta is never part of _source all the same.
             exclude=exclude,
             without_id=(exclude or set()) | {id_field.name} if id_field is not None and not id_field.stored else None,
             id_field=id_field is not None,
+            stamps=timestamps_of(cls) is not None,
         )
+        type.__setattr__(cls, _PLAN, plan)
     return plan
 
 
@@ -205,7 +209,7 @@ def encode_write(
         DocumentStateError: as :func:`encode_source`; or an id field holding ``None`` that
             cannot take odm's id.
     """
-    if not needs_id(document, meta):
+    if not (_plan(type(document)).id_field and needs_id(document, meta)):
         source = encode_source(document, meta, index, revalidate, stamp=stamp)
         doc_id, new = id_to_write(document, meta)
         return source, doc_id, new
@@ -438,7 +442,7 @@ def encode_source(
             "the document was read with a filtered _source; saving it would drop the other fields: "
             "use update(field=...) instead, or load it whole", index, doc_id,
         )
-    stamps = source_stamps(document, meta) if stamp else None
+    stamps = source_stamps(document, meta) if stamp and plan.stamps else None
     if stamps:  # a class with Index.timestamps
         apply_values(document, stamps)
     try:

@@ -334,6 +334,14 @@ def _header_start(op: str, index: str) -> bytes:
     return to_json({op: {"_index": index}})[:-2]
 
 
+def _json_string(text: str) -> bytes:
+    """``text`` as a JSON string, the bytes ``to_json(text)`` gives: an id of printable ASCII
+    without a quote or backslash (odm's ids, most others) needs no escape and is quoted as it is."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return b'"' + text.encode() + b'"'
+    return to_json(text)
+
+
 def _header(
     op: str, index: str, doc_id: str | None, routing: str | None, tokens: Mapping[str, int], pipeline: str | None = None
 ) -> list[bytes]:
@@ -346,11 +354,11 @@ def _header(
     """
     parts = [_header_start(op, index)]
     if doc_id is not None:
-        parts += (b',"_id":', to_json(doc_id))
+        parts += (b',"_id":', _json_string(doc_id))
     if routing is not None:
-        parts += (b',"routing":', to_json(routing))
+        parts += (b',"routing":', _json_string(routing))
     for key, value in tokens.items():
-        parts += (b",", to_json(key), b":", to_json(value))
+        parts += (b",", _json_string(key), b":", str(value).encode() if type(value) is int else to_json(value))
     if pipeline is not None:
         parts += (b',"pipeline":', to_json(pipeline))
     parts.append(b"}}\n")

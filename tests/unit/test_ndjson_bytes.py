@@ -152,7 +152,9 @@ def reference_header(
     return to_json({op: fields}) + b"\n"
 
 
-_text = st.text(max_size=40)  # lone surrogates too: refused by both the same way
+# Lone surrogates too (refused by both the same way); ASCII alone often, so quotes,
+# backslashes and control characters meet the header's unescaped fast path.
+_text = st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40)
 _count = st.integers(min_value=0, max_value=2**63 - 1)
 
 
