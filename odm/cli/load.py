@@ -15,12 +15,14 @@ import argparse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
+from uuid import UUID
 
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, TransportError
 from pydantic import ValidationError
 from pydantic_core import from_json
 
 from .._core.document_options import options_of
+from .._core.id_field import id_text
 from ..bulk import CreateAction, IndexAction
 from ..document import AsyncDocument
 from ..errors import DocumentValidationError, OdmError
@@ -81,7 +83,7 @@ class _Lines:
         self.cls, self.path, self.id_field, self.create = cls, path, id_field, create
         own = options_of(cls).id_field
         self.own_id = own is not None and own.name == id_field
-        self.invalid: list[tuple[int, str | None, ValidationError]] = []
+        self.invalid: list[tuple[int, str | None, ValidationError | str]] = []
         self.line_of: list[int] = []  # the line number of each action handed to bulk
 
     def __iter__(self) -> Iterator[IndexAction[Any] | CreateAction[Any]]:
@@ -95,7 +97,13 @@ class _Lines:
                     self.invalid.append((number, self._id_in(line), error))
                     continue
                 if self.id_field is not None and not self.own_id:  # a class's own id field: taken when written
-                    document.meta.id = str(getattr(document, self.id_field))
+                    value = getattr(document, self.id_field)
+                    if isinstance(value, bool) or not isinstance(value, (str, int, UUID)):
+                        # null would be the id "None" for every such line, each overwriting the last
+                        what = "null" if value is None else f"a {type(value).__name__}, not a string or integer"
+                        self.invalid.append((number, None, f"--id-field {self.id_field} is {what}: no id to write it with"))
+                        continue
+                    document.meta.id = id_text(value)
                 self.line_of.append(number)
                 yield CreateAction(document) if self.create else IndexAction(document)
 
@@ -110,7 +118,7 @@ class _Lines:
         info = self.cls.model_fields.get(self.id_field)
         names = [self.id_field, *([info.alias] if info is not None and info.alias else [])]
         value = next((raw[name] for name in names if isinstance(raw, dict) and name in raw), None)
-        return None if value is None else str(value)
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def _id_field(cls: type[AsyncDocument], given: str | None) -> str | None:

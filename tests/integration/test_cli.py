@@ -58,6 +58,29 @@ async def test_load_writes_the_valid_lines_and_reports_the_rest(
     assert [hit["_source"]["views"] for hit in stored["hits"]["hits"]] == [1, 3]
 
 
+async def test_load_refuses_lines_whose_id_field_holds_no_id(
+    odm_client: AsyncElasticsearch, index_prefix: str, es_url: str, tmp_path: Path
+) -> None:
+    """An id field holding null (or an object) gives no id: the line is reported, never written
+    under the id "None" where every such line would overwrite the one before it."""
+    index = index_prefix + "cli-null-ids"
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        '{"title": "one", "created_at": "2026-11-24T00:00:00"}\n'
+        '{"title": "two", "created_at": "2026-11-24T00:00:00", "author": null}\n'
+        '{"title": "three", "created_at": "2026-11-24T00:00:00", "author": {"name": "ann", "email": "ann@example.com"}}\n'
+    )
+    out = io.StringIO()
+    argv = ["load", "tests.models.blog:Post", str(path), "--url", es_url, "--index", index, "--init"]
+    assert await run([*argv, "--id-field", "author"], out=out, err=io.StringIO()) == 1
+    report = out.getvalue()
+    assert "0 succeeded, 0 failed, 0 not attempted>, 3 invalid lines" in report
+    assert "2 lines (1, 2): " in report and "--id-field author is null: no id to write it with" in report
+    assert "line 3: " in report and "--id-field author is a Author, not a string or integer" in report
+    await odm_client.indices.refresh(index=index)
+    assert (await odm_client.count(index=index))["count"] == 0
+
+
 def test_a_class_that_is_not_a_document_is_refused(jsonl: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "odm", "load", "tests.models.blog:Author", str(jsonl)], capture_output=True, text=True
