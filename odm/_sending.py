@@ -31,6 +31,7 @@ from .errors import ArgumentError, OutcomeUnknownError
 
 __all__ = [
     "bulk_request",
+    "checked_policy",
     "close_context",
     "delete_document",
     "index_document",
@@ -51,19 +52,26 @@ _JSON = {"accept": "application/json", "content-type": "application/json"}
 _NDJSON = {"accept": "application/json", "content-type": "application/x-ndjson"}
 
 
+def checked_policy(policy: object, taker: str = "retry=") -> RetryPolicy:
+    """``policy``, checked to be a :class:`RetryPolicy` (the one check of every ``retry=`` and ``retry()``).
+
+    Raises:
+        ArgumentError: another value; ``taker`` names what was given it (``"retry()"``).
+    """
+    if not isinstance(policy, RetryPolicy):
+        raise ArgumentError(f"{taker} takes a RetryPolicy, not {type(policy).__name__}")
+    return policy
+
+
 def set_retry_policy(client: AsyncElasticsearch, policy: RetryPolicy) -> None:
     """Make ``policy`` the retry policy of odm's calls through ``client``."""
-    if not isinstance(policy, RetryPolicy):
-        raise ArgumentError(f"retry= takes a RetryPolicy, not {type(policy).__name__}")
-    _policies[client] = policy
+    _policies[client] = checked_policy(policy)
 
 
 def retry_policy_of(client: AsyncElasticsearch, retry: RetryPolicy | None = None) -> RetryPolicy:
     """The policy of a call: ``retry`` if given, else the connection's, else ``RetryPolicy()``."""
     if retry is not None:
-        if not isinstance(retry, RetryPolicy):
-            raise ArgumentError(f"retry= takes a RetryPolicy, not {type(retry).__name__}")
-        return retry
+        return checked_policy(retry)
     return _policies.get(client, _DEFAULT_POLICY)
 
 

@@ -28,6 +28,8 @@ from typing_extensions import TypeVar
 
 from .._core.document_options import is_document_class, options_of
 from .._core.hits import InvalidPolicy
+from .._core.retry import RetryPolicy
+from .._sending import checked_policy
 from ..aggs import Aggs, Terms
 from ..connections import UsingType
 from ..errors import AggregationResultError, ArgumentError, FacetKeyError
@@ -132,6 +134,9 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
     #: What a hit that does not validate does: ``"raise"``, ``"skip"`` or ``"collect"`` (``AsyncSearch.on_invalid``).
     #: A terms facet's bucket key the field refuses: ``FacetKeyError``, or left out and logged.
     on_invalid: InvalidPolicy = "raise"
+    #: The :class:`~odm.RetryPolicy` odm re-sends the search and count under (``AsyncSearch.retry``);
+    #: ``None``: the connection's. The constructor's ``retry=`` sets it for one search.
+    retry: RetryPolicy | None = None
     _s: AsyncSearch[T]
 
     def __init__(
@@ -139,6 +144,8 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
         query: str | Query | None = None,
         filters: Mapping[str, FilterValue | Sequence[FilterValue]] | None = None,
         sort: Sequence[str] = (),
+        *,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """Build the search; nothing is sent until :meth:`execute`.
 
@@ -148,10 +155,14 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
             filters: facet name -> the value (or values) the hits must have; the other
                 facets count within these filters, a facet's own filter does not narrow it.
             sort: sort keys, as ``AsyncSearch.sort()`` takes them (``"-created_at"``).
+            retry: the retry policy of this search's requests, over the class's ``retry``.
 
         Raises:
-            ArgumentError: ``filters`` names a facet the class does not declare.
+            ArgumentError: ``filters`` names a facet the class does not declare, or
+                ``retry`` is not a ``RetryPolicy``.
         """
+        if retry is not None:
+            self.retry = checked_policy(retry, "retry=")
         unknown = sorted(set(filters or {}) - set(self.facets))
         if unknown:
             raise ArgumentError(f"{type(self).__name__} has no facet {unknown[0]!r}; its facets are {sorted(self.facets)}")
@@ -171,8 +182,8 @@ class AsyncFacetedSearch(FacetedSearchBase[T], Generic[T]):
     def search(self) -> AsyncSearch[T]:
         """The search the facets are added to; override it to add filters of your own."""
         doc_types = list(self.doc_types) if self.doc_types else None
-        search = AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types)
-        return search.on_invalid(self.on_invalid)
+        search = AsyncSearch(using=self.using, index=self._index_names(), doc_type=doc_types).on_invalid(self.on_invalid)
+        return search if self.retry is None else search.retry(self.retry)
 
     def query(self, search: Any, query: str | Query) -> Any:
         """Add the query: text is matched in ``fields`` (``multi_match``), a query object is used as it is.

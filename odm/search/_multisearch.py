@@ -21,7 +21,8 @@ from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from typing_extensions import Self, TypeVar
 
 from .._core.names import check_index_pattern
-from .._sending import send
+from .._core.retry import RetryPolicy
+from .._sending import checked_policy, send
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError
 from ._response import Response
@@ -51,6 +52,7 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
 
     _using: UsingType
     _searches: list[AsyncSearch[T]]  # type: ignore[assignment]  # add() accepts odm searches only
+    _retry: RetryPolicy | None = None
 
     def __init__(self, using: UsingType = "default", index: str | Sequence[str] | None = None) -> None:
         """Start an empty multi search.
@@ -69,6 +71,22 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
         copy = type(self)(using=self._using, index=self._index)
         copy._params = self._params.copy()
         copy._searches = self._searches[:]
+        copy._retry = self._retry
+        return copy
+
+    def retry(self, policy: RetryPolicy) -> Self:
+        """A copy whose ``_msearch`` request odm re-sends under ``policy`` (else the connection's).
+
+        The multi search is one request: its policy is this one, whatever the added
+        searches' own ``retry()`` says (as their ``using`` is not used either). A re-send
+        reads again. Example: ``AsyncMultiSearch[Post]().add(s).retry(NO_RETRIES)`` sends it once.
+
+        Raises:
+            ArgumentError: not a ``RetryPolicy``.
+        """
+        checked = checked_policy(policy, "retry()")
+        copy = self._clone()
+        copy._retry = checked
         return copy
 
     def add(self, search: AsyncSearch[U]) -> AsyncMultiSearch[T | U]:  # type: ignore[override]
@@ -139,7 +157,9 @@ class AsyncMultiSearch(MultiSearchBase[T], Generic[T]):
         for search in self._searches:
             search._index_param()  # checks each header's index before anything is sent
         searches = self.to_dict()
-        raw = await send(get_client(self._using), lambda quiet: quiet.msearch(index=index, searches=searches, **self._params))
+        raw = await send(
+            get_client(self._using), lambda quiet: quiet.msearch(index=index, searches=searches, **self._params), self._retry
+        )
         items = raw.body["responses"]
         results: list[Response[T] | ApiError] = []
         for position, (search, item) in enumerate(zip(self._searches, items)):

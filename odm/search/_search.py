@@ -37,7 +37,7 @@ from .._core.tenancy import TenantView, mark, scoped_body
 from .._core.vectors import inner_hits_with_vectors, is_whole_source, reads_vectors, with_vectors
 from ..aggs import Aggs
 from ..aggs._pages import add_aggregations, composite_of, with_after
-from .._sending import close_context, send, send_not_idempotent
+from .._sending import checked_policy, close_context, send, send_not_idempotent
 from ..connections import UsingType, get_client
 from ..errors import ArgumentError, NoIndexError, SearchStateError
 from ..meta import InnerHit
@@ -216,10 +216,9 @@ class AsyncSearch(SearchBase[T], Generic[T]):
         Raises:
             ArgumentError: not a ``RetryPolicy``.
         """
-        if not isinstance(policy, RetryPolicy):
-            raise ArgumentError(f"retry() takes a RetryPolicy, not {type(policy).__name__}")
+        checked = checked_policy(policy, "retry()")
         search = self._clone()
-        search._retry = policy
+        search._retry = checked
         return search
 
     def on_invalid(self, policy: InvalidPolicy) -> Self:

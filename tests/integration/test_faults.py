@@ -26,6 +26,9 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm import (
+    NO_RETRIES,
+    AsyncFacetedSearch,
+    AsyncMultiSearch,
     BulkItemError,
     BulkResult,
     CreateAction,
@@ -38,8 +41,10 @@ from odm import (
     Retry,
     RetryPolicy,
     ScrollLostError,
+    TermsFacet,
     UpdateAction,
     VersionConflictError,
+    async_connections,
 )
 from odm.testing import FaultProxy
 from odm.testing.faults import (
@@ -607,9 +612,11 @@ async def test_a_single_write_whose_response_was_lost_is_not_a_false_failure(
 class Sends:
     """A retry policy that counts odm's re-sends: each call sends ``1 + len(retries)`` times."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_retries: int = 3) -> None:
         self.retries: list[Retry] = []
-        self.policy = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, on_retry=self.retries.append)
+        self.policy = RetryPolicy(
+            max_retries=max_retries, initial_backoff=0.01, max_backoff=0.05, on_retry=self.retries.append
+        )
 
     def take(self) -> int:
         """The sends of the last call (and start counting the next one)."""
@@ -786,3 +793,86 @@ async def test_an_update_or_delete_by_query_is_never_sent_again_after_a_lost_ans
         except elasticsearch.ApiError as answered:  # the node without the reindex module answers 4xx
             assert answered.status_code not in (429, 503)
     assert len(sends.retries) == 1 and proxy.stats.reached[path] == 2 and proxy.stats.received[path] == 3
+
+
+# -- multi search and faceted search under a policy of their own ---------------------------
+
+
+def five_failures(path: str) -> list[Fault]:
+    """Four re-sends' worth of faults: more than the default policy (3 re-sends) survives."""
+    return [
+        ResetAfterForwarding(count=1, path=path),
+        Reject429(count=1, path=path),
+        Unavailable503(count=1, path=path),
+        ResetBeforeForwarding(count=1, path=path),
+    ]
+
+
+async def test_a_multi_search_is_sent_under_its_own_policy_and_odm_counts_what_reached_the_node(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """Through a client with its default retries (max_retries=3): ``retry(NO_RETRIES)`` fails at
+    the first 503, a policy of 5 re-sends outlives four faults the default policy would not, and
+    the sends odm counts are the requests the node got (the client re-sends nothing)."""
+    await _indexed(posts, 5)
+    msearch = ("POST", "/_msearch")
+    sends = Sends(max_retries=5)
+    async with through(proxy, max_retries=3, retry_on_timeout=True) as client:
+        ms = AsyncMultiSearch[Post](using=client).add(posts.search().filter("term", tags="t1")).add(posts.search())
+        proxy.faults = [Unavailable503(count=1, path=r"/_msearch$")]
+        with pytest.raises(elasticsearch.ApiError) as refused:
+            await ms.retry(NO_RETRIES).execute()
+        assert refused.value.status_code == 503
+        assert proxy.stats.received[msearch] == 1 and proxy.stats.reached[msearch] == 0  # sent once, never forwarded
+        proxy.faults = five_failures(r"/_msearch$")
+        tagged, every = await ms.retry(sends.policy).execute(ignore_cache=True)
+        assert [hit.meta.id for hit in tagged] == ["p1"] and len(every) == 5
+        assert [r.may_have_been_applied for r in sends.retries] == [True, False, False, True]  # resets: no answer
+        assert sends.take() == 5
+        assert proxy.stats.received[msearch] == 1 + 5  # the NO_RETRIES one, then odm's five sends
+        assert proxy.stats.reached[msearch] == 2  # the reset after forwarding and the last one
+        proxy.faults = five_failures(r"/_msearch$")
+        with pytest.raises(elasticsearch.ConnectionError):  # the connection's (default) policy: 3 re-sends
+            await ms.execute(ignore_cache=True)
+        assert proxy.stats.received[msearch] == 6 + 4
+    assert proxy.stats.injected == {"unavailable_503": 3, "reset_after": 2, "reject_429": 2, "reset_before": 2}
+
+
+class TaggedPosts(AsyncFacetedSearch[Post]):
+    doc_types = [Post]
+    facets = {"tags": TermsFacet(field="tags")}
+
+
+async def test_a_faceted_search_takes_a_policy_from_its_class_or_its_constructor(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, posts: type[Post]
+) -> None:
+    """``retry=`` of the constructor (over the class's ``retry``) governs the search and the count."""
+    await _indexed(posts, 7)
+    search_path = ("POST", f"/{posts.index_name()}/_search")
+    count_path = ("POST", f"/{posts.index_name()}/_count")
+    sends = Sends(max_retries=5)
+
+    alias = f"{posts.index_name()}-proxied"  # a faceted search's ``using`` is a class attribute
+
+    class Faceted(TaggedPosts):
+        using = alias
+        index = posts.index_name()
+        retry = sends.policy
+
+    async with through(proxy, max_retries=3, retry_on_timeout=True) as client:
+        async_connections.add_connection(alias, client)
+        try:
+            proxy.faults = [Unavailable503(count=1)]
+            with pytest.raises(elasticsearch.ApiError) as refused:
+                await Faceted(filters={"tags": "t1"}, retry=NO_RETRIES).execute()
+            assert refused.value.status_code == 503 and proxy.stats.reached[search_path] == 0
+            proxy.faults = five_failures(rf"^/{posts.index_name()}/_search$")
+            response = await Faceted(filters={"tags": "t1"}).execute()  # the class's policy: 5 re-sends
+            assert [hit.meta.id for hit in response] == ["p1"] and len(response.facets.tags) == 7
+            assert sends.take() == 5 and proxy.stats.reached[search_path] == 2
+            proxy.faults = [Reject429(count=1), Unavailable503(count=1)]
+            assert await Faceted().count() == 7 and sends.take() == 3
+            assert proxy.stats.received[count_path] == 3 and proxy.stats.reached[count_path] == 1
+        finally:
+            async_connections.remove_connection(alias)
+    assert proxy.stats.injected["unavailable_503"] == 3 and proxy.stats.injected["reject_429"] == 2

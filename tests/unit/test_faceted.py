@@ -10,8 +10,10 @@ import pytest
 from elasticsearch.dsl.response import AggResponse
 
 from odm import (
+    NO_RETRIES,
     A,
     AggregationResultError,
+    ArgumentError,
     AsyncFacetedSearch,
     DateHistogramFacet,
     FacetKeyError,
@@ -20,6 +22,7 @@ from odm import (
     HistogramFacet,
     NestedFacet,
     RangeFacet,
+    RetryPolicy,
     TermsFacet,
 )
 from odm._core.hits import InvalidPolicy
@@ -203,3 +206,17 @@ def test_an_answer_that_is_not_about_a_key_is_not_taken_for_refused_keys() -> No
     with pytest.raises(AggregationResultError) as caught:
         _values_of(_Reading("ItemSearch", (Item,), "skip"), "kinds", facet, aggregation("kinds", facet, broken), [])
     assert not isinstance(caught.value, FacetKeyError)
+
+
+class PatientSearch(PostSearch):
+    retry = RetryPolicy(max_retries=8)
+
+
+def test_the_retry_policy_is_the_constructors_else_the_classs_else_the_connections() -> None:
+    assert PostSearch("python")._s._retry is None  # the connection's policy
+    assert PatientSearch("python")._s._retry == RetryPolicy(max_retries=8)
+    once = PatientSearch("python", filters={"tags": "python"}, retry=NO_RETRIES)
+    assert once._s._retry is NO_RETRIES and PatientSearch.retry == RetryPolicy(max_retries=8)
+    assert once[0:5]._s._retry is NO_RETRIES  # kept by the copies the search makes
+    with pytest.raises(ArgumentError, match=r"^retry= takes a RetryPolicy, not int$"):
+        PostSearch("python", retry=3)  # type: ignore[arg-type]

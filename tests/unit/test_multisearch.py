@@ -9,7 +9,7 @@ from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, BadRequestError, NotFoundError
 from elasticsearch.dsl import AsyncSearch as DslAsyncSearch
 
-from odm import AsyncMultiSearch, AsyncSearch, InvalidIndexNameError
+from odm import NO_RETRIES, ArgumentError, AsyncMultiSearch, AsyncSearch, InvalidIndexNameError
 from odm.search._multisearch import _error_of
 from tests.models.blog import Post
 
@@ -81,3 +81,15 @@ def test_statuses_map_as_the_client_maps_them(status: int, error_class: type[Api
     meta = ApiResponseMeta(200, "1.1", HttpHeaders(), 0.01, NodeConfig("http", "localhost", 9200))
     error = _error_of(meta, {"error": "plain text", "status": status}, "the search at index 0 (of 1)")
     assert type(error) is error_class and error.status_code == status and error.error == "plain text"
+
+
+def test_retry_gives_a_copy_with_the_policy_and_refuses_anything_else() -> None:
+    ms = AsyncMultiSearch[Post]().add(Post.search())
+    once = ms.retry(NO_RETRIES)
+    assert once._retry is NO_RETRIES and ms._retry is None and list(once) == list(ms)
+    assert once.add(Post.search())._retry is NO_RETRIES  # kept by add() and every copy
+    with pytest.raises(ArgumentError, match=r"^retry\(\) takes a RetryPolicy, not dict$"):
+        ms.retry({"max_retries": 0})  # type: ignore[arg-type]
+    # the same rule, and the same words, as AsyncSearch.retry()
+    with pytest.raises(ArgumentError, match=r"^retry\(\) takes a RetryPolicy, not dict$"):
+        Post.search().retry({"max_retries": 0})  # type: ignore[arg-type]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from elasticsearch import ApiError
 
 from odm import (
+    NO_RETRIES,
     AsyncFacetedSearch,
     AsyncMultiSearch,
     AsyncSearch,
     AsyncUpdateByQuery,
     DateHistogramFacet,
     FacetedResponse,
+    RetryPolicy,
     TermsFacet,
 )
 from tests.models.blog import Comment, Post
@@ -39,6 +41,9 @@ async def multi_search() -> None:
     narrow = AsyncMultiSearch[Post]()
     narrow = narrow.add(comments)  # E: Argument 1 to "add" of "AsyncMultiSearch" has incompatible type "AsyncSearch[Comment]"; expected "AsyncSearch[Post]"  [arg-type]
 
+    reveal_type(mixed.retry(NO_RETRIES))  # R: odm.search._multisearch.AsyncMultiSearch[tests.models.blog.Post | tests.models.blog.Comment]
+    typed.retry(3)  # E: Argument 1 to "retry" of "AsyncMultiSearch" has incompatible type "int"; expected "RetryPolicy"  [arg-type]
+
 
 async def update_by_query() -> None:
     ubq = Post.update_by_query().filter("term", tags="python").script(source="ctx._source.views++")
@@ -62,6 +67,14 @@ class WrongModel(AsyncFacetedSearch[Post]):
     doc_types = [Comment]  # E: Incompatible types in assignment (expression has type "list[type[Comment]]", base class "AsyncFacetedSearch" defined the type as "Sequence[type[Post]] | None")  [assignment]
 
 
+class PatientSearch(PostSearch):
+    retry = RetryPolicy(max_retries=8)
+
+
+class WrongPolicy(PostSearch):
+    retry = 8  # E: Incompatible types in assignment (expression has type "int", base class "AsyncFacetedSearch" defined the type as "RetryPolicy | None")  [assignment]
+
+
 class Untyped(AsyncFacetedSearch):  # as in elasticsearch-dsl: any documents, hits are Any
     doc_types = [Post, Comment]
     facets = {"tags": TermsFacet(field="tags")}
@@ -78,3 +91,5 @@ async def faceted_search() -> None:
     reveal_type(await PostSearch().count())  # R: int
     typed: FacetedResponse[Post] = response
     reveal_type((await Untyped().execute()).hits[0])  # R: Any
+    reveal_type(await PatientSearch("python", retry=NO_RETRIES).execute())  # R: odm.search._faceted.FacetedResponse[tests.models.blog.Post]
+    PostSearch("python", None, (), NO_RETRIES)  # E: Too many positional arguments for "PostSearch"  [call-arg]
