@@ -153,6 +153,7 @@ async def send_write(
     doc_id: str | None,
     attempts: Attempts | None = None,
     idempotent: bool = True,
+    operation: str | None = None,
 ) -> R:
     """:func:`send` a write of one stored document; a refusal after a lost answer is :class:`OutcomeUnknownError`.
 
@@ -162,7 +163,8 @@ async def send_write(
     applied first attempt: its outcome is unknown, never reported as refused. (A 404 is
     the caller's to read: a delete's is confirmed by absence.) ``idempotent=False`` (a
     scripted update: ``views += 1`` twice is not once) is never sent again after an
-    attempt that got no answer.
+    attempt that got no answer. ``operation`` names a write that is not of a document
+    (``"creation"`` of an index, ``doc_id`` ``None``) in the error.
     """
     if not idempotent:
         return await send_not_idempotent(client, request, retry, index, "scripted update", doc_id)
@@ -171,7 +173,7 @@ async def send_write(
         return await send(client, request, retry, tally)
     except ApiError as error:
         if tally.resent_after_lost_answer and not isinstance(error, NotFoundError):
-            raise OutcomeUnknownError(index, doc_id, tally.sent, tally.lost, error) from error
+            raise OutcomeUnknownError(index, doc_id, tally.sent, tally.lost, error, operation=operation) from error
         raise
 
 

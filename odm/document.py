@@ -214,12 +214,19 @@ class AsyncDocument(BaseModel):
         return check_index_name(name)
 
     @classmethod
-    async def init(cls, index: str | None = None, using: UsingType | None = None) -> None:
+    async def init(
+        cls, index: str | None = None, using: UsingType | None = None, retry: RetryPolicy | None = None
+    ) -> None:
         """Create the index with settings and mapping, or apply compatible mapping changes.
 
         The mapping's ``_meta`` records the hash of the class's index definition
         (``_meta.odm``). With ``Index.versioned = True``, the index is ``<name>-v1`` behind
         the alias ``<name>`` (docs/schema-drift.md).
+
+        Every request is re-sent under ``retry`` (else the connection's policy; the client's
+        own retries are off): reads, the create (one that meets an existing index, maybe its
+        own lost first attempt, goes on to bring that index up to date) and the idempotent
+        ``put_settings``/``put_mapping`` (docs/reliability.md).
 
         Raises:
             MappingConflictError: a live field's type (or fixed parameter) differs from the
@@ -227,7 +234,7 @@ class AsyncDocument(BaseModel):
             VersionedIndexError: a versioned class found a concrete index named like its alias
                 (``odm.adopt`` moves it behind the alias).
         """
-        await init_document(cls, index, using)
+        await init_document(cls, index, using, retry)
 
     @classmethod
     def _client(cls, using: UsingType | None) -> AsyncElasticsearch:

@@ -570,6 +570,8 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
             ``None`` for a request odm does not send again after a lost answer.
         operation: for such a request (``"update_by_query"``, ``"delete_by_query"``), its name;
             its answer was lost and it was not sent again: it may have run, in part or whole.
+            With ``met`` too, a change of an index re-sent after a lost answer (``"creation"``:
+            the re-sent create met ``resource_already_exists``, maybe its own first attempt).
     """
 
     def __init__(
@@ -583,6 +585,15 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
     ) -> None:
         self.index, self.id, self.attempts, self.lost, self.met = index, id, attempts, lost, met
         self.operation = operation
+        what = f"{type(met).__name__}: {met}" if not isinstance(met, elasticsearch.ApiError) else f"{met.status_code} {met.message}"
+        if operation is not None and met is not None:  # an idempotent change of an index, re-sent by odm
+            super().__init__(
+                f"the outcome of the {operation} of {index!r} is unknown: its answer was lost, odm sent it again "
+                f"({attempts} attempts), and the re-send met {what}, which its own first attempt would also cause: "
+                "check the index before doing it again",
+                errors=tuple(e for e in (lost, met) if isinstance(e, Exception)),
+            )
+            return
         if operation is not None or met is None:
             lost_text = f"{type(lost).__name__}: {lost}" if lost is not None else "no answer"
             tasks = ", or list the node's tasks (GET _tasks?actions=*byquery)" if operation and "query" in operation else ""
@@ -594,7 +605,6 @@ class OutcomeUnknownError(OdmError, elasticsearch.ConnectionError):
                 errors=tuple(e for e in (lost,) if isinstance(e, Exception)),
             )
             return
-        what = f"{type(met).__name__}: {met}" if not isinstance(met, elasticsearch.ApiError) else f"{met.status_code} {met.message}"
         super().__init__(
             f"the outcome of the write of document {id!r} in index {index!r} is unknown: it may have been applied. "
             f"Its answer was lost, odm sent it again ({attempts} attempts), and the re-send met {what}, which "

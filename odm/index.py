@@ -12,8 +12,8 @@ because each is built from, and saves through, the others.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar as PlainTypeVar, cast
 
 from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
@@ -28,9 +28,18 @@ from typing_extensions import Self, TypeVar
 from ._core.document_options import is_document_class, options_of
 from ._core.mapping_diff import Defaults, MappingDiff, diff_mappings
 from ._core.names import check_alias_name, check_index_name, check_index_pattern, check_write_index
+from ._core.retry import Attempts, RetryPolicy
 from ._core.settings_diff import diff_settings
+from ._sending import checked_policy, send, send_not_idempotent, send_write
 from .connections import UsingType, get_client
-from .errors import AliasNotFoundError, ArgumentError, InvalidIndexNameError, MappingConflictError, NoIndexError
+from .errors import (
+    AliasNotFoundError,
+    ArgumentError,
+    InvalidIndexNameError,
+    MappingConflictError,
+    NoIndexError,
+    OutcomeUnknownError,
+)
 from .fields import live_field
 from .mapping import mapping_for
 from .search._search import AsyncSearch
@@ -40,6 +49,7 @@ __all__ = ["AsyncComposableIndexTemplate", "AsyncIndex", "AsyncIndexTemplate", "
 
 T = TypeVar("T", default=Any)
 D = TypeVar("D", bound=type)
+R = PlainTypeVar("R")
 
 
 class AsyncMapping(DslAsyncMapping):
@@ -93,7 +103,7 @@ class AsyncMapping(DslAsyncMapping):
             elasticsearch.NotFoundError: no such index.
         """
         names = check_index_pattern(index) if index is not None else None
-        raw = await get_client(using).indices.get_mapping(index=names)
+        raw = await send(get_client(using), lambda quiet: quiet.indices.get_mapping(index=names))
         _, live = raw.body.popitem()
         self._update_from_dict(live["mappings"])
 
@@ -147,6 +157,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         self._mapping_class = AsyncMapping
         self._documents: list[type[BaseModel]] = []
         self._allow_dot_prefix = allow_dot_prefix
+        self._retry: RetryPolicy | None = None
 
     if TYPE_CHECKING:
 
@@ -183,16 +194,149 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         copy = super().clone(name, using)
         copy._documents = self._documents[:]
         copy._allow_dot_prefix = self._allow_dot_prefix
+        copy._retry = self._retry
         return copy
 
+    def retry(self, policy: RetryPolicy) -> Self:
+        """A copy whose requests odm re-sends under ``policy`` (else the connection's policy).
+
+        Every request of :meth:`save` (and so of ``init()``), :meth:`create`, :meth:`delete`,
+        :meth:`exists` and the other index calls below; see docs/reliability.md for what
+        each means after a lost answer. ``retry(NO_RETRIES)`` sends each request once.
+
+        Raises:
+            ArgumentError: not a ``RetryPolicy``.
+        """
+        checked = checked_policy(policy, "retry()")
+        copy = self.clone()
+        copy._retry = checked
+        return cast(Self, copy)
+
+    async def _send(self, using: UsingType | None, request: Callable[[AsyncElasticsearch], Awaitable[R]]) -> R:
+        """One request about this index, under its policy, with the client's own retries off."""
+        return await send(self._get_connection(using), request, self._retry)
+
     async def create(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """Create the index with its settings, mapping and aliases.
+        """Create the index with its settings, mapping and aliases (a data stream: the data stream).
+
+        Re-sent under the policy. A create whose answer was lost and whose re-send meets
+        ``resource_already_exists`` may have met its own first attempt: that is
+        :class:`OutcomeUnknownError`, never a claim that someone else created it.
 
         Raises:
             InvalidIndexNameError: a name that starts with ``.`` without ``allow_dot_prefix``.
+            elasticsearch.BadRequestError: ``resource_already_exists_exception`` on a first
+                attempt: the index existed.
+            OutcomeUnknownError: the re-send after a lost answer was refused.
         """
         check_write_index(self._name, self._allow_dot_prefix)
-        return await super().create(using=using, **kwargs)
+        client = self._get_connection(using)
+        if self._data_stream:
+            return await send_write(
+                client, lambda quiet: quiet.indices.create_data_stream(name=self._name, **kwargs), self._retry,
+                self._name, None, operation="creation",
+            )
+        body = self.to_dict()
+        return await send_write(
+            client, lambda quiet: quiet.indices.create(index=self._name, body=body, **kwargs), self._retry,
+            self._name, None, operation="creation",
+        )
+
+    async def _create_or_find(self, client: AsyncElasticsearch, body: Mapping[str, Any] | None = None) -> bool:
+        """Create the index with ``body`` (``None``: the data stream); ``False`` when it exists
+        (before the first attempt, or maybe made by it: either way what exists is then brought up to date)."""
+        try:
+            if body is None:
+                await self.create(using=client)
+            else:
+                await send_write(
+                    client, lambda quiet: quiet.indices.create(index=self._name, **body), self._retry, self._name, None,
+                    operation="creation",
+                )
+        except BadRequestError as error:  # a first attempt: someone else created it
+            if error.error != "resource_already_exists_exception":
+                raise
+            return False
+        except OutcomeUnknownError as error:  # a re-send met it: maybe its own first attempt
+            if not (isinstance(error.met, BadRequestError) and error.met.error == "resource_already_exists_exception"):
+                raise
+            return False
+        return True
+
+    async def delete(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Delete the index (a data stream: the data stream and its backing indices).
+
+        Sent as ``POST /_aliases`` with a ``remove_index`` action, which aiohttp never
+        re-sends by itself (a ``DELETE`` it would), so odm knows how often it reached the
+        node; with arguments ``_aliases`` does not take (``ignore_unavailable``, ...), as
+        ``DELETE /{index}``. A delete whose answer was lost and whose re-send finds no index
+        (404) has deleted it, absent either way: the 404 answer is returned, not raised
+        (``response.meta.status == 404``).
+
+        Raises:
+            elasticsearch.NotFoundError: no such index, on a first attempt.
+        """
+        client = self._get_connection(using)
+        tally = Attempts()
+        if self._data_stream:
+            request: Callable[[AsyncElasticsearch], Awaitable[ObjectApiResponse[Any]]] = (
+                lambda quiet: quiet.indices.delete_data_stream(name=self._name, **kwargs)
+            )
+        elif set(kwargs) <= {"timeout", "master_timeout"}:
+            actions = [{"remove_index": {"index": self._name}}]
+            request = lambda quiet: quiet.indices.update_aliases(actions=actions, **kwargs)  # noqa: E731
+        else:
+            request = lambda quiet: quiet.indices.delete(index=self._name, **kwargs)  # noqa: E731
+        try:
+            return await send(client, request, self._retry, tally)
+        except NotFoundError as error:
+            if not tally.resent_after_lost_answer:
+                raise
+            return ObjectApiResponse(body=error.body, meta=error.meta)
+
+    async def exists(self, using: UsingType | None = None, **kwargs: Any) -> bool:
+        """Whether the index (or an alias of this name) exists; a read, re-sent under the policy."""
+        return bool(await self._send(using, lambda quiet: quiet.indices.exists(index=self._name, **kwargs)))
+
+    async def refresh(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Refresh the index (re-sent under the policy: a second refresh changes nothing)."""
+        return await self._send(using, lambda quiet: quiet.indices.refresh(index=self._name, **kwargs))
+
+    async def flush(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Flush the index (re-sent under the policy)."""
+        return await self._send(using, lambda quiet: quiet.indices.flush(index=self._name, **kwargs))
+
+    async def get(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """The index's settings, mappings and aliases (a read, re-sent under the policy)."""
+        return await self._send(using, lambda quiet: quiet.indices.get(index=self._name, **kwargs))
+
+    async def get_mapping(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """The index's mapping (a read, re-sent under the policy)."""
+        return await self._send(using, lambda quiet: quiet.indices.get_mapping(index=self._name, **kwargs))
+
+    async def get_field_mapping(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """The mapping of the fields ``fields=`` (a read, re-sent under the policy)."""
+        return await self._send(using, lambda quiet: quiet.indices.get_field_mapping(index=self._name, **kwargs))
+
+    async def get_settings(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """The index's settings (a read, re-sent under the policy)."""
+        return await self._send(using, lambda quiet: quiet.indices.get_settings(index=self._name, **kwargs))
+
+    async def put_mapping(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Add fields to the live mapping; re-sent under the policy (the same mapping twice is once)."""
+        return await self._send(using, lambda quiet: quiet.indices.put_mapping(index=self._name, **kwargs))
+
+    async def put_settings(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Change dynamic settings; re-sent under the policy (the same values twice are once)."""
+        return await self._send(using, lambda quiet: quiet.indices.put_settings(index=self._name, **kwargs))
+
+    async def open(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Open the (closed) index; re-sent under the policy (opening an open index changes nothing)."""
+        return await self._send(using, lambda quiet: quiet.indices.open(index=self._name, **kwargs))
+
+    async def close(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
+        """Close the index; re-sent under the policy (closing a closed index changes nothing)."""
+        return await self._send(using, lambda quiet: quiet.indices.close(index=self._name, **kwargs))
 
     def to_dict(self) -> dict[str, Any]:
         """The body of the create-index request: settings with analysis, aliases, mappings.
@@ -250,7 +394,7 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
 
     async def is_closed(self, using: UsingType | None = None) -> bool:
         """Whether the index (or an index behind the alias) is closed."""
-        state = await self._get_connection(using).cluster.state(index=self._name, metric="metadata")
+        state = await self._send(using, lambda quiet: quiet.cluster.state(index=self._name, metric="metadata"))
         return any(index["state"] == "close" for index in state["metadata"]["indices"].values())
 
     # -- alias and target names go into the request path, so they are checked too --
@@ -307,8 +451,11 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
                 {"add": {"alias": "posts-read"}},
             ])
         """
-        client = self._get_connection(using)
-        return await client.indices.update_aliases(actions=_alias_actions(self._name, actions))
+        body = _alias_actions(self._name, actions)
+        return await send_not_idempotent(
+            self._get_connection(using), lambda quiet: quiet.indices.update_aliases(actions=body), self._retry,
+            self._name, "update of aliases",
+        )
 
     # -- save --------------------------------------------------------------------
 
@@ -331,18 +478,13 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         check_write_index(self._name, self._allow_dot_prefix)
         if self._data_stream:
             await self.as_composable_template(f"{self._name}-template", self._name).save(using=using or self._using)
-            if not await self.exists(using=using):
-                await self.create(using=using)
+            if not await self.exists(using=client):
+                await self._create_or_find(client)
             return
         body = self.to_dict()
-        if not await client.indices.exists(index=self._name):
-            try:
-                await client.indices.create(index=self._name, **body)
-                return
-            except BadRequestError as error:
-                if error.error != "resource_already_exists_exception":
-                    raise
-        live = next(iter((await client.indices.get(index=self._name)).body.values()))
+        if not await self.exists(using=client) and await self._create_or_find(client, body):
+            return
+        live = next(iter((await self.get(using=client)).body.values()))
         wanted_mapping, live_mapping = body.get("mappings", {}), live.get("mappings", {})
         if "_meta" in wanted_mapping:  # put_mapping replaces _meta whole: keep the keys others set
             wanted_mapping = {**wanted_mapping, "_meta": {**live_mapping.get("_meta", {}), **wanted_mapping["_meta"]}}
@@ -358,14 +500,14 @@ class AsyncIndex(DslAsyncIndex, Generic[T]):
         if conflicts:
             raise MappingConflictError(self._name, conflicts)
         if settings_update:
-            await client.indices.put_settings(index=self._name, settings=settings_update)
+            await self.put_settings(using=client, settings=settings_update)
         if diff.needs_update:
-            await client.indices.put_mapping(index=self._name, **wanted_mapping)
+            await self.put_mapping(using=client, **wanted_mapping)
 
     async def _field_defaults(self, client: AsyncElasticsearch, unchecked: list[str]) -> Defaults:
         """Every parameter, defaults included, of the live fields named in ``path.param`` entries."""
         paths = sorted({entry.rpartition(".")[0] for entry in unchecked})
-        raw = await client.indices.get_field_mapping(index=self._name, fields=paths, include_defaults=True)
+        raw = await self.get_field_mapping(using=client, fields=paths, include_defaults=True)
         fields = next(iter(raw.body.values()))["mappings"]
         return {path: next(iter(entry["mapping"].values())) for path, entry in fields.items() if entry["mapping"]}
 
@@ -392,6 +534,31 @@ def _checked(name: str, pattern: str, index: AsyncIndex[Any] | None, using: Usin
         raise InvalidIndexNameError(f"template name {name!r} is not allowed: {error}") from error
     check_index_pattern(pattern, lower_case=True)  # templates match index names, which are lower case
     return index if index is not None else AsyncIndex(pattern, using=using)
+
+
+def _policy_of(index: DslAsyncIndex) -> RetryPolicy | None:
+    """The policy of a template's index definition (``AsyncIndex.retry()``); ``None``: the connection's."""
+    return index._retry if isinstance(index, AsyncIndex) else None
+
+
+async def _send_template(
+    index: DslAsyncIndex, using: UsingType | None, request: Callable[[AsyncElasticsearch], Awaitable[R]]
+) -> R:
+    """A template request, under the policy of the template's index definition."""
+    return await send(get_client(using or index._using), request, _policy_of(index))
+
+
+async def _delete_template(
+    index: DslAsyncIndex, using: UsingType | None, request: Callable[[AsyncElasticsearch], Awaitable[ObjectApiResponse[Any]]]
+) -> ObjectApiResponse[Any]:
+    """Delete a template; a re-send after a lost answer that finds none (404) has deleted it: its answer is returned."""
+    tally = Attempts()
+    try:
+        return await send(get_client(using or index._using), request, _policy_of(index), tally)
+    except NotFoundError as error:
+        if not tally.resent_after_lost_answer:
+            raise
+        return ObjectApiResponse(body=error.body, meta=error.meta)
 
 
 class AsyncComposableIndexTemplate(DslAsyncComposableIndexTemplate):
@@ -430,19 +597,20 @@ class AsyncComposableIndexTemplate(DslAsyncComposableIndexTemplate):
         super().__init__(name, template, index=_checked(name, template, index, using), priority=priority)
 
     async def save(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
-        """Create or replace the template; indices created afterwards use it."""
-        client = get_client(using or self._index._using)
-        return await client.indices.put_index_template(name=self._template_name, **self.to_dict())
+        """Create or replace the template; indices created afterwards use it (re-sent under the index's policy)."""
+        request = self.to_dict()
+        return await _send_template(
+            self._index, using, lambda quiet: quiet.indices.put_index_template(name=self._template_name, **request)
+        )
 
     async def exists(self, using: UsingType | None = None) -> bool:
         """Whether a composable template of this name exists."""
-        client = get_client(using or self._index._using)
-        return bool(await client.indices.exists_index_template(name=self._template_name))
+        exists = await _send_template(self._index, using, lambda quiet: quiet.indices.exists_index_template(name=self._template_name))
+        return bool(exists)
 
     async def delete(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
         """Delete the template; indices it already shaped keep their settings and mappings."""
-        client = get_client(using or self._index._using)
-        return await client.indices.delete_index_template(name=self._template_name)
+        return await _delete_template(self._index, using, lambda quiet: quiet.indices.delete_index_template(name=self._template_name))
 
 
 class AsyncIndexTemplate(DslAsyncIndexTemplate):
@@ -468,19 +636,20 @@ class AsyncIndexTemplate(DslAsyncIndexTemplate):
         super().__init__(name, template, index=_checked(name, template, index, using), order=order)
 
     async def save(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
-        """Create or replace the template; indices created afterwards use it."""
-        client = get_client(using or self._index._using)
-        return await client.indices.put_template(name=self._template_name, body=self.to_dict())
+        """Create or replace the template; indices created afterwards use it (re-sent under the index's policy)."""
+        request = self.to_dict()
+        return await _send_template(
+            self._index, using, lambda quiet: quiet.indices.put_template(name=self._template_name, body=request)
+        )
 
     async def exists(self, using: UsingType | None = None) -> bool:
         """Whether a legacy template of this name exists."""
-        client = get_client(using or self._index._using)
-        return bool(await client.indices.exists_template(name=self._template_name))
+        exists = await _send_template(self._index, using, lambda quiet: quiet.indices.exists_template(name=self._template_name))
+        return bool(exists)
 
     async def delete(self, using: UsingType | None = None) -> ObjectApiResponse[Any]:
         """Delete the template; indices it already shaped keep their settings and mappings."""
-        client = get_client(using or self._index._using)
-        return await client.indices.delete_template(name=self._template_name)
+        return await _delete_template(self._index, using, lambda quiet: quiet.indices.delete_template(name=self._template_name))
 
 
 def template_for(

@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
+from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from .._core.document_options import options_of
 from .._core.names import check_index_name
+from .._core.retry import RetryPolicy
+from .._sending import send
 from ..connections import UsingType, get_client
 from ..errors import AdoptError, ArgumentError, VersionedIndexError
 from ..index import AsyncIndex
@@ -126,13 +128,16 @@ def definition_body(document: type[AsyncDocument], migration: str | None = None)
 
 
 def _definition(
-    document: type[AsyncDocument], name: str, alias: str, migration: str | None = None
+    document: type[AsyncDocument], name: str, alias: str, migration: str | None = None, retry: RetryPolicy | None = None
 ) -> AsyncIndex[Any]:
     """The class's index definition named ``name``, with odm's ``_meta`` merged into the user's.
 
-    ``alias`` is the name the class queries (the index itself for a class not versioned).
+    ``alias`` is the name the class queries (the index itself for a class not versioned);
+    ``retry`` the policy of its requests (``None``: the connection's).
     """
     definition = document._index.clone(name)
+    if retry is not None:
+        definition = definition.retry(retry)
     mapping = definition.get_or_create_mapping()
     theirs = dict(mapping._meta.get("_meta", {}))
     if ODM_META_KEY in theirs:
@@ -158,12 +163,13 @@ class _Behind:
     is_alias: bool
 
 
-async def _behind(client: AsyncElasticsearch, name: str) -> _Behind:
+async def _behind(client: AsyncElasticsearch, name: str, retry: RetryPolicy | None = None) -> _Behind:
+    """What ``name`` is; reads, re-sent under ``retry`` (else the connection's policy)."""
     check_index_name(name)
     try:
-        answer = (await client.indices.get_alias(name=name)).body
+        answer = (await send(client, lambda quiet: quiet.indices.get_alias(name=name), retry)).body
     except NotFoundError:  # no such alias: a concrete index, or nothing
-        exists = bool(await client.indices.exists(index=name))
+        exists = bool(await send(client, lambda quiet: quiet.indices.exists(index=name), retry))
         return _Behind((name,) if exists else (), name if exists else None, False)
     flags = {index: entry["aliases"][name].get("is_write_index") for index, entry in answer.items()}
     writers = [index for index, flag in flags.items() if flag is True]
@@ -202,11 +208,15 @@ def _write_index(name: str, behind: _Behind) -> str:
 # -- init ------------------------------------------------------------------------------------
 
 
-async def init_document(document: type[AsyncDocument], index: str | None = None, using: UsingType | None = None) -> None:
+async def init_document(
+    document: type[AsyncDocument], index: str | None = None, using: UsingType | None = None, retry: RetryPolicy | None = None
+) -> None:
     """``AsyncDocument.init()``: create the index or apply compatible changes, recording the definition hash.
 
     A versioned class gets ``<name>-v1`` with the alias ``<name>`` when neither exists;
-    otherwise the index behind the alias is brought up to date.
+    otherwise the index behind the alias is brought up to date. Every request is sent
+    under ``retry`` (else the connection's policy); a create that meets an existing
+    index, maybe its own lost first attempt, goes on to bring that index up to date.
 
     Raises:
         MappingConflictError: changes that need a new index; nothing was changed.
@@ -215,34 +225,31 @@ async def init_document(document: type[AsyncDocument], index: str | None = None,
     name = options_of(document).write_index(document.index_name(index))
     client = _client(document, using)
     if not options_of(document).versioned:
-        await _definition(document, name, name).save(using=client)
+        await _definition(document, name, name, retry=retry).save(using=client)
         return
-    behind = await _behind(client, name)
+    behind = await _behind(client, name, retry)
     if not behind.indices:
-        if await _create_first_version(document, name, client):
+        if await _create_first_version(document, name, client, retry):
             return
-        behind = await _behind(client, name)  # another process created it meanwhile
+        behind = await _behind(client, name, retry)  # another process (or our own lost first attempt) created it
         if not behind.indices:
             raise VersionedIndexError(
                 name,
                 f"{versioned_name(name, 1)!r} exists but the alias does not point to it; odm does not take over "
                 "an index it did not create. Delete it or add the alias, then run init() again",
             )
-    await _definition(document, _write_index(name, behind), name).save(using=client)
+    await _definition(document, _write_index(name, behind), name, retry=retry).save(using=client)
 
 
-async def _create_first_version(document: type[AsyncDocument], name: str, client: AsyncElasticsearch) -> bool:
-    """Create ``<name>-v1`` with the alias ``<name>`` in one request; ``False`` if it exists already."""
+async def _create_first_version(
+    document: type[AsyncDocument], name: str, client: AsyncElasticsearch, retry: RetryPolicy | None
+) -> bool:
+    """Create ``<name>-v1`` with the alias ``<name>`` in one request; ``False`` if it exists already
+    (or may have been created by this request's own lost first attempt: the caller reads it again)."""
     target = check_index_name(versioned_name(name, 1))
-    definition = _definition(document, target, name)
+    definition = _definition(document, target, name, retry=retry)
     definition.aliases(**{name: {"is_write_index": True}})
-    try:
-        await client.indices.create(index=target, **definition.to_dict())
-    except BadRequestError as error:
-        if error.error != "resource_already_exists_exception":
-            raise
-        return False
-    return True
+    return await definition._create_or_find(client, definition.to_dict())
 
 
 # -- drift -----------------------------------------------------------------------------------
@@ -273,7 +280,7 @@ async def detect_drift(document: type[AsyncDocument], using: UsingType | None = 
                               "write index: init() refuses it"))
     definition = _definition(document, index, alias)
     wanted = definition.to_dict()
-    live = (await client.indices.get(index=index)).body[index]
+    live = (await definition.get(using=client)).body[index]
     unchecked = unchecked_params(wanted, live)
     defaults = await definition._field_defaults(client, unchecked) if unchecked else None
     closed = "analysis" in wanted.get("settings", {}) and await definition.is_closed(using=client)

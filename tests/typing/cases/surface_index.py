@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from odm import AsyncIndex, AsyncMapping, analyzer, normalizer, simulate
+from odm import NO_RETRIES, AsyncIndex, AsyncMapping, RetryPolicy, analyzer, normalizer, simulate
 from tests.models.blog import Post
 
 
@@ -25,6 +25,11 @@ async def index() -> None:
     blog.search(index="x")  # E: Unexpected keyword argument "index" for "search" of "AsyncIndex"  [call-arg]
     reveal_type(Post._index)  # R: odm.index.AsyncIndex[Any]
     reveal_type(await Post._index.refresh())  # R: elastic_transport._response.ObjectApiResponse[Any]
+    reveal_type(blog.retry(NO_RETRIES))  # R: odm.index.AsyncIndex[tests.models.blog.Post]
+    reveal_type(await blog.retry(RetryPolicy(max_retries=8)).delete())  # R: elastic_transport._response.ObjectApiResponse[Any]
+    blog.retry(8)  # E: Argument 1 to "retry" of "AsyncIndex" has incompatible type "int"; expected "RetryPolicy"  [arg-type]
+    await Post.init(retry=NO_RETRIES)
+    await Post.init(retry=3)  # E: Argument "retry" to "init" of "AsyncDocument" has incompatible type "int"; expected "RetryPolicy | None"  [arg-type]
 
 
 async def templates() -> None:
