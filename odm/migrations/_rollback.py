@@ -46,7 +46,7 @@ async def rollback_from(run: Run, state: MigrationState, previous: type[AsyncDoc
     run.invalid, run.dropped = {}, set()
     excluded = set(state.rejects()[0]) | state.rejects()[1]
     try:  # from the block on, any failure (an interrupt, a progress callback raising) lifts it
-        await run.client.indices.add_block(index=current, block="write")
+        await run.block(current)
         run.progress("block")
         await run.client.indices.refresh(index=current)
         behind = await indices_behind(run.alias, run.client)
@@ -111,7 +111,7 @@ async def _copy_back(
     except MigrationLockedError:
         raise
     except BaseException:
-        await client.indices.add_block(index=earlier, block="write")
+        await run.block(earlier)
         raise
 
 

@@ -248,8 +248,22 @@ class Run:
             raise self.fence.lost("its fence was removed before the alias swap") from error
         self.fence.removed()
 
+    async def block(self, index: str) -> None:
+        """Block writes on ``index`` through this owner's fence (waits for writes in flight).
+
+        Raises:
+            MigrationLockedError: a newer owner took the migration over; nothing was changed.
+        """
+        await self.fence.block(index)
+
     async def unblock(self, index: str) -> None:
-        await self.client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+        """Lift the write block of ``index`` through this owner's fence: a process that lost the lock cannot
+        lift the block of the one that took it over.
+
+        Raises:
+            MigrationLockedError: a newer owner took the migration over; nothing was changed.
+        """
+        await self.fence.put_settings(index, {"index.blocks.write": None})
 
 
 async def versions(client: AsyncElasticsearch, alias: str) -> list[tuple[str, int, bool]]:

@@ -234,7 +234,7 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
     assert state.from_index is not None and state.to_index is not None
     client, source, target = run.client, state.from_index, state.to_index
     try:  # from the block on, any failure (an interrupt, a progress callback raising) lifts it
-        await client.indices.add_block(index=source, block="write")  # waits for writes in flight
+        await run.block(source)  # waits for writes in flight; through the fence
         run.progress("block", state)
         await client.indices.refresh(index=source)
         copier = run.copier(run.document, target)
@@ -360,18 +360,20 @@ async def _verify(run: Run, state: MigrationState, copier: Copier[Any], missing:
 
 
 async def _swap(run: Run, state: MigrationState) -> None:
-    """Move every alias of the source to the target in one call; set the target's settings back."""
+    """Set the target's settings back (through the fence), then move every alias of the source to it in one call."""
     assert state.from_index is not None and state.to_index is not None
     source, target = state.from_index, state.to_index
     behind = await indices_behind(run.alias, run.client)
-    if behind != [target]:
-        if behind != [source]:
-            raise MigrationStateError(run.alias, f"the alias points to {behind}, not to {source} or {target}")
+    if behind not in ([source], [target]):
+        raise MigrationStateError(run.alias, f"the alias points to {behind}, not to {source} or {target}")
+    # Through the fence (so before it goes with the swap, or again when the aliases moved already):
+    # a process that lost the lock cannot change the live index's settings.
+    wanted = {key: state.wanted_settings.get(key) for key in _SETTINGS_KEPT_FOR_COPY}
+    await run.fence.put_settings(target, {"index": wanted})
+    if behind == [source]:
         run.lease.check()
         await run.move_aliases(source, target)
     run.progress("swap", state)
-    wanted = {key: state.wanted_settings.get(key) for key in _SETTINGS_KEPT_FOR_COPY}
-    await run.client.indices.put_settings(index=target, settings={"index": wanted})
     state.checkpoint = None
     await run.save(state, "done")
 
