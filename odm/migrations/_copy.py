@@ -32,6 +32,7 @@ from ._fence import Fence
 from ._state import Key
 
 __all__ = [
+    "PIT_KEEP_ALIVE",
     "Copier",
     "PageResult",
     "Transform",
@@ -49,6 +50,9 @@ Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 D = TypeVar("D", bound=AsyncDocument)
 
 _ID_PAGE = 10_000  # ids per page when listing an index's documents
+
+#: How long the point in time a migration reads stays open (renewed by each page).
+PIT_KEEP_ALIVE = "5m"
 
 #: The ``_source`` every read of a migration asks for: the whole of it, vectors included.
 SOURCE_WITH_VECTORS: Mapping[str, Any] = with_vectors(True)

@@ -238,8 +238,11 @@ class Fence:
         await self._remove(name for name in found if self._older(name))
 
     async def _remove(self, names: Iterable[str]) -> None:
+        listed = sorted(set(names))
+        if not listed:
+            return
         found = await self._found()
-        for name in sorted(set(names)):
+        for name in listed:
             for target in found.get(name, []):
                 with contextlib.suppress(NotFoundError):  # dropped by its owner meanwhile
                     await self.client.indices.delete_alias(index=target, name=name)

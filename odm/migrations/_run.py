@@ -17,9 +17,9 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 from .._core.document_options import options_of
 from ..connections import UsingType, get_client
 from ..document import AsyncDocument
-from ..errors import ArgumentError
+from ..errors import ArgumentError, MigrationError, MigrationFailedError
 from ..schema._versioned import version_of
-from ._copy import Copier, PageResult, Transform
+from ._copy import Copier, PageResult, Transform, primary_seq_nos
 from ._fence import Fence, is_fence
 from ._state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
 
@@ -204,6 +204,44 @@ class Run:
             await self.store.write(state)
         except Exception:  # the original error is the one to report
             pass
+
+    async def fail(self, state: MigrationState, message: str, created: bool = True) -> None:
+        """Record the failure and raise it; the source is unblocked by the caller.
+
+        ``created=False``: the target was never created, so the state names none (nothing
+        is left for the next apply or prune to delete).
+
+        Raises:
+            MigrationFailedError: always.
+        """
+        left = f", {state.to_index} is left for inspection (the next apply or prune deletes it)" if created else ""
+        if not created:
+            state.to_index = None
+        state.error = message
+        await self.save(state, "failed")
+        raise MigrationFailedError(
+            self.alias, f"{message}; the alias stays on {state.from_index}{left}", self.result("nothing", state),
+        )
+
+    async def take_marks(self, state: MigrationState) -> None:
+        """Marks first, then a refresh: every write with a seq_no at or below a mark is in what the copy
+        reads (opened after this); the others are caught up. A mark is its shard's local checkpoint,
+        not its max_seq_no: a write issued a lower number may not be indexed yet when the refresh runs."""
+        assert state.from_index is not None
+        self.invalid, self.dropped = {}, set()
+        state.marks = await primary_seq_nos(self.client, state.from_index, "local_checkpoint")
+        await self.client.indices.refresh(index=state.from_index)
+
+    async def delete(self, copier: Copier[Any], keys: list[Key] | set[Key]) -> None:
+        """Delete ``keys`` from the copier's target (through the fence).
+
+        Raises:
+            MigrationError: some deletes failed (each named, up to 10).
+        """
+        failed = await copier.delete(keys)
+        if failed:
+            listed = ", ".join(f"{id!r}: {reason}" for (id, _), reason in sorted(failed.items())[:10])
+            raise MigrationError(self.alias, f"{len(failed)} deletes from {copier.target!r} failed: {listed}")
 
     def copier(self, document: type[AsyncDocument], target: str) -> Copier[Any]:
         """Writes documents of ``document`` to ``target`` through this owner's fence (taken before its first

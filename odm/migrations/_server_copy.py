@@ -1,9 +1,12 @@
 """The server-side copy of a migration: Elasticsearch's ``_reindex``, run as a task and polled.
 
 ``_reindex`` copies each ``_source`` as it is (no model, no transform), keeping ids and
-routing. It is started with ``wait_for_completion=false``, so its task id can be kept in
-the migration state: a resumed migration finds the task (running, or its stored result)
-instead of copying again. Its answer is checked: any failure, version conflict, time-out
+routing. It writes through the fence of the lock's owner (:mod:`odm.migrations._fence`),
+with ``require_alias=true``: each batch of the task resolves the alias again, so once a
+takeover removed it, every later batch is refused and the task fails. It is started with
+``wait_for_completion=false``, so its task id can be kept in the migration state: a
+resumed migration finds the task (its stored result, or an older owner's task still
+running, which it cancels). Its answer is checked: any failure, version conflict, time-out
 or error fails the migration. The reindex module must be on the node; the test node
 lacks it (docs/migrations.md).
 """
@@ -18,8 +21,11 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 
+from ._fence import fence_generation
+
 __all__ = [
     "ReindexTask",
+    "cancel_task",
     "missing_reindex_module",
     "poll_reindex",
     "reindex_body",
@@ -35,18 +41,22 @@ POLL_SECONDS = 1.0
 _LISTED = 10  # failures named in a message
 
 
-def reindex_body(source: str, target: str, batch_size: int) -> dict[str, Any]:
-    """The ``_reindex`` body: every document of ``source`` into ``target``, overwriting, aborting on any conflict."""
+def reindex_body(source: str, fence: str, batch_size: int) -> dict[str, Any]:
+    """The ``_reindex`` body: every document of ``source`` into the index behind the alias ``fence``,
+    overwriting, aborting on any conflict."""
     return {
         "source": {"index": source, "size": batch_size},
-        "dest": {"index": target, "op_type": "index"},
+        "dest": {"index": fence, "op_type": "index"},
         "conflicts": "abort",
     }
 
 
-async def start_reindex(client: AsyncElasticsearch, source: str, target: str, batch_size: int) -> str:
-    """Start ``_reindex`` from ``source`` to ``target`` as a task; its id."""
-    answer = await client.reindex(**reindex_body(source, target, batch_size), wait_for_completion=False)
+async def start_reindex(client: AsyncElasticsearch, source: str, fence: str, batch_size: int) -> str:
+    """Start ``_reindex`` from ``source`` through the alias ``fence`` (``require_alias=true``: the task
+    writes nothing once the alias is gone, and creates no index of its name) as a task; its id."""
+    answer = await client.reindex(
+        **reindex_body(source, fence, batch_size), require_alias=True, wait_for_completion=False
+    )
     return str(answer["task"])
 
 
@@ -68,13 +78,22 @@ class ReindexTask:
     problems: tuple[str, ...] = ()
 
 
-async def _tasks(client: AsyncElasticsearch, path: str, params: dict[str, Any] | None = None) -> Any:
-    """``GET`` of the task management API, sent as is: the client's ``tasks`` methods warn on every
+async def _tasks(
+    client: AsyncElasticsearch, path: str, params: dict[str, Any] | None = None, method: str = "GET"
+) -> Any:
+    """A request of the task management API, sent as is: the client's ``tasks`` methods warn on every
     call that the API is a technical preview (it has been stable since 5.0; reindex tasks use it)."""
     answer = await client.perform_request(
-        "GET", path, params=params or {}, headers={"accept": "application/json"}, endpoint_id="tasks", path_parts={},
+        method, path, params=params or {}, headers={"accept": "application/json"}, endpoint_id="tasks", path_parts={},
     )
     return answer.body
+
+
+async def cancel_task(client: AsyncElasticsearch, task_id: str) -> None:
+    """``POST _tasks/<id>/_cancel``; the task stops after the batch it is writing (wait for it with
+    :func:`poll_reindex`). A task that ended meanwhile is no error (the node answers with a
+    ``node_failures`` entry, not a status)."""
+    await _tasks(client, f"/_tasks/{urllib.parse.quote(task_id, safe=':')}/_cancel", method="POST")
 
 
 async def reindex_task(client: AsyncElasticsearch, task_id: str) -> ReindexTask | None:
@@ -142,18 +161,27 @@ async def poll_reindex(
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def running_reindex_into(client: AsyncElasticsearch, source: str, target: str) -> list[str]:
-    """The ids of running ``_reindex`` tasks from ``source`` into ``target`` (by their description,
-    ``reindex from [source] to [target]``): one a killed process started before it could record it."""
+async def running_reindex_into(
+    client: AsyncElasticsearch, source: str, alias: str, target: str
+) -> dict[str, tuple[int, int]]:
+    """The running ``_reindex`` tasks from ``source`` into a fence of ``alias`` (by their description,
+    ``reindex from [source] to [dest]``), each with the (primary term, seq_no) of the owner whose
+    fence it writes through; one into ``target`` by name (started before the copy was fenced) has
+    ``(0, 0)``: older than every owner. Sub-tasks of a sliced task are left out (cancelling their
+    parent cancels them)."""
     answer = await _tasks(client, "/_tasks", {"actions": "*reindex", "detailed": "true"})
-    return sorted(
-        f"{node_id}:{task['id']}"
-        for node_id, node in answer.get("nodes", {}).items()
-        for task in node.get("tasks", {}).values()
-        if "parent_task_id" not in task
-        and str(task.get("description", "")).startswith(f"reindex from [{source}]")
-        and str(task.get("description", "")).endswith(f" to [{target}]")
-    )
+    found: dict[str, tuple[int, int]] = {}
+    for node_id, node in answer.get("nodes", {}).items():
+        for task in node.get("tasks", {}).values():
+            description = str(task.get("description", ""))
+            if "parent_task_id" in task or not description.startswith(f"reindex from [{source}] to [") \
+                    or not description.endswith("]"):
+                continue
+            dest = description[len(f"reindex from [{source}] to ["):-1]
+            generation = (0, 0) if dest == target else fence_generation(dest, alias)
+            if generation is not None:
+                found[f"{node_id}:{task['id']}"] = generation
+    return dict(sorted(found.items()))
 
 
 async def missing_reindex_module(client: AsyncElasticsearch) -> list[str]:

@@ -18,16 +18,16 @@ from ..errors import MigrationError, MigrationFailedError, MigrationLockedError,
 from ..schema._drift import live_odm_meta
 from ..schema._versioned import Drift, definition_body, detect_drift, indices_behind, versioned_name
 from ..search._mget import send_mget
-from ._copy import SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
+from ._copy import PIT_KEEP_ALIVE, SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
 from ._fence import is_fence
 from ._rollback import rollback_from
 from ._run import UNFINISHED, MigrationResult, Run, versions
-from ._server_copy import ReindexTask, missing_reindex_module, poll_reindex, running_reindex_into, start_reindex
+from ._server_copy import missing_reindex_module
+from ._server_step import server_copy
 from ._state import Key, MigrationState
 
 __all__ = ["apply", "resume"]
 
-_KEEP_ALIVE = "5m"  # of the point in time the copy reads (renewed by each page)
 _SAMPLE = 100  # documents whose copy is compared with its source, at random, by verify
 _SETTINGS_KEPT_FOR_COPY = ("number_of_replicas", "refresh_interval")
 
@@ -120,22 +120,12 @@ async def _copy(run: Run, state: MigrationState) -> None:
         await _create_target(run, state)
         run.progress("create", state)
     if state.server_side:
-        await _server_copy(run, state)
+        await server_copy(run, state)
     else:
         await _client_copy(run, state)
     if run.invalid and not run.options.accept_invalid:
-        await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
+        await run.fail(state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
     await run.save(state, "catching_up")
-
-
-async def _take_marks(run: Run, state: MigrationState) -> None:
-    """Marks first, then a refresh: every write with a seq_no at or below a mark is in what the copy
-    reads (opened after this); the others are caught up. A mark is its shard's local checkpoint,
-    not its max_seq_no: a write issued a lower number may not be indexed yet when the refresh runs."""
-    assert state.from_index is not None
-    run.invalid, run.dropped = {}, set()
-    state.marks = await primary_seq_nos(run.client, state.from_index, "local_checkpoint")
-    await run.client.indices.refresh(index=state.from_index)
 
 
 async def _client_copy(run: Run, state: MigrationState) -> None:
@@ -144,8 +134,8 @@ async def _client_copy(run: Run, state: MigrationState) -> None:
     client, source, target = run.client, state.from_index, state.to_index
     checkpoint = state.checkpoint if state.phase == "copying" and not state.ids_truncated else None
     if checkpoint is None or "pit" not in checkpoint or not await _pit_alive(run, checkpoint["pit"]):
-        await _take_marks(run, state)
-        pit = (await client.open_point_in_time(index=source, keep_alive=_KEEP_ALIVE))["id"]
+        await run.take_marks(state)
+        pit = (await client.open_point_in_time(index=source, keep_alive=PIT_KEEP_ALIVE))["id"]
         state.total = int((await client.count(index=source))["count"])
         state.copied, checkpoint = 0, {"pit": pit, "after": None}
         state.checkpoint = checkpoint
@@ -153,7 +143,7 @@ async def _client_copy(run: Run, state: MigrationState) -> None:
     copier = run.copier(run.document, target)
     pit = checkpoint["pit"]
     run.copy_started = time.monotonic()
-    async for hits, after, pit in pit_pages(client, pit, checkpoint["after"], run.options.page_size, _KEEP_ALIVE):
+    async for hits, after, pit in pit_pages(client, pit, checkpoint["after"], run.options.page_size, PIT_KEEP_ALIVE):
         run.lease.check()
         page = await copier.copy(hits)
         run.merge(page)
@@ -162,71 +152,6 @@ async def _client_copy(run: Run, state: MigrationState) -> None:
         await run.save(state)
         run.progress("copy", state)
     await client.options(ignore_status=404).close_point_in_time(id=pit)
-
-
-async def _server_copy(run: Run, state: MigrationState) -> None:
-    """``_reindex`` as a task (marks, a refresh, then the task: as for the client copy), polled until
-    done, its answer checked; then every document of the target read through the model."""
-    assert state.from_index is not None and state.to_index is not None
-    client, source, target = run.client, state.from_index, state.to_index
-    checkpoint = state.checkpoint if state.phase == "copying" else None
-    task: ReindexTask | None = None
-    run.copy_started = time.monotonic()
-
-    def on_poll(polled: ReindexTask) -> None:
-        run.lease.check()
-        run.copied = state.copied = polled.written
-        run.progress("copy", state)
-
-    if checkpoint is not None:  # resumed: the task this migration started, running or finished
-        known = checkpoint.get("task") or next(iter(await running_reindex_into(client, source, target)), None)
-        if known is not None:
-            task = await poll_reindex(client, str(known), on_poll)  # None: the cluster lost it
-    if task is None:
-        await _take_marks(run, state)
-        state.total = int((await client.count(index=source))["count"])
-        state.copied, state.checkpoint = 0, {"task": None}
-        await run.save(state, "copying")  # the marks, before the task that reads after them
-        try:
-            task_id = await start_reindex(client, source, target, run.options.page_size)
-        except ApiError as error:
-            if error.meta.status >= 500:
-                raise
-            await _fail(run, state, f"the server refused _reindex from {source} to {target}: {error}")
-        state.checkpoint = {"task": task_id}
-        await run.save(state)
-        task = await poll_reindex(client, task_id, on_poll)
-        if task is None:
-            raise MigrationError(
-                run.alias, f"the cluster lost the _reindex task {task_id} (its node left?): run resume to copy again"
-            )
-    if task.problems:
-        await _fail(run, state, f"the server's _reindex from {source} to {target} failed: {'; '.join(task.problems)}")
-    run.copied = state.copied = task.written
-    run.progress("copy", state)
-    await _validate_target(run, state)
-
-
-async def _validate_target(run: Run, state: MigrationState) -> None:
-    """Read every document of the target through the model, writing nothing: ``_reindex`` copied each
-    ``_source`` as it was. The ones the model refuses are rejected as the client copy rejects them;
-    with ``accept_invalid`` they are deleted from the target (the client copy never writes them)."""
-    assert state.to_index is not None
-    client, target = run.client, state.to_index
-    copier = run.copier(run.document, target)
-    run.invalid, run.dropped = {}, set()
-    await client.indices.refresh(index=target)
-    pit = (await client.open_point_in_time(index=target, keep_alive=_KEEP_ALIVE))["id"]
-    try:
-        async for hits, _, pit in pit_pages(client, pit, None, run.options.page_size, _KEEP_ALIVE):
-            run.lease.check()
-            run.invalid.update(copier.prepare(hits)[1].invalid)
-            run.progress("validate", state)
-    finally:
-        await client.options(ignore_status=404).close_point_in_time(id=pit)
-    if run.invalid and run.options.accept_invalid:
-        await _delete(run, copier, set(run.invalid))
-        state.copied -= len(run.invalid)
 
 
 async def _catch_up(run: Run, state: MigrationState) -> None:
@@ -244,12 +169,12 @@ async def _catch_up(run: Run, state: MigrationState) -> None:
             page = await copier.copy(hits)
             run.merge(page)
             state.caught_up += len(page.copied)
-            await _delete(run, copier, list(page.invalid) + list(page.dropped))  # an earlier copy of them
+            await run.delete(copier, list(page.invalid) + list(page.dropped))  # an earlier copy of them
         await client.indices.refresh(index=target)
         missing, expected = await _deletes(run, state, copier)
         run.progress("catch_up", state)
         if run.invalid and not run.options.accept_invalid:
-            await _fail(run, state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
+            await run.fail(state, f"{len(run.invalid)} documents were rejected by {run.document.__name__}")
         await _verify(run, state, copier, missing, expected)
         state.swap_marks = await primary_seq_nos(client, target, "max_seq_no")
         await run.save(state, "swapping")
@@ -295,7 +220,7 @@ async def _deletes(run: Run, state: MigrationState, copier: Copier[Any]) -> tupl
     run.invalid = {key: reason for key, reason in run.invalid.items() if key in source_keys}
     run.dropped &= source_keys
     keep = source_keys - run.invalid.keys() - run.dropped
-    await _delete(run, copier, target_keys - keep)
+    await run.delete(copier, target_keys - keep)
     return keep - target_keys, len(keep)
 
 
@@ -317,24 +242,17 @@ async def _same_routing(run: Run, source: str, target: str) -> bool:
     return shape(source) == shape(target)
 
 
-async def _delete(run: Run, copier: Copier[Any], keys: list[Key] | set[Key]) -> None:
-    failed = await copier.delete(keys)
-    if failed:
-        listed = ", ".join(f"{id!r}: {reason}" for (id, _), reason in sorted(failed.items())[:10])
-        raise MigrationError(run.alias, f"{len(failed)} deletes from {copier.target!r} failed: {listed}")
-
-
 async def _verify(run: Run, state: MigrationState, copier: Copier[Any], missing: set[Key], expected: int) -> None:
     """The target holds exactly the source's documents (less the rejected and dropped), as copied."""
     assert state.from_index is not None and state.to_index is not None
     client, source, target = run.client, state.from_index, state.to_index
     if missing:
         ids = ", ".join(sorted(id for id, _ in missing)[:10])
-        await _fail(run, state, f"{len(missing)} documents of {source} are missing from {target}: {ids}")
+        await run.fail(state, f"{len(missing)} documents of {source} are missing from {target}: {ids}")
     await client.indices.refresh(index=target)
     count = int((await client.count(index=target))["count"])
     if count != expected:
-        await _fail(run, state, f"{target} holds {count} documents, {expected} were expected")
+        await run.fail(state, f"{target} holds {count} documents, {expected} were expected")
     # A random sample of the source (rejected and dropped ones included: their copy must be absent).
     sample = await client.search(
         index=source, size=_SAMPLE, track_total_hits=False, source=SOURCE_WITH_VECTORS,
@@ -356,7 +274,7 @@ async def _verify(run: Run, state: MigrationState, copier: Copier[Any], missing:
             )
         )
         if not as_copied:
-            await _fail(run, state, f"the copy of document {before['_id']!r} in {target} differs from its source")
+            await run.fail(state, f"the copy of document {before['_id']!r} in {target} differs from its source")
 
 
 async def _swap(run: Run, state: MigrationState) -> None:
@@ -409,7 +327,7 @@ async def _create_target(run: Run, state: MigrationState) -> None:
             elif error.meta.status >= 500:
                 raise
             else:
-                await _fail(run, state, f"{target} could not be created: {error}", created=False)
+                await run.fail(state, f"{target} could not be created: {error}", created=False)
     await run.save(state, "created")
 
 
@@ -471,19 +389,3 @@ async def _delete_leftover(run: Run, state: MigrationState) -> None:
     aliases = answer.body.get(index, {}).get("aliases", {}) if answer.meta.status == 200 else None
     if aliases is not None and all(is_fence(name, run.alias) for name in aliases):  # a dead owner's fence goes with it
         await run.client.indices.delete(index=index)
-
-
-async def _fail(run: Run, state: MigrationState, message: str, created: bool = True) -> None:
-    """Record the failure and raise it; the source is unblocked by the caller.
-
-    ``created=False``: the target was never created, so the state names none (nothing
-    is left for the next apply or prune to delete).
-    """
-    left = f", {state.to_index} is left for inspection (the next apply or prune deletes it)" if created else ""
-    if not created:
-        state.to_index = None
-    state.error = message
-    await run.save(state, "failed")
-    raise MigrationFailedError(
-        run.alias, f"{message}; the alias stays on {state.from_index}{left}", run.result("nothing", state),
-    )

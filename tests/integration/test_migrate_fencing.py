@@ -201,3 +201,117 @@ async def test_an_older_owner_cannot_take_the_fence_or_write_once_a_newer_one_to
     await Fence(odm_client, alias, (1, 12), "newest", held).remove_older()  # what a takeover does first
     assert await contents(odm_client, index) == before
     assert await no_fence_left(odm_client, alias)
+
+
+async def settings_of(client: AsyncElasticsearch, *indices: str) -> dict[str, Any]:
+    """Every setting of ``indices`` as the node keeps them (blocks included), read with the raw client."""
+    answer = await client.indices.get_settings(index=",".join(indices), flat_settings=True)
+    return {index: body["settings"] for index, body in answer.body.items()}
+
+
+async def test_a_paused_catch_up_taken_over_lifts_no_block_and_changes_no_setting_when_it_fails_later(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    """Paused right after it blocked the source; continued, its progress callback raises, so it lifts its block
+    on the way out: through its settings fence, which the takeover removed. Unfenced, that call lifted the
+    block the new owner had put on the old index (writes there would be lost at a swap)."""
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    old, new = f"{alias}-v1", f"{alias}-v2"
+    worker = start_worker(es_url, index_prefix, state_index, "apply-paused-at-block", stop_at=0)
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target, result.copied) == ("migrated", new, DOCS)
+        settings, documents = await settings_of(odm_client, old, new), {i: await contents(odm_client, i) for i in (old, new)}
+        assert settings[old]["index.blocks.write"] == "true"  # the new owner's block, kept on the old index
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await settings_of(odm_client, old, new) == settings  # the block stays, nothing else changed
+    assert {i: await contents(odm_client, i) for i in (old, new)} == documents
+    assert returncode == 3, stderr  # MigrationLockedError: Elasticsearch refused the unblock
+    assert "refused a settings call through its fence" in stderr
+    with pytest.raises(AuthorizationException):
+        await odm_client.index(index=old, id="late", document={"name": "late"})
+    assert await no_fence_left(odm_client, alias)
+
+
+async def test_a_paused_owner_taken_over_before_its_swap_does_not_set_the_live_index_settings_back(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    """Paused after its catch-up, before the swap; the new owner swaps and the user changes the live index's
+    refresh interval. Continued, the paused owner finds the aliases moved and sets the target's settings back:
+    through a fence it can no longer take, so the user's setting stays."""
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    old, new = f"{alias}-v1", f"{alias}-v2"
+    worker = start_worker(es_url, index_prefix, state_index, "apply-paused-at-verify", stop_at=0)
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target) == ("migrated", new)
+        await odm_client.indices.put_settings(index=alias, settings={"index.refresh_interval": "7s"})
+        settings, documents = await settings_of(odm_client, old, new), {i: await contents(odm_client, i) for i in (old, new)}
+        assert settings[new]["index.refresh_interval"] == "7s"
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await settings_of(odm_client, old, new) == settings  # the user's refresh interval stays
+    assert {i: await contents(odm_client, i) for i in (old, new)} == documents
+    assert returncode == 3, stderr
+    assert "fence" in stderr
+    assert await no_fence_left(odm_client, alias)
+
+
+async def test_a_paused_rollback_taken_over_lifts_no_block_when_it_fails_later(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, V2, state_index = posts
+    alias = V1.index_name()
+    old, new = f"{alias}-v1", f"{alias}-v2"
+    await apply(V2, transform=rename, state_index=state_index)
+    worker = start_worker(es_url, index_prefix, state_index, "rollback-paused-at-block", stop_at=0)
+    try:
+        wait_until_stopped(worker)
+        result = await resume(V2, transform=rename_back_pausing, page_size=100, wait=30, state_index=state_index)
+        assert (result.outcome, result.target) == ("rolled_back", old)
+        settings, documents = await settings_of(odm_client, old, new), {i: await contents(odm_client, i) for i in (old, new)}
+        assert settings[new]["index.blocks.write"] == "true"  # the rolled-back index keeps the new owner's block
+    finally:
+        returncode, stderr = continue_until_done(worker)
+    assert await settings_of(odm_client, old, new) == settings
+    assert {i: await contents(odm_client, i) for i in (old, new)} == documents
+    assert returncode == 3, stderr
+    assert "refused a settings call through its fence" in stderr
+    assert await no_fence_left(odm_client, alias)
+
+
+async def test_settings_calls_through_an_older_owners_fence_are_refused_and_change_nothing(
+    odm_client: AsyncElasticsearch, index_prefix: str, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    V1, _, _ = posts
+    alias, index, other = V1.index_name(), f"{V1.index_name()}-v1", index_prefix + "other"
+    await odm_client.indices.create(index=other)
+    lease = {"older": True}
+
+    async def older_held() -> bool:  # what the lease document says: the older owner's until the takeover
+        return lease["older"]
+
+    older, newer = Fence(odm_client, alias, (1, 5), "older", older_held), Fence(odm_client, alias, (1, 9), "newer", held)
+    assert await older.on(index) == f"{alias}-fence-1-5-v1"  # one settings fence per index, named for it
+    await older.block(index)
+    assert (await settings_of(odm_client, index))[index]["index.blocks.write"] == "true"
+    assert (await settings_of(odm_client, other))[other].get("index.blocks.write") is None  # that index alone
+    lease["older"] = False
+    await newer.remove_older()  # a takeover: the older owner's settings fences go with its write fence
+    before = await settings_of(odm_client, index, other)
+    with pytest.raises(MigrationLockedError, match="refused a settings call through its fence"):
+        await older.put_settings(index, {"index.blocks.write": None})  # the unblock of a paused owner
+    with pytest.raises(MigrationLockedError, match="refused a settings call through its fence"):
+        await older.block(index)
+    await newer.on(index)
+    with pytest.raises(MigrationLockedError, match="newer owner"):
+        await older.block(other)  # a new settings fence cannot be taken either
+    assert await settings_of(odm_client, index, other) == before
+    await newer.drop()
+    assert await no_fence_left(odm_client, alias)
+    await odm_client.indices.put_settings(index=index, settings={"index.blocks.write": None})

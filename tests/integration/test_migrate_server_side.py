@@ -15,7 +15,7 @@ from elasticsearch import AsyncElasticsearch
 from odm import ArgumentError, MigrationError, MigrationFailedError, apply
 from odm.migrations._run import Options, Run
 from odm.migrations._state import MigrationState
-from odm.migrations._steps import _validate_target
+from odm.migrations._server_step import validate_target
 from odm.testing import NodeInfo
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import PostV2, PostV3, rename
@@ -78,7 +78,7 @@ async def test_the_validation_pass_reports_invalid_copies_as_the_client_copy_doe
                                server_side=True, copied=7)
 
         async def validate() -> Any:
-            await _validate_target(run, state)
+            await validate_target(run, state)
 
         await run.locked(validate)
         assert sorted(run.invalid) == [("p3", "r1"), ("p5", "r1")]

@@ -12,7 +12,6 @@ from odm.migrations import _state as _migration_state
 from odm.migrations._copy import Copier
 from odm.migrations._run import Options, Run
 from odm.migrations._state import Lease, MigrationState
-from odm.migrations._steps import _take_marks
 from tests.integration.migrate_models import PostV2, rename, rename_dropping_drafts
 from tests.unit.fake_node import Request, fake_client
 
@@ -93,7 +92,7 @@ async def test_the_copy_marks_are_local_checkpoints_not_the_highest_numbers_issu
 
     client, requests = fake_client(answer)
     state = MigrationState("posts", "created", "old", "posts-v2", "m:PostV2", "me")
-    await _take_marks(Run(PostV2, client, Options()), state)
+    await Run(PostV2, client, Options()).take_marks(state)
     assert state.marks == {"0": 37}
     assert [r.path for r in requests] == ["/old/_stats/docs", "/old/_refresh"]  # marks, then the refresh
     await client.close()
