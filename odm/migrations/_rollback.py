@@ -34,8 +34,10 @@ async def rollback(run: Run, previous: type[AsyncDocument] | None) -> MigrationR
                 run.alias, "the migration rejected or dropped more documents than the state keeps; "
                 "deletes made since the swap cannot be told from them",
             )
-        state.phase = "rolling_back"  # store.write, not save(): the migration's rejects stay recorded
-        await run.store.write(state)
+        state.phase = "rolling_back"
+    # store.write, not save(): the migration's rejects stay recorded. Resumed, it also makes
+    # any later state write of an owner that lost the lock conflict.
+    await run.store.write(state)
     return await rollback_from(run, state, previous)
 
 

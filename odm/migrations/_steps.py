@@ -74,6 +74,7 @@ async def resume(run: Run) -> MigrationResult:
     state = await run.store.read()
     if state is None or state.phase not in UNFINISHED:
         return run.result("nothing")
+    await run.store.write(state)  # from here on, a state write of an owner that lost the lock conflicts
     if state.phase == "rolling_back":
         return await rollback_from(run, state, None)
     wanted = _name_of(run.options.transform)
