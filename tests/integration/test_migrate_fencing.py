@@ -17,11 +17,14 @@ import time
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch, AuthorizationException
+from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 
 from odm import MigrationLockedError, apply, resume, rollback
 from odm.migrations._copy import Copier
 from odm.migrations._fence import Fence
+from odm.migrations._run import versions
+from odm.migrations._server_copy import poll_reindex, start_reindex
+from odm.testing import NodeInfo
 from odm.testing.isolation import isolated
 from tests.integration.migrate_models import (
     STOP_AT_CALL,
@@ -312,6 +315,35 @@ async def test_settings_calls_through_an_older_owners_fence_are_refused_and_chan
     with pytest.raises(MigrationLockedError, match="newer owner"):
         await older.block(other)  # a new settings fence cannot be taken either
     assert await settings_of(odm_client, index, other) == before
+    await odm_client.indices.create(index=f"{alias}-v7")
+    assert await newer.on(f"{alias}-v7") == f"{alias}-fence-1-9-v7"
+    assert (f"{alias}-v7", 7, False) in await versions(odm_client, alias)  # a fence makes no version live
     await newer.drop()
     assert await no_fence_left(odm_client, alias)
     await odm_client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+
+
+async def test_a_reindex_through_a_removed_fence_writes_nothing_and_creates_no_index(
+    odm_client: AsyncElasticsearch, index_prefix: str, es_node: NodeInfo, posts: tuple[type[PostV1], type[PostV2], str]
+) -> None:
+    """What a takeover does to the server-side copy of the older owner: its fence is gone, so the task it
+    starts (or the next batch of the one it runs) is refused. The requests themselves are pinned by
+    tests/unit/test_server_copy.py."""
+    if "reindex" not in es_node.modules:
+        pytest.skip("the test node lacks the Elasticsearch module reindex")
+    V1, _, _ = posts
+    alias, target = V1.index_name(), f"{V1.index_name()}-v2"
+    await odm_client.indices.create(index=target)
+    older = Fence(odm_client, alias, (1, 5), "older", held)
+    fence = await older.take(target)
+    await Fence(odm_client, alias, (1, 9), "newer", held).remove_older()
+    try:
+        task_id = await start_reindex(odm_client, f"{alias}-v1", fence, 100)
+    except NotFoundError:
+        pass  # refused before it started
+    else:
+        task = await poll_reindex(odm_client, task_id, lambda _: None)
+        assert task is not None and task.problems and task.written == 0, task
+    await odm_client.indices.refresh(index=target)
+    assert (await odm_client.count(index=target))["count"] == 0
+    assert not await odm_client.indices.exists(index=fence)  # no index of the fence's name
