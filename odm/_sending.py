@@ -6,10 +6,12 @@ PUT or DELETE again, once, when a kept-alive connection breaks (even with
 ``max_retries=0``). So odm sends every request with the client's retries off, and
 every write as a POST, which aiohttp never re-sends: ``POST /{index}/_doc/{id}``,
 ``POST /{index}/_create/{id}``, ``POST /{index}/_update/{id}``, ``POST /_bulk``, and
-a delete, which has no POST form, as a one-item ``POST /_bulk``. Then :func:`send` is
-the only place a request is sent again, and it counts the sends (``Attempts``): an
-answer met after a send that got no answer may be the request meeting its own first
-attempt (docs/reliability.md).
+a delete, which has no POST form, as a one-item ``POST /_bulk``. The requests that have
+no POST form at all (creating an index, ``put_settings``) are why odm also turns
+aiohttp's re-send off on the sessions of the client's aiohttp nodes
+(:func:`_no_hidden_resends`). Then :func:`send` is the only place a request is sent
+again, and it counts the sends (``Attempts``): an answer met after a send that got no
+answer may be the request meeting its own first attempt (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from elastic_transport import ApiResponse, TransportError
+from elastic_transport import AiohttpHttpNode, ApiResponse, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
 from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from pydantic_core import to_json
@@ -75,6 +77,27 @@ def retry_policy_of(client: AsyncElasticsearch, retry: RetryPolicy | None = None
     return _policies.get(client, _DEFAULT_POLICY)
 
 
+def _no_hidden_resends(client: AsyncElasticsearch) -> None:
+    """Turn off aiohttp's own re-send of an idempotent request (GET, HEAD, PUT, DELETE) on a
+    kept-alive connection that broke, for every aiohttp node of ``client``.
+
+    aiohttp (3.10 and later) keeps that choice in ``ClientSession._retry_connection``;
+    elastic_transport makes each node's session at its first request, so odm makes it
+    here when it is not made yet. A broken connection then reaches :func:`send` as a
+    connection error, which the policy re-sends, counted. With an aiohttp that has no
+    such flag nothing is changed (``tests/unit/test_sending.py`` checks the installed one has it).
+    The client's own requests (sent by your code) go through the same sessions: the client's
+    ``max_retries`` then re-sends them after such an error, as it does for a POST.
+    """
+    for node in client.transport.node_pool.all():
+        if not isinstance(node, AiohttpHttpNode):
+            continue
+        if node.session is None:
+            node._create_aiohttp_session()
+        if getattr(node.session, "_retry_connection", False):
+            node.session._retry_connection = False  # type: ignore[union-attr]
+
+
 def without_client_retries(client: AsyncElasticsearch) -> AsyncElasticsearch:
     """``client`` with its own retries off (connection errors, 429/502/503/504, timeouts): odm's to decide."""
     quiet = _quiet.get(client)
@@ -107,6 +130,7 @@ async def send(
     """
     policy = retry_policy_of(client, retry)
     quiet = without_client_retries(client)
+    _no_hidden_resends(client)
     tally = attempts if attempts is not None else Attempts()
     loop = asyncio.get_running_loop()
     earlier: list[Exception] = []

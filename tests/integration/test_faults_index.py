@@ -70,10 +70,9 @@ async def test_init_creates_the_index_once_through_a_fault_on_its_create(
     assert proxy.stats.injected[kind] == 1
     if kind == "unavailable_503":  # refused, not forwarded; odm's re-send created it
         assert [r.may_have_been_applied for r in sends.retries] == [False] and proxy.stats.reached[create] == 1
-    elif kind == "stall":  # forwarded and applied; the timeout is odm's to re-send, and it met the index
+    else:  # forwarded and applied, its answer lost (a timeout, a reset): odm re-sent it (aiohttp's own
+        # re-send of a PUT is off) and met the index its first attempt made: init took its update path
         assert [r.may_have_been_applied for r in sends.retries] == [True] and proxy.stats.reached[create] == 2
-    else:  # a PUT: aiohttp sent it once more itself (no POST form); odm saw an existing index, and updated it
-        assert sends.retries == [] and proxy.stats.reached[create] == 2
     assert not any(method == "PUT" and "_mapping" in path for method, path in proxy.stats.reached)  # nothing to change
 
 
@@ -99,7 +98,7 @@ async def test_init_brings_the_index_up_to_date_through_503s_and_a_reset_on_its_
     assert list(mappings) == [index] and mappings[index]["properties"]["rating"] == {"type": "long"}
     assert mappings[index]["_meta"]["odm"]["definition_hash"] == definition_hash(grown)
     assert proxy.stats.injected == {"unavailable_503": 3, "reset_after": 1}
-    assert len(sends.retries) == 3  # each 503 re-sent by odm; the reset's PUT re-sent by aiohttp, not odm
+    assert len(sends.retries) == 4  # each 503 and the reset re-sent by odm (aiohttp's own re-send is off)
     assert proxy.stats.reached[("PUT", f"/{index}/_mapping")] == 2
 
 
@@ -154,3 +153,28 @@ async def test_an_index_create_or_delete_whose_answer_was_lost_reports_what_odm_
         assert not await odm_client.indices.exists(index=name)
         with pytest.raises(elasticsearch.NotFoundError):
             await managed.delete()  # a first attempt: there was none
+
+
+async def test_aiohttp_re_sends_no_put_so_odm_counts_every_request_that_reached_the_node(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """A create or ``put_settings`` (PUTs: no POST form) whose connection is reset after it was
+    forwarded is not sent again by aiohttp below odm: odm re-sends it, counted, so its count is the
+    node's, and a create that meets its own first attempt is OutcomeUnknownError, never the
+    ``resource_already_exists`` that says someone else made the index."""
+    name = index_prefix + "counted"
+    sends = Sends()
+    async with through(proxy, max_retries=3) as client:
+        managed = AsyncIndex[Any](name, using=client).settings(number_of_shards=1, number_of_replicas=0).retry(sends.policy)
+        await managed.exists()  # a kept-alive connection to break
+        sends.take()
+        proxy.faults = [ResetAfterForwarding(count=1, method="PUT", path=rf"^/{name}$")]
+        with pytest.raises(OutcomeUnknownError, match="outcome of the creation of .* is unknown"):
+            await managed.create()
+        assert sends.take() == 2 and proxy.stats.reached[("PUT", f"/{name}")] == 2
+        proxy.faults = [ResetAfterForwarding(count=1, method="PUT", path=rf"^/{name}/_settings$")]
+        await managed.put_settings(settings={"index": {"refresh_interval": "7s"}})
+        assert sends.take() == 2 and proxy.stats.reached[("PUT", f"/{name}/_settings")] == 2
+    assert proxy.stats.injected["reset_after"] == 2
+    settings = (await odm_client.indices.get_settings(index=name)).body[name]["settings"]["index"]
+    assert settings["refresh_interval"] == "7s"
