@@ -15,6 +15,8 @@ from typing import Any, Literal
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from .._core.document_options import options_of
+from .._core.retry import Attempts
+from .._sending import send
 from ..connections import UsingType, get_client
 from ..document import AsyncDocument
 from ..errors import ArgumentError, MigrationError, MigrationFailedError
@@ -278,13 +280,27 @@ class Run:
             if name == self.alias:
                 add["is_write_index"] = True
             actions.append({"add": add})
+        tally = Attempts()
         try:
-            await self.client.indices.update_aliases(actions=actions)
+            await send(self.client, lambda quiet: quiet.indices.update_aliases(actions=actions), None, tally)
         except NotFoundError as error:
-            if await self.fence.exists():
+            if tally.resent_after_lost_answer and await self._moved(source, target, aliases):
+                pass  # the re-send met its own first attempt, which moved them (and removed the fence)
+            elif await self.fence.exists():
                 raise
-            raise self.fence.lost("its fence was removed before the alias swap") from error
+            else:
+                raise self.fence.lost("its fence was removed before the alias swap") from error
         self.fence.removed()
+
+    async def _moved(self, source: str, target: str, aliases: Mapping[str, Any]) -> bool:
+        """Whether every alias of ``source`` the swap moves (not the fences) now points at ``target``, not ``source``."""
+        names = {name for name in aliases if not is_fence(name, self.alias)}
+        if not names:
+            return False
+        answer = await send(self.client, lambda quiet: quiet.options(ignore_status=404).indices.get_alias(name=sorted(names)))
+        found: Mapping[str, Any] = answer.body if answer.meta.status == 200 else {}
+        behind = {index: set(entry.get("aliases", {})) for index, entry in found.items()}
+        return names <= behind.get(target, set()) and not names & behind.get(source, set())
 
     async def block(self, index: str) -> None:
         """Block writes on ``index`` through this owner's fence (waits for writes in flight).

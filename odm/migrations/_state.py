@@ -25,8 +25,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError, TransportError
+from pydantic_core import from_json, to_json
 
 from .._core.names import check_write_index
+from .._core.retry import Attempts
+from .._sending import delete_document, index_document, send
 from ..errors import MigrationLockedError
 
 __all__ = ["INVALID_IDS_KEPT", "STATE_INDEX", "Key", "Lease", "MigrationState", "Rejected", "StateStore", "owner_id"]
@@ -148,6 +151,48 @@ class MigrationState:
         return tuple(Rejected(entry["id"], entry["reason"], entry.get("routing")) for entry in self.invalid)
 
 
+async def _get(client: AsyncElasticsearch, index: str, doc_id: str) -> Any:
+    """``GET`` a document of the state index under odm's retry policy; ``None`` when there is none."""
+    try:
+        return await send(client, lambda quiet: quiet.get(index=index, id=doc_id))
+    except NotFoundError:
+        return None
+
+
+async def _put(
+    client: AsyncElasticsearch, index: str, doc_id: str, document: dict[str, Any], tokens: tuple[int, int] | None
+) -> Any:
+    """Write ``document`` (a create without ``tokens``, else guarded by them) through odm's send loop.
+
+    A POST, re-sent only by odm, under the connection's policy. A conflict met after a
+    re-send of an attempt that got no answer may be the write meeting its own first
+    attempt: the stored document is read back, and it is this write's own when it holds
+    exactly what was sent (each write carries a fresh ``write`` nonce), else the conflict
+    is real. Never reported as another process's write when it was this one's.
+
+    Returns:
+        An answer with the stored ``_seq_no`` and ``_primary_term``.
+
+    Raises:
+        elasticsearch.ConflictError: another process wrote the document.
+    """
+    document = {**document, "write": uuid.uuid4().hex}
+    body = to_json(document)
+    params = {"if_seq_no": tokens[0], "if_primary_term": tokens[1]} if tokens is not None else {}
+    tally = Attempts()
+    try:
+        return await send(
+            client, lambda quiet: index_document(quiet, index, doc_id, body, params, create=tokens is None), None, tally
+        )
+    except ConflictError:
+        if not tally.resent_after_lost_answer:
+            raise
+        stored = await _get(client, index, doc_id)
+        if stored is None or stored["_source"] != from_json(body):
+            raise
+        return stored
+
+
 def _by_id(item: Any) -> Any:
     key = item[0] if isinstance(item[0], tuple) else item
     return (key[0], key[1] or "")
@@ -173,9 +218,8 @@ class StateStore:
 
     async def read(self) -> MigrationState | None:
         """The alias's state, or ``None`` if it never migrated (the state index may not exist: nothing is created)."""
-        try:
-            answer = await self.client.get(index=self.index, id=self.alias)
-        except NotFoundError:
+        answer = await _get(self.client, self.index, self.alias)
+        if answer is None:
             self._tokens = None
             return None
         self._tokens = (answer["_seq_no"], answer["_primary_term"])
@@ -188,11 +232,8 @@ class StateStore:
             MigrationLockedError: another process wrote the state meanwhile (it took the lock over).
         """
         state.updated = _now()
-        guard: dict[str, Any] = (
-            {"if_seq_no": self._tokens[0], "if_primary_term": self._tokens[1]} if self._tokens else {"op_type": "create"}
-        )
         try:
-            answer = await self.client.index(index=self.index, id=self.alias, document=state.to_source(), **guard)
+            answer = await _put(self.client, self.index, self.alias, state.to_source(), self._tokens)
         except ConflictError as error:
             raise MigrationLockedError(
                 self.alias, "another process", 0, "the migration state was changed by another process; stopped"
@@ -243,23 +284,19 @@ class Lease:
         while True:
             document = self._document()
             try:
-                answer = await self.client.index(index=self.index, id=self.id, document=document, op_type="create")
+                answer = await _put(self.client, self.index, self.id, document, None)
                 self._held(answer, document, taken=True)
                 return None
             except ConflictError:
                 pass
-            try:
-                held = await self.client.get(index=self.index, id=self.id)
-            except NotFoundError:  # released between the two calls: try again
+            held = await _get(self.client, self.index, self.id)
+            if held is None:  # released between the two calls: try again
                 continue
             source = held["_source"]
             if force or float(source.get("expires_at", 0)) < time.time():
                 document = self._document()
                 try:
-                    answer = await self.client.index(
-                        index=self.index, id=self.id, document=document,
-                        if_seq_no=held["_seq_no"], if_primary_term=held["_primary_term"],
-                    )
+                    answer = await _put(self.client, self.index, self.id, document, (held["_seq_no"], held["_primary_term"]))
                 except ConflictError:  # somebody renewed or took it first
                     continue
                 self._held(answer, document, taken=True)
@@ -275,10 +312,7 @@ class Lease:
             return
         document = self._document()
         try:
-            answer = await self.client.index(
-                index=self.index, id=self.id, document=document,
-                if_seq_no=self._tokens[0], if_primary_term=self._tokens[1],
-            )
+            answer = await _put(self.client, self.index, self.id, document, self._tokens)
         except (ConflictError, NotFoundError):
             self._lost = "another process took the lock over"
             return
@@ -298,11 +332,8 @@ class Lease:
 
     async def held(self) -> bool:
         """Whether the lease document still names this owner (read from Elasticsearch, no clock involved)."""
-        try:
-            answer = await self.client.get(index=self.index, id=self.id)
-        except NotFoundError:
-            return False
-        return bool(answer["_source"].get("owner") == self.owner)
+        answer = await _get(self.client, self.index, self.id)
+        return answer is not None and bool(answer["_source"].get("owner") == self.owner)
 
     async def _renew_forever(self) -> None:
         while self._lost is None:
@@ -326,8 +357,7 @@ class Lease:
         """Delete the lease if it is still this process's."""
         if self._tokens is None or self._lost:
             return
-        with contextlib.suppress(ConflictError, NotFoundError):
-            await self.client.delete(
-                index=self.index, id=self.id, if_seq_no=self._tokens[0], if_primary_term=self._tokens[1]
-            )
+        guard = {"if_seq_no": self._tokens[0], "if_primary_term": self._tokens[1]}
+        with contextlib.suppress(ConflictError, NotFoundError):  # taken over, or deleted by its own lost attempt
+            await send(self.client, lambda quiet: delete_document(quiet, self.index, self.id, guard))
         self._tokens = None

@@ -124,7 +124,7 @@ class ScriptedNode:
         if path == "/odm-migrations/_doc/lock%3Amig-posts" and method == "GET":
             return 200, {"_id": "lock:mig-posts", "_seq_no": self.seq_no, "_primary_term": TERM, "found": True,
                          "_source": {"owner": self.owner}}
-        if path.startswith("/odm-migrations/_doc/"):
+        if path.startswith(("/odm-migrations/_doc/", "/odm-migrations/_create/")):
             if path.endswith("lock%3Amig-posts"):
                 self.owner = orjson.loads(request.body or b"")["owner"]
             self.seq_no += 1
@@ -227,7 +227,7 @@ async def test_the_server_copy_takes_marks_then_its_fence_then_reindexes_then_re
     assert orjson.loads(reindex.body or b"") == {
         "source": {"index": SOURCE, "size": 10}, "dest": {"index": FENCE, "op_type": "index"}, "conflicts": "abort"
     }
-    state_writes = [orjson.loads(r.body or b"") for r in requests if r.path == "/odm-migrations/_doc/mig-posts"]
+    state_writes = [orjson.loads(r.body or b"") for r in requests if r.path in ("/odm-migrations/_create/mig-posts", "/odm-migrations/_doc/mig-posts")]
     assert state_writes[0]["marks"] == {"0": 41} and state_writes[0]["checkpoint"] == {"task": None}  # before _reindex
     assert state_writes[1]["checkpoint"] == {"task": "n1:9"}  # a resume finds the task
     assert (state.copied, state.total) == (3, 3)
@@ -310,7 +310,7 @@ async def test_its_own_task_stopped_by_a_takeover_is_a_lost_lock_not_a_failed_mi
     run, state, requests = await run_for(node)
     with pytest.raises(MigrationLockedError, match="its _reindex task was stopped by the takeover"):
         await server_copy_step(run, state)
-    phases = [orjson.loads(r.body or b"")["phase"] for r in requests if r.path == "/odm-migrations/_doc/mig-posts"]
+    phases = [orjson.loads(r.body or b"")["phase"] for r in requests if r.path in ("/odm-migrations/_create/mig-posts", "/odm-migrations/_doc/mig-posts")]
     assert phases == ["copying", "copying"]  # never "failed"
     await run.client.close()
 
