@@ -16,7 +16,7 @@ from elasticsearch import AsyncElasticsearch
 
 from odm import apply
 from odm.migrations._run import Options, Run
-from odm.testing.faults import FaultProxy, ResetAfterForwarding
+from odm.testing.faults import Fault, FaultProxy, ResetAfterForwarding
 from tests.integration.test_migrate import behind, classes, seed, state_index, stored  # noqa: F401  (fixtures)
 from tests.integration.migrate_models import rename
 
@@ -27,7 +27,7 @@ async def test_a_migration_whose_lease_and_state_writes_lost_their_answers_compl
     V1, V2, _ = classes
     await seed(V1, 30)
     alias = V1.index_name()
-    faults = [  # the lease's create, the state's create, then two of its guarded writes: each answer lost
+    faults: list[Fault] = [  # the lease's create, the state's create, then two of its guarded writes: each answer lost
         ResetAfterForwarding(count=1, method="POST", path=rf"^/{state_index}/_create/lock:{alias}$"),
         ResetAfterForwarding(count=1, method="POST", path=rf"^/{state_index}/_create/{alias}$"),
         ResetAfterForwarding(count=2, method="POST", path=rf"^/{state_index}/_doc/{alias}$"),
