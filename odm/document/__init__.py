@@ -28,17 +28,17 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import CoreSchema
 from typing_extensions import Self, Unpack
 
-from ._core.document_options import DocumentOptions, IncompleteDocument, option_names
-from ._core.hits import reader_for
-from ._core.id_field import take_id
-from ._core.retry import Attempts, RetryPolicy
-from ._core.names import check_id, check_index_name
-from ._core.sentinel import NOT_GIVEN, NotGiven, given
-from ._core.stored_values import as_stored
-from ._core.timestamps import check_assignment
-from ._core.tenancy import admit, admitted, check_values, hide_foreign, mark, owns, stamp, view_of_document
-from ._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
-from ._core.writes import (
+from .._core.document_options import DocumentOptions, IncompleteDocument, option_names
+from .._core.hits import reader_for
+from .._core.id_field import take_id
+from .._core.retry import Attempts, RetryPolicy
+from .._core.names import check_id, check_index_name
+from .._core.sentinel import NOT_GIVEN, NotGiven, given
+from .._core.stored_values import as_stored
+from .._core.timestamps import check_assignment
+from .._core.tenancy import admit, admitted, check_values, hide_foreign, mark, owns, stamp, view_of_document
+from .._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
+from .._core.writes import (
     Script,
     apply_values,
     DeleteResult,
@@ -57,11 +57,11 @@ from ._core.writes import (
     validate_fields,
     validate_update,
 )
-from .bulk import BulkInput, BulkOptions, BulkResult
-from .bulk._run import DEFAULTS, BulkRun
-from ._sending import delete_document, index_document, send, send_write
-from .connections import UsingType, get_client
-from .errors import (
+from ..bulk import BulkInput, BulkOptions, BulkResult
+from ..bulk._run import DEFAULTS, BulkRun
+from .._sending import delete_document, index_document, send, send_write
+from ..connections import UsingType, get_client
+from ..errors import (
     ArgumentError,
     DocumentNotFoundError,
     DocumentReadError,
@@ -75,17 +75,17 @@ from .errors import (
     error_type,
     not_found,
 )
-from .expressions import install_field_expressions
-from .index import AsyncComposableIndexTemplate, AsyncIndex, template_for
-from .meta import Meta, blank_meta, from_elasticsearch, meta_from_code
-from .schema._versioned import init_document
-from .search._mget import send_mget
-from .search._search import AsyncSearch
-from .tenancy import TenantScope, claim_for, claim_to_save, routed
-from .update_by_query import AsyncUpdateByQuery
+from ..expressions import install_field_expressions
+from ..index import AsyncComposableIndexTemplate, AsyncIndex, template_for
+from ..meta import Meta, blank_meta, from_elasticsearch, meta_from_code
+from ..schema._versioned import init_document
+from ..search._mget import send_mget
+from ..search._search import AsyncSearch
+from ..tenancy import TenantScope, claim_for, claim_to_save, routed
+from ..update_by_query import AsyncUpdateByQuery
 
 if TYPE_CHECKING:
-    from .meta import MetaField
+    from ..meta import MetaField
 
 __all__ = ["AsyncDocument"]
 

@@ -25,14 +25,14 @@ from elasticsearch.dsl.mapping_base import MappingBase
 from pydantic import BaseModel
 from typing_extensions import Self, TypeVar
 
-from ._core.document_options import is_document_class, options_of
-from ._core.mapping_diff import Defaults, MappingDiff, diff_mappings
-from ._core.names import check_alias_name, check_index_name, check_index_pattern, check_write_index
-from ._core.retry import Attempts, RetryPolicy
-from ._core.settings_diff import diff_settings
-from ._sending import checked_policy, send, send_not_idempotent, send_write
-from .connections import UsingType, get_client
-from .errors import (
+from .._core.document_options import is_document_class, options_of
+from .._core.mapping_diff import Defaults, MappingDiff, diff_mappings
+from .._core.names import check_alias_name, check_index_name, check_index_pattern, check_write_index
+from .._core.retry import Attempts, RetryPolicy
+from .._core.settings_diff import diff_settings
+from .._sending import checked_policy, send, send_not_idempotent, send_write
+from ..connections import UsingType, get_client
+from ..errors import (
     AliasNotFoundError,
     ArgumentError,
     InvalidIndexNameError,
@@ -40,10 +40,10 @@ from .errors import (
     NoIndexError,
     OutcomeUnknownError,
 )
-from .fields import live_field
-from .mapping import mapping_for
-from .search._search import AsyncSearch
-from .update_by_query import AsyncUpdateByQuery
+from ..fields import live_field
+from ..mapping import mapping_for
+from ..search._search import AsyncSearch
+from ..update_by_query import AsyncUpdateByQuery
 
 __all__ = ["AsyncComposableIndexTemplate", "AsyncIndex", "AsyncIndexTemplate", "AsyncMapping"]
 
