@@ -2,19 +2,20 @@
 
 The top floor of odm: it imports the index, search, bulk and update-by-query modules,
 and none of them imports it (they ask ``_core.document_options`` about document classes).
-Writes go through ``_writes`` (one encoder for save, update and bulk) and reads through
-``_hits``; this module only decides which request to send and maps Elasticsearch's
-answers to documents or to odm's errors.
+This module is the class: its pydantic machinery (``meta`` set by code and Elasticsearch
+only, unknown attributes refused, the mapping made when the class is complete) and every
+operation's signature and docstring, what users and mypy see. The bodies of the reads by
+id are in ``_reading`` and those of the writes in ``_writing``: they decide which request
+to send and map Elasticsearch's answers to documents or to odm's errors. Encoding is
+``_core.writes``', decoding ``_core.hits``'.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
-from elastic_transport import ApiResponseMeta
-from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, NotFoundError
+from elasticsearch import AsyncElasticsearch, NotFoundError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,68 +30,32 @@ from pydantic_core import CoreSchema
 from typing_extensions import Self, Unpack
 
 from .._core.document_options import DocumentOptions, IncompleteDocument, option_names
-from .._core.hits import reader_for
-from .._core.id_field import take_id
-from .._core.retry import Attempts, RetryPolicy
-from .._core.names import check_id, check_index_name
-from .._core.sentinel import NOT_GIVEN, NotGiven, given
+from .._core.retry import RetryPolicy
+from .._core.names import check_index_name
+from .._core.sentinel import NOT_GIVEN, NotGiven
 from .._core.stored_values import as_stored
 from .._core.timestamps import check_assignment
-from .._core.tenancy import admit, admitted, check_values, hide_foreign, mark, owns, stamp, view_of_document
-from .._core.vectors import is_whole_source, reads_vectors, source_param, with_vectors
-from .._core.writes import (
-    Script,
-    apply_values,
-    DeleteResult,
-    concurrency_tokens,
-    encode_source,
-    encode_write,
-    object_fields,
-    record_delete,
-    record_write,
-    routing_of,
-    same_source,
-    stored_id,
-    update_body,
-    update_precondition,
-    update_values,
-    validate_fields,
-    validate_update,
-)
+from .._core.tenancy import admit, admitted
+from .._core.writes import DeleteResult, Script, encode_source
 from ..bulk import BulkInput, BulkOptions, BulkResult
 from ..bulk._run import DEFAULTS, BulkRun
-from .._sending import delete_document, index_document, send, send_write
 from ..connections import UsingType, get_client
-from ..errors import (
-    ArgumentError,
-    DocumentNotFoundError,
-    DocumentReadError,
-    DocumentStateError,
-    IndexNotFoundError,
-    NoIndexError,
-    OutcomeUnknownError,
-    answered_about,
-    blocked_about,
-    conflict,
-    error_type,
-    not_found,
-)
+from ..errors import IndexNotFoundError, NoIndexError
 from ..expressions import install_field_expressions
 from ..index import AsyncComposableIndexTemplate, AsyncIndex, template_for
 from ..meta import Meta, blank_meta, from_elasticsearch, meta_from_code
 from ..schema._versioned import init_document
-from ..search._mget import send_mget
 from ..search._search import AsyncSearch
-from ..tenancy import TenantScope, claim_for, claim_to_save, routed
+from ..tenancy import TenantScope
 from ..update_by_query import AsyncUpdateByQuery
+from . import _reading, _writing
+from ._writing import Refresh as Refresh  # odm.tenancy names it in its signatures
 
 if TYPE_CHECKING:
     from ..meta import MetaField
 
 __all__ = ["AsyncDocument"]
 
-Refresh = bool | Literal["wait_for", "true", "false"]
-_MISSING = ("none", "raise", "skip")
 
 def _closed_schema(schema: dict[str, Any]) -> None:
     # Documents keep unknown stored fields in meta, not as extra attributes: a client of a
@@ -293,26 +258,7 @@ class AsyncDocument(BaseModel):
             IndexNotFoundError: no such index: a missing index is never read as a missing document.
             HitValidationError: its ``_source`` does not validate.
         """
-        view = admitted(cls, "get()")
-        name, doc_id = cls.index_name(index), check_id(id)
-        params = given(routing=routed(view, routing))
-        if reads_vectors(cls):  # Elasticsearch 9 leaves them out of _source: saved back, they would be lost
-            params["source_exclude_vectors"] = False
-        source = None if _source is NOT_GIVEN else source_param(_source, "get")
-        if source is not None:
-            params["source"] = source
-        try:
-            raw = await send(cls._client(using), lambda client: client.get(index=name, id=doc_id, **params), retry)
-        except NotFoundError as error:
-            raise not_found(name, doc_id, error.meta, error.body) from error
-        body = raw.body
-        if not (isinstance(body, Mapping) and body.get("found") is True):  # an ignored 404 or error body
-            raise not_found(name, doc_id, raw.meta, body)
-        if view is not None and not owns(view, body.get("_source")):  # answered as a missing one
-            raise not_found(name, doc_id, dataclasses.replace(raw.meta, status=404), hide_foreign(view, body))
-        document = reader_for(cls).read(body, partial=not is_whole_source(source))
-        mark(document, view)
-        return document
+        return await _reading.get(cls, id, index, using, routing, _source, retry)
 
     @classmethod
     async def get_or_none(
@@ -382,39 +328,7 @@ class AsyncDocument(BaseModel):
             DocumentReadError: Elasticsearch could not read one of them (never taken for missing,
                 whatever ``missing`` says).
         """
-        if missing not in _MISSING:
-            raise ArgumentError(f"mget(missing=...) takes one of {', '.join(map(repr, _MISSING))}, not {missing!r}")
-        view = admitted(cls, "mget()")
-        name, doc_ids = cls.index_name(index), [check_id(i) for i in ids]
-        source = None if _source is NOT_GIVEN else source_param(_source, "mget")
-        if not doc_ids:
-            return []
-        try:
-            vectors = reads_vectors(cls)
-            route = view.route if view is not None else None
-            raw = await send(
-                cls._client(using),
-                lambda client: send_mget(client, index=name, ids=doc_ids, vectors=vectors, source=source, routing=route),
-                retry,
-            )
-        except NotFoundError as error:
-            raise not_found(name, None, error.meta, error.body) from error
-        if not isinstance(raw.body, Mapping) or "docs" not in raw.body:  # an ignored error status
-            raise not_found(name, None, raw.meta, raw.body)
-        reader = reader_for(cls)
-        docs = [hide_foreign(view, doc) for doc in raw.body["docs"]]
-        partial = not is_whole_source(source)
-        found = [_found(reader, doc, name, raw.meta, partial) for doc in docs]  # raises a document's read error first
-        for document in found:
-            mark(document, view)
-        if missing == "none":
-            return found
-        absent = [doc for doc, document in zip(docs, found) if document is None]
-        if absent and missing == "raise":
-            ids_missing = [str(doc.get("_id")) for doc in absent]
-            answer = dataclasses.replace(raw.meta, status=404)
-            raise DocumentNotFoundError(name, ids_missing[0], answer, {"docs": absent}, ids=ids_missing)
-        return [document for document in found if document is not None]
+        return await _reading.mget(cls, ids, index, using, missing, _source, retry)
 
     @classmethod
     async def exists(
@@ -429,18 +343,7 @@ class AsyncDocument(BaseModel):
         Raises:
             IndexNotFoundError: the index itself does not exist.
         """
-        view = admitted(cls, "exists()")
-        if view is not None and view.tenant is not None:  # whose document it is needs its source
-            with admit(cls, view):
-                return await cls.get_or_none(id, index=index, using=using, routing=routing) is not None
-        name, doc_id = cls.index_name(index), check_id(id)
-        client = cls._client(using)
-        answer = await send(client, lambda quiet: quiet.exists(index=name, id=doc_id, **given(routing=routing)))
-        if answer:
-            return True
-        if not await client.indices.exists(index=name):  # HEAD answers 404 for both; tell them apart
-            raise IndexNotFoundError(name, doc_id, answer.meta, None)
-        return False
+        return await _reading.exists(cls, id, index, using, routing)
 
     # -- writing --------------------------------------------------------------------
 
@@ -500,60 +403,7 @@ class AsyncDocument(BaseModel):
             OutcomeUnknownError: a write guarded by ``seq_no`` lost its answer, and odm's re-send met a
                 conflict: it may have been applied.
         """
-        view = view_of_document(self, "save()")
-        meta = self.meta
-        if type(self).__odm__.data_stream and index is None:  # appended to the stream, never changed there
-            if meta.index is not None or meta.seq_no is not None:
-                raise _append_only(type(self), "save() of a stored document", meta.id)
-            if op_type not in (NOT_GIVEN, "create"):
-                raise ArgumentError(f"{type(self).__name__} is stored in a data stream, which takes op_type='create' only")
-            op_type = "create"
-        name = self._target(index)
-        if view is not None:
-            stamp(self, view, name)
-        body, doc_id, new = encode_write(self, meta, name)
-        route = routing_of(meta, routed(view, routing))
-        creating = op_type == "create" or (new and op_type is NOT_GIVEN)  # nobody else holds an id odm just made
-        params = given(refresh=refresh, op_type=op_type, pipeline=pipeline)
-        if route is not None:
-            params["routing"] = route
-        if not creating:
-            params.update(concurrency_tokens(meta, name, if_unchanged))
-        params.update(_alias_only(type(self), name))
-        client = type(self)._client(using)
-        attempts = Attempts()
-        if view is not None and view.tenant is not None and doc_id is not None and not creating:
-            creating = await claim_to_save(view, client, params, name, doc_id, route)
-        try:
-            with blocked_about(name, doc_id):
-                response = await send(
-                    client, lambda quiet: index_document(quiet, name, doc_id, body, params, creating), retry, attempts
-                )
-        except NotFoundError as error:  # only with require_alias: the alias does not exist, nothing was created
-            raise not_found(name, doc_id, error.meta, error.body) from error
-        except ConflictError as error:
-            if not attempts.resent_after_lost_answer:  # a first attempt's conflict is a conflict
-                raise conflict(name, doc_id, error, creating) from error
-            if not creating:  # guarded by seq_no: its own first attempt or another writer, no telling
-                raise OutcomeUnknownError(name, doc_id, attempts.sent, attempts.lost, error) from error
-            # odm's re-send of a create met a document: its own first attempt if the content is the
-            # one sent. (Only a create can be confirmed by content: a write guarded by seq_no that
-            # finds the same values may have lost a race: two increments from 5 both write 6.)
-            stored = await _read_back(client, _conflict_index(error, name), doc_id, route, retry) if doc_id else None
-            if stored is None or not same_source(body, stored.get("_source"), type(self)):
-                raise conflict(name, doc_id, error, creating) from error
-            record_write(meta, stored, name, route)  # this very call wrote it: its answer was lost
-            mark(self, view)
-            return "created"
-        except ApiError as error:  # a 429 or 503 once the policy gave up: after a lost answer, maybe applied
-            if attempts.resent_after_lost_answer:
-                raise OutcomeUnknownError(name, doc_id, attempts.sent, attempts.lost, error) from error
-            raise
-        record_write(meta, response.body, name, route)
-        mark(self, view)
-        result = str(response["result"])
-        # a document odm gave its id to is new: "updated" is its re-send meeting its own first attempt
-        return "created" if new and result == "updated" and attempts.resent_after_lost_answer else result
+        return await _writing.save(self, index, using, refresh, routing, op_type, if_unchanged, pipeline, retry)
 
     async def update(
         self,
@@ -615,58 +465,9 @@ class AsyncDocument(BaseModel):
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
             HitValidationError: the script stored a document the model rejects (it is stored).
         """
-        view = view_of_document(self, "update()")
-        cls, meta = type(self), self.meta
-        if cls.__odm__.data_stream and index is None:
-            raise _append_only(cls, "update()", meta.id)
-        name = self._target(index)
-        take_id(self, meta, name)  # a class with an id field: its value
-        doc_id = stored_id(meta, name, "update()")
-        fields = update_values(values, fields, script is not None, name, doc_id)
-        if view is not None:
-            check_values(view, fields, name, doc_id)
-            stamp(self, view, name)
-        upserted = encode_source(self, meta, name) if upsert and script is not None else None
-        scripted = update_body(fields, script, params, upserted, name, doc_id)
-        if upsert and scripted is None:
-            raise ArgumentError(f"upsert=True goes with script= (document {doc_id!r}, index {name!r}); save() writes a whole document")
-        values, partial = validate_update(self, fields, name, doc_id) if scripted is None else ({}, {})
-        request = given(refresh=refresh)
-        route = routing_of(meta, routed(view, NOT_GIVEN))
-        if route is not None:
-            request["routing"] = route
-        retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
-        request.update(update_precondition(meta, name, if_unchanged, retries))
-        request.update(_alias_only(cls, name))
-        if view is not None and view.tenant is not None:
-            await claim_for(view, cls._client(using), request, name, doc_id, route, absent_ok=upsert and script is not None)
-        objects = object_fields(partial)
-        if scripted is not None:
-            request.update(scripted, source=with_vectors(True) if reads_vectors(cls) else True)
-        else:
-            request["doc"] = partial
-            if objects:
-                request["source"] = objects  # merged in the index: read back what it holds
-        with answered_about(name, doc_id):
-            response = await send_write(
-                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id,
-                idempotent=scripted is None,
-            )
-        result = str(response["result"])
-        stored = response.body.get("get", {}).get("_source")
-        if scripted is not None and result == "deleted":
-            record_delete(meta)
-            return result
-        if scripted is not None and stored is not None:
-            fresh = reader_for(cls).read({"_index": response.body.get("_index", name), "_id": doc_id, "_source": stored})
-            values = {key: value for key, value in fresh.__dict__.items() if key != "meta"}
-            meta.unknown_fields = fresh.meta.unknown_fields
-        elif objects:
-            values.update(reader_for(cls).read_fields(stored or {}, name, doc_id))
-        apply_values(self, values)
-        record_write(meta, response.body, name)
-        mark(self, view)
-        return result
+        return await _writing.update(
+            self, values, index, using, refresh, if_unchanged, retry_on_conflict, script, params, upsert, retry, fields
+        )
 
     async def delete(
         self,
@@ -692,23 +493,7 @@ class AsyncDocument(BaseModel):
             OutcomeUnknownError: a delete guarded by ``seq_no`` lost its answer and odm's re-send
                 met a conflict: it may have been applied.
         """
-        view = view_of_document(self, "delete()")
-        meta = self.meta
-        if type(self).__odm__.data_stream and index is None:
-            raise _append_only(type(self), "delete()", meta.id)
-        name = self._target(index)
-        take_id(self, meta, name)
-        doc_id = stored_id(meta, name, "delete()")
-        params = given(refresh=refresh)
-        route = routing_of(meta, routed(view, NOT_GIVEN))
-        if route is not None:
-            params["routing"] = route
-        params.update(concurrency_tokens(meta, name, if_unchanged))
-        if view is not None and view.tenant is not None:
-            await claim_for(view, type(self)._client(using), params, name, doc_id, route)
-        deleted = await _delete(type(self)._client(using), name, doc_id, params, retry)
-        record_delete(meta)
-        return deleted
+        return await _writing.delete(self, index, using, refresh, if_unchanged, retry)
 
     @classmethod
     async def update_by_id(
@@ -751,31 +536,9 @@ class AsyncDocument(BaseModel):
             DocumentValidationError: an unknown field or an invalid value; nothing was sent.
             DocumentNotFoundError, IndexNotFoundError: nothing to update.
         """
-        view = admitted(cls, "update_by_id()")
-        if cls.__odm__.data_stream and index is None:
-            raise _append_only(cls, "update_by_id()", str(id))
-        name, doc_id = cls._write_index(index), check_id(id)
-        fields = update_values(values, fields, script is not None, name, doc_id)
-        if view is not None:
-            check_values(view, fields, name, doc_id)
-            if upsert is not None:
-                stamp(upsert, view, name)
-        upserted = encode_source(upsert, upsert.meta, name) if upsert is not None else None
-        scripted = update_body(fields, script, params, upserted, name, doc_id)
-        retries = None if retry_on_conflict is NOT_GIVEN else retry_on_conflict
-        request = given(refresh=refresh, routing=routed(view, routing))
-        request.update(update_precondition(None, name, NOT_GIVEN, retries))
-        request.update(_alias_only(cls, name))
-        request.update(scripted if scripted is not None else {"doc": validate_fields(cls, fields, name, doc_id)})
-        if view is not None and view.tenant is not None:
-            route = request.get("routing")
-            await claim_for(view, cls._client(using), request, name, doc_id, route, absent_ok=upsert is not None)
-        with answered_about(name, doc_id):
-            response = await send_write(
-                cls._client(using), lambda client: client.update(index=name, id=doc_id, **request), retry, name, doc_id,
-                idempotent=scripted is None,
-            )
-        return str(response["result"])
+        return await _writing.update_by_id(
+            cls, id, values, index, using, refresh, routing, retry_on_conflict, script, params, upsert, retry, fields
+        )
 
     @classmethod
     async def delete_by_id(
@@ -795,14 +558,7 @@ class AsyncDocument(BaseModel):
             DocumentNotFoundError: no such document (on a first attempt).
             IndexNotFoundError: no such index.
         """
-        view = admitted(cls, "delete_by_id()")
-        if cls.__odm__.data_stream and index is None:
-            raise _append_only(cls, "delete_by_id()", str(id))
-        name, doc_id = cls._write_index(index), check_id(id)
-        request = given(refresh=refresh, routing=routed(view, routing))
-        if view is not None and view.tenant is not None:
-            await claim_for(view, cls._client(using), request, name, doc_id, request.get("routing"))
-        return await _delete(cls._client(using), name, doc_id, request, retry)
+        return await _writing.delete_by_id(cls, id, index, using, refresh, routing, retry)
 
     @classmethod
     async def bulk(
@@ -849,79 +605,4 @@ class AsyncDocument(BaseModel):
 #: The options of the writes that take a document's fields, read from their signatures: no field
 #: may be named like one (DocumentOptions.for_class refuses it), or a value could become an option.
 _WRITE_OPTIONS = option_names(AsyncDocument.save, AsyncDocument.update, AsyncDocument.update_by_id, AsyncDocument.delete)
-
-
-def _alias_only(cls: type[AsyncDocument], name: str) -> dict[str, bool]:
-    """``require_alias`` for a write of a versioned class to its alias: when the alias does not exist
-    (never ``init()``-ed, or deleted), Elasticsearch answers 404 instead of creating an index of
-    that name, which would take the alias's name for good. Other names are sent as they are
-    (Elasticsearch creates a missing concrete index on a write: ``docs/crud.md``)."""
-    options = cls.__odm__
-    return {"require_alias": True} if options.versioned and name == options.name else {}
-
-
-def _append_only(cls: type[AsyncDocument], operation: str, doc_id: str | None) -> DocumentStateError:
-    """The refusal of a write that would change a document stored in a data stream."""
-    stream = cls.__odm__.name
-    return DocumentStateError(
-        f"{cls.__name__} is stored in the data stream {stream!r}, which is append-only: {operation} would change "
-        f"a stored document. Name its backing index (index=doc.meta.index, a '.ds-{stream}-...' index) to write "
-        "there, or use update_by_query()", stream, doc_id,
-    )
-
-
-async def _read_back(
-    client: AsyncElasticsearch, index: str, doc_id: str, routing: str | None, retry: RetryPolicy | None
-) -> Mapping[str, Any] | None:
-    """The stored document after odm's re-send of a create was answered 409, or ``None`` if there is none.
-
-    A create whose first attempt was applied (its answer lost) meets its own document: the
-    same content means it succeeded. It asks for vectors, whatever the class declares: the
-    stored document may be another program's, with a vector that must not go unseen.
-    """
-    try:
-        answer = await send(
-            client,
-            lambda quiet: quiet.get(index=index, id=doc_id, routing=routing, source_exclude_vectors=False),
-            retry,
-        )
-    except NotFoundError:
-        return None
-    body: Mapping[str, Any] = answer.body
-    return body
-
-
-def _conflict_index(error: ConflictError, index: str) -> str:
-    """The concrete index a 409 names (a data stream's backing index), else ``index``."""
-    found = error.body.get("error", {}).get("index") if isinstance(error.body, Mapping) else None
-    return found if isinstance(found, str) and found else index
-
-
-async def _delete(
-    client: AsyncElasticsearch, index: str, doc_id: str, params: Mapping[str, Any], retry: RetryPolicy | None
-) -> DeleteResult:
-    """Send a delete under odm's retries; a 404 met by odm's re-send after a lost answer is a delete confirmed by absence."""
-    attempts = Attempts()
-    try:
-        with answered_about(index, doc_id):
-            response = await send_write(
-                client, lambda quiet: delete_document(quiet, index, doc_id, params), retry, index, doc_id, attempts
-            )
-    except DocumentNotFoundError:
-        if not attempts.resent_after_lost_answer:
-            raise
-        return DeleteResult(index, doc_id, None, confirmed=True)  # absent either way: its first attempt, or before
-    return DeleteResult(response.body.get("_index", index), doc_id, response.body.get("_version"))
-
-
-def _found(reader: Any, doc: Mapping[str, Any], index: str, meta: ApiResponseMeta, partial: bool) -> Any:
-    """One ``docs`` entry of an mget answer: the document, ``None`` if not found, or its error raised."""
-    if doc.get("found") is True:
-        return reader.read(doc, partial=partial)
-    if "error" in doc:
-        body = {"error": doc["error"]}
-        if error_type(body) == "index_not_found_exception":
-            raise IndexNotFoundError(doc.get("_index", index), doc.get("_id"), meta, body)
-        raise DocumentReadError(doc.get("_index", index), doc.get("_id"), meta, body)
-    return None
 
