@@ -9,7 +9,7 @@ import pytest
 from odm import AsyncDocument, AsyncIndex, AsyncSearch, AsyncUpdateByQuery, InvalidIndexNameError, Keyword
 from odm._core.mapping_diff import diff_mappings
 from odm._core.settings_diff import diff_settings
-from odm.index import _alias_actions
+from odm.index._calls import _alias_actions
 from odm.index import AsyncMapping
 
 
