@@ -5,7 +5,7 @@ the view across every tenant, asked for by name (docs/tenancy.md). The scope cal
 class's own operations, granting each its view (``_core.tenancy.admit``); the class
 refuses them without one, so a forgotten scope fails closed.
 
-Below ``document.py``: it names ``AsyncDocument`` for type checkers only, and reaches the
+Below ``odm.document``: it names ``AsyncDocument`` for type checkers only, and reaches the
 class's operations through the class it is given. ``claim`` is the one check of a stored
 id before a scoped write: whose document it is, and its concurrency tokens.
 """

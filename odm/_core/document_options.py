@@ -1,6 +1,6 @@
 """What a document class knows about its index, resolved once at class definition.
 
-This is the one reader of ``__odm__``: modules below ``document.py`` ask it whether
+This is the one reader of ``__odm__``: modules below ``odm.document`` ask it whether
 something is a document class and what its options are, instead of importing
 ``AsyncDocument`` (which imports them).
 """
