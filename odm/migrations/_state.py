@@ -348,8 +348,9 @@ class Lease:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._renewal is not None:
             self._renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewal
+            # wait() does not raise the renewal's own CancelledError, but does raise this task's:
+            # a Ctrl-C arriving here is not swallowed (suppressing CancelledError would swallow both)
+            await asyncio.wait([self._renewal])
         with contextlib.suppress(ApiError, TransportError):  # unreleased, the lease expires on its own
             await self.release()
 
