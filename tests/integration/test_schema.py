@@ -587,3 +587,67 @@ async def assert_untouched(client: AsyncElasticsearch, name: str) -> None:
     await client.index(index=name, id="probe", document={"title": "probe"}, refresh=True)
     await client.delete(index=name, id="probe", refresh=True)
     assert list((await client.indices.get_alias(index=name)).body[name]["aliases"]) == [name.replace("articles", "articles-read")]
+
+
+# -- two adopts at once ----------------------------------------------------------------------
+
+
+async def test_two_adopts_at_once_exclude_each_other_and_lose_no_write(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, plain_index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B reads the original's settings before A blocks it; A blocks, clones, counts and is about to
+    switch; then B goes on. Without mutual exclusion B's clone fails and its undo lifts A's block, a
+    write lands on the original, and A's switch deletes it. Under the lock one of them is refused."""
+    articles = isolated(Article, index_prefix)
+    a_client, b_client = AsyncElasticsearch(es_url), AsyncElasticsearch(es_url)
+    b_at_block, go_b, a_switching, go_a = asyncio.Event(), asyncio.Event(), asyncio.Event(), asyncio.Event()
+    add_block, update_aliases = b_client.indices.add_block, a_client.indices.update_aliases
+
+    async def b_waits_before_blocking(**kwargs: Any) -> Any:
+        b_at_block.set()
+        await go_b.wait()
+        return await add_block(**kwargs)
+
+    async def a_waits_before_switching(**kwargs: Any) -> Any:
+        if any("remove_index" in action for action in kwargs["actions"]):
+            a_switching.set()
+            await go_a.wait()
+        return await update_aliases(**kwargs)
+
+    monkeypatch.setattr(b_client.indices, "add_block", b_waits_before_blocking)
+    monkeypatch.setattr(a_client.indices, "update_aliases", a_waits_before_switching)
+
+    async def first_of(event: asyncio.Event, task: asyncio.Task[str]) -> None:
+        waiter = asyncio.ensure_future(event.wait())
+        await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+
+    try:
+        b = asyncio.ensure_future(adopt(articles, using=b_client))
+        await first_of(b_at_block, b)
+        a = asyncio.ensure_future(adopt(articles, using=a_client))
+        await first_of(a_switching, a)
+        go_b.set()
+        b_outcome = (await asyncio.gather(b, return_exceptions=True))[0]
+        # a write acknowledged now, through the name users write to, must survive whatever A does next
+        await odm_client.index(index=plain_index, id="late", document={"title": "late"}, refresh=True)
+        go_a.set()
+        a_outcome = (await asyncio.gather(a, return_exceptions=True))[0]
+    finally:
+        go_a.set(), go_b.set()
+        await a_client.close()
+        await b_client.close()
+
+    assert await indices_behind(plain_index) == [plain_index + "-v1"]
+    stored = sorted(hit["_id"] for hit in (await odm_client.search(index=plain_index, size=10))["hits"]["hits"])
+    assert stored == ["a0", "a1", "a2", "late"], (a_outcome, b_outcome)
+    # one adopted, the other was refused by the lock before it changed anything
+    assert sorted([type(a_outcome).__name__, type(b_outcome).__name__]) == ["MigrationLockedError", "str"]
+    assert plain_index + "-v1" in (a_outcome, b_outcome)
+    refused = a_outcome if isinstance(a_outcome, BaseException) else b_outcome
+    assert "adopt" in str(refused) and "nothing was changed" in str(refused)
+    settings = (await odm_client.indices.get_settings(index=plain_index + "-v1", flat_settings=True)).body
+    assert "index.blocks.write" not in settings[plain_index + "-v1"]["settings"]
+    assert await adopt(articles) == plain_index + "-v1"  # a later adopt: the alias exists, nothing to do
+    fences = await odm_client.indices.get_alias(name=f"{plain_index}-fence-*", expand_wildcards="all", ignore_unavailable=True)
+    assert not any(entry["aliases"] for entry in fences.body.values())
