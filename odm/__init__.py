@@ -108,11 +108,11 @@ from .index import AsyncComposableIndexTemplate, AsyncIndex, AsyncIndexTemplate,
 from .mapping import field_for, mapping_for
 from .meta import InnerHit, InnerHits, Meta, NestedIdentity
 from .migrate import MigrationResult, Plan, Progress, PruneResult, Rejected, apply, plan, prune, resume, rollback
+from .schema._adopt import adopt
 from .schema._versioned import (
     Change,
     Drift,
     Outcome,
-    adopt,
     definition_body,
     definition_hash,
     detect_drift,

@@ -19,7 +19,8 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, Transpo
 
 from ..document import AsyncDocument
 from ..errors import OdmError
-from ..schema._versioned import Drift, adopt, detect_drift, indices_behind
+from ..schema._adopt import adopt
+from ..schema._versioned import Drift, detect_drift, indices_behind
 from ._common import (
     DRIFT,
     FAILED,

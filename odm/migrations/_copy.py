@@ -28,7 +28,7 @@ from .._core.writes import encode_source
 from ..bulk import BulkItemError, DeleteAction, IndexAction, bulk
 from ..document import AsyncDocument
 from ..errors import HitValidationError, MigrationError
-from ._fence import Fence
+from ..schema._fence import Fence
 from ._state import Key
 
 __all__ = [

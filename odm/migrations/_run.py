@@ -22,8 +22,9 @@ from ..document import AsyncDocument
 from ..errors import ArgumentError, MigrationError, MigrationFailedError
 from ..schema._versioned import version_of
 from ._copy import Copier, PageResult, Transform, primary_seq_nos
-from ._fence import Fence, is_fence
-from ._state import STATE_INDEX, Key, Lease, MigrationState, Rejected, StateStore, owner_id
+from ..schema._fence import Fence, is_fence
+from ..schema._lock import STATE_INDEX, Lease, Locked
+from ._state import Key, MigrationState, Rejected, StateStore
 
 __all__ = ["UNFINISHED", "MigrationResult", "Options", "Progress", "Run", "versions"]
 
@@ -146,8 +147,8 @@ class Run:
         self.client: AsyncElasticsearch = get_client(using if using is not None else options_of(document).using)
         self.alias = document.index_name()
         self.store = StateStore(self.client, options.state_index, self.alias)
-        self.lease = Lease(self.client, self.store.index, self.alias, options.lease_seconds, owner_id())
-        self._fence: Fence | None = None
+        #: The migration lock of the alias, the one adopt() takes too.
+        self.lock = Locked(self.client, self.store.index, self.alias, options.lease_seconds)
         self.started = time.monotonic()
         self.copy_started = time.monotonic()
         self.copied = 0
@@ -156,24 +157,18 @@ class Run:
 
     async def locked(self, step: Callable[[], Any]) -> MigrationResult:
         """Run ``step`` holding the migration lock of the alias (its lease renewed meanwhile)."""
-        await self.store.ensure_index()
-        await self.lease.acquire(self.options.wait, self.options.force)
-        async with self.lease:
-            await self.fence.remove_older()  # a takeover: the older owner can write nothing from here on
-            try:
-                result: MigrationResult = await step()
-            finally:
-                await self.fence.drop()
-            return result
+        result: MigrationResult = await self.lock.run(step, self.options.wait, self.options.force)
+        return result
+
+    @property
+    def lease(self) -> Lease:
+        """The lease of this run's lock."""
+        return self.lock.lease
 
     @property
     def fence(self) -> Fence:
-        """This owner's fence (:mod:`odm.migrations._fence`), named for the lease it acquired."""
-        if self._fence is None:
-            if self.lease.generation is None:
-                raise RuntimeError("the migration lock was never acquired: no fence to write through")
-            self._fence = Fence(self.client, self.alias, self.lease.generation, self.lease.owner, self.lease.held)
-        return self._fence
+        """This owner's fence (:mod:`odm.schema._fence`), named for the lease it acquired."""
+        return self.lock.fence
 
     def progress(self, phase: str, state: MigrationState | None = None) -> None:
         """Report ``phase``: a migration's counts are its state's, a rollback's this run's."""

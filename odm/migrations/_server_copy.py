@@ -1,7 +1,7 @@
 """The server-side copy of a migration: Elasticsearch's ``_reindex``, run as a task and polled.
 
 ``_reindex`` copies each ``_source`` as it is (no model, no transform), keeping ids and
-routing. It writes through the fence of the lock's owner (:mod:`odm.migrations._fence`),
+routing. It writes through the fence of the lock's owner (:mod:`odm.schema._fence`),
 with ``require_alias=true``: each batch of the task resolves the alias again, so once a
 takeover removed it, every later batch is refused and the task fails. It is started with
 ``wait_for_completion=false``, so its task id can be kept in the migration state: a
@@ -21,7 +21,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundError
 
-from ._fence import fence_generation
+from ..schema._fence import fence_generation
 
 __all__ = [
     "ReindexTask",

@@ -19,7 +19,7 @@ from ..schema._drift import live_odm_meta
 from ..schema._versioned import Drift, definition_body, detect_drift, indices_behind, versioned_name
 from ..search._mget import send_mget
 from ._copy import PIT_KEEP_ALIVE, SOURCE_WITH_VECTORS, Copier, changed_pages, keys_of, pit_pages, primary_seq_nos
-from ._fence import is_fence
+from ..schema._fence import is_fence
 from ._rollback import rollback_from
 from ._run import UNFINISHED, MigrationResult, Run, versions
 from ._server_copy import missing_reindex_module

@@ -1,11 +1,11 @@
-"""Versioned indices behind an alias, drift between a document class and its live index, and adopt.
+"""Versioned indices behind an alias, and drift between a document class and its live index.
 
 A class with ``Index.versioned = True`` is stored in ``<name>-v1``, ``<name>-v2``, ...;
 ``Index.name`` is one alias, for reads and writes (``is_write_index``), so one atomic
 ``_aliases`` call moves both. ``init()`` (here: :func:`init_document`) records a hash of
 the class's index definition in the mapping's ``_meta``; :func:`detect_drift` compares a
 class with its live index change by change (the classification is :mod:`odm.schema._drift`'s);
-:func:`adopt` moves an existing concrete index behind the alias. See docs/schema-drift.md.
+:func:`~odm.schema._adopt.adopt` moves an existing concrete index behind the alias. See docs/schema-drift.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .._core.names import check_index_name
 from .._core.retry import RetryPolicy
 from .._sending import send
 from ..connections import UsingType, get_client
-from ..errors import AdoptError, ArgumentError, VersionedIndexError
+from ..errors import ArgumentError, VersionedIndexError
 from ..index import AsyncIndex
 from ._drift import (
     ODM_META_KEY,
@@ -41,7 +41,6 @@ __all__ = [
     "Change",
     "Drift",
     "Outcome",
-    "adopt",
     "definition_body",
     "definition_hash",
     "detect_drift",
@@ -287,142 +286,3 @@ async def detect_drift(document: type[AsyncDocument], using: UsingType | None = 
     changes += classify(wanted, live, defaults, closed, wanted_hash)
     stored = live_hash(live.get("mappings", {}))
     return Drift(document, alias, index, outcome_of(changes), tuple(changes), wanted_hash, stored)
-
-
-# -- adopt -----------------------------------------------------------------------------------
-
-
-async def adopt(document: type[AsyncDocument], using: UsingType | None = None) -> str:
-    """Move the concrete index named ``Index.name`` behind an alias of that name, as ``<name>-v1``.
-
-    The index is write-blocked, cloned (segments are copied, no reindex), the copy's
-    document count checked, then one ``_aliases`` call deletes the original and points
-    the alias (and the original's other aliases) at the copy. Writes during adopt fail
-    with the block; none is lost. If anything fails before the alias call, the block
-    is lifted and the copy deleted. Adopting an alias already is a no-op.
-
-    Args:
-        using: a connection alias or client; by default the class's ``Index.using``.
-
-    Returns:
-        The concrete index now behind the alias.
-
-    Raises:
-        AdoptError: nothing to adopt, ``<name>-v1`` exists already, or a step failed
-            (the message says what was left as it was).
-    """
-    client = _client(document, using)
-    name = document.index_name()
-    target = check_index_name(versioned_name(name, 1))
-    behind = await _behind(client, name)
-    if behind.is_alias:
-        return behind.write or behind.indices[0]
-    if not behind.indices:
-        raise AdoptError(name, target, "no index of this name exists; init() creates a versioned index")
-    if await client.indices.exists(index=target):
-        raise AdoptError(name, target, f"{target!r} exists already; nothing was changed")
-    return await _Adoption(client, name, target).run()
-
-
-class _Adoption:
-    """The steps of :func:`adopt`, with what each leaves behind to undo if a later one fails."""
-
-    def __init__(self, client: AsyncElasticsearch, name: str, target: str) -> None:
-        self.client, self.name, self.target = client, name, target
-        self.cloned = False  # the clone call answered: the target is ours to delete
-
-    async def run(self) -> str:
-        client, name, target = self.client, self.name, self.target
-        settings = (await client.indices.get_settings(index=name, flat_settings=True)).body[name]["settings"]
-        blocked = settings.get("index.blocks.write")  # restored on the original if adopt fails, kept on the copy
-        aliases = (await client.indices.get_alias(index=name)).body[name]["aliases"]
-        try:
-            await client.indices.add_block(index=name, block="write")  # waits for writes in flight
-            await self._copy(settings)
-        except BaseException as error:  # cancelled too: the original must not stay blocked
-            undone = await self._undo(blocked)
-            if not isinstance(error, Exception):
-                raise
-            raise AdoptError(name, target, f"{_described(error)}; {undone}") from error
-        actions: list[dict[str, Any]] = [
-            {"remove_index": {"index": name}},
-            {"add": {"index": target, "alias": name, "is_write_index": True}},
-            *({"add": {"index": target, "alias": alias, **spec}} for alias, spec in aliases.items()),
-        ]
-        try:
-            await client.indices.update_aliases(actions=actions)
-        except Exception as error:
-            if not await self._switched(error):
-                undone = await self._undo(blocked)
-                raise AdoptError(name, target, f"the alias switch failed ({_described(error)}); {undone}") from error
-        try:
-            await client.indices.put_settings(index=target, settings={"index.blocks.write": blocked})
-        except Exception as error:
-            raise AdoptError(
-                name, target, f"adopted, but the write block on {target!r} could not be set back to {blocked!r} "
-                f"({_described(error)}); writes through {name!r} fail until it is (PUT /{target}/_settings)"
-            ) from error
-        return target
-
-    async def _copy(self, settings: dict[str, Any]) -> None:
-        """Clone the (now blocked) original, wait for the copy, and check it holds as many documents."""
-        client, name, target = self.client, self.name, self.target
-        await client.indices.refresh(index=name)
-        replicas = {  # the only settings clone does not copy
-            key: settings[key]
-            for key in ("index.number_of_replicas", "index.auto_expand_replicas")
-            if settings.get(key) is not None
-        }
-        await client.indices.clone(index=name, target=target, settings=replicas)
-        self.cloned = True
-        health = await client.cluster.health(index=target, wait_for_status="yellow", timeout="60s")
-        if health.body.get("timed_out"):
-            raise AdoptError(name, target, f"{target!r} did not become available within 60 s")
-        await client.indices.refresh(index=target)
-        before = (await client.count(index=name))["count"]
-        after = (await client.count(index=target))["count"]
-        if before != after:
-            raise AdoptError(name, target, f"the copy holds {after} documents, the original {before}")
-
-    async def _switched(self, error: Exception) -> bool:
-        """Whether the ``_aliases`` call that raised ``error`` was applied anyway (its answer lost)."""
-        try:
-            now = await _behind(self.client, self.name)
-        except Exception as unknown:
-            raise AdoptError(
-                self.name, self.target, f"the alias switch failed ({_described(error)}) and the indices cannot be "
-                f"read ({_described(unknown)}): "
-                f"if {self.name!r} is now an alias of {self.target!r}, lift the copy's write block; otherwise "
-                f"lift the original's; nothing was deleted but by that call"
-            ) from error
-        return now.is_alias and self.target in now.indices
-
-    async def _undo(self, blocked: Any) -> str:
-        """Lift the write block from the original and delete the copy; says what was done."""
-        client, name, target = self.client, self.name, self.target
-        done = []
-        try:
-            await client.indices.put_settings(index=name, settings={"index.blocks.write": blocked})
-            done.append(f"{name!r} is writable again" if blocked in (None, "false") else f"{name!r} keeps its block")
-        except Exception as error:  # reported; the error that stopped adopt is raised
-            done.append(f"lifting the write block on {name!r} failed too ({error}): PUT /{name}/_settings")
-        if self.cloned:
-            try:
-                await client.indices.delete(index=target)
-                done.append(f"the copy {target!r} was deleted")
-            except Exception as error:
-                done.append(f"deleting the copy {target!r} failed too ({error})")
-        elif await _exists_quietly(client, target):
-            done.append(f"{target!r} exists, but odm's clone call failed, so odm left it alone: check it")
-        return f"{'; '.join(done)}; the original {name!r} keeps every document"
-
-
-def _described(error: Exception) -> str:
-    return error.detail if isinstance(error, AdoptError) else f"{type(error).__name__}: {error}"
-
-
-async def _exists_quietly(client: AsyncElasticsearch, index: str) -> bool:
-    try:
-        return bool(await client.indices.exists(index=index))
-    except Exception:  # only used to word an error message
-        return False

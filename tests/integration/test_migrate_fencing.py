@@ -21,7 +21,7 @@ from elasticsearch import AsyncElasticsearch, AuthorizationException, NotFoundEr
 
 from odm import MigrationLockedError, apply, resume, rollback
 from odm.migrations._copy import Copier
-from odm.migrations._fence import Fence
+from odm.schema._fence import Fence
 from odm.migrations._run import versions
 from odm.migrations._server_copy import poll_reindex, start_reindex
 from odm.testing import NodeInfo

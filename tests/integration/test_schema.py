@@ -523,8 +523,12 @@ async def test_a_clone_target_made_meanwhile_is_not_deleted_and_the_original_is_
 async def test_a_failed_alias_switch_deletes_the_copy_and_keeps_the_original(
     odm_client: AsyncElasticsearch, index_prefix: str, plain_index: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    update_aliases = odm_client.indices.update_aliases
+
     async def refused(**kwargs: Any) -> Any:
-        raise elasticsearch.ConnectionError("connection refused")
+        if is_switch(kwargs):
+            raise elasticsearch.ConnectionError("connection refused")
+        return await update_aliases(**kwargs)  # the fence's calls
 
     monkeypatch.setattr(odm_client.indices, "update_aliases", refused)
     with pytest.raises(AdoptError, match=r"the alias switch failed \(ConnectionError: Connection error\)") as caught:
@@ -561,8 +565,10 @@ async def test_an_alias_switch_whose_answer_was_lost_completes(
     update_aliases = odm_client.indices.update_aliases
 
     async def applied_then_lost(**kwargs: Any) -> Any:
-        await update_aliases(**kwargs)
-        raise elasticsearch.ConnectionTimeout("timed out")
+        answer = await update_aliases(**kwargs)
+        if is_switch(kwargs):
+            raise elasticsearch.ConnectionTimeout("timed out")
+        return answer  # the fence's calls
 
     monkeypatch.setattr(odm_client.indices, "update_aliases", applied_then_lost)
     assert await adopt(isolated(Article, index_prefix)) == plain_index + "-v1"
@@ -570,6 +576,11 @@ async def test_an_alias_switch_whose_answer_was_lost_completes(
     assert (await odm_client.count(index=plain_index))["count"] == 3
     settings = (await odm_client.indices.get_settings(index=plain_index + "-v1", flat_settings=True)).body
     assert "index.blocks.write" not in settings[plain_index + "-v1"]["settings"]
+
+
+def is_switch(kwargs: dict[str, Any]) -> bool:
+    """Whether an ``update_aliases`` call is adopt's switch (not one that takes or drops a fence)."""
+    return any("remove_index" in action for action in kwargs["actions"])
 
 
 async def test_adopt_of_nothing_is_a_clear_error(odm_client: AsyncElasticsearch, index_prefix: str) -> None:
@@ -609,7 +620,7 @@ async def test_two_adopts_at_once_exclude_each_other_and_lose_no_write(
         return await add_block(**kwargs)
 
     async def a_waits_before_switching(**kwargs: Any) -> Any:
-        if any("remove_index" in action for action in kwargs["actions"]):
+        if is_switch(kwargs):
             a_switching.set()
             await go_a.wait()
         return await update_aliases(**kwargs)

@@ -1,4 +1,4 @@
-"""The names of migration fences (odm.migrations._fence): which aliases are fences, and of which owner.
+"""The names of migration fences (odm.schema._fence): which aliases are fences, and of which owner.
 
 Taking, removing and writing through them is tested on the node (tests/integration/test_migrate_fencing.py).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from odm.migrations._fence import _tag, fence_generation, is_fence
+from odm.schema._fence import _tag, fence_generation, is_fence
 
 
 @pytest.mark.parametrize(("name", "generation"), [

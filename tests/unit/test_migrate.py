@@ -11,7 +11,8 @@ from odm import MigrationLockedError, MigrationResult, Rejected
 from odm.migrations import _state as _migration_state
 from odm.migrations._copy import Copier
 from odm.migrations._run import Options, Run
-from odm.migrations._state import Lease, MigrationState
+from odm.migrations._state import MigrationState
+from odm.schema._lock import Lease
 from tests.integration.migrate_models import PostV2, rename, rename_dropping_drafts
 from tests.unit.fake_node import Request, fake_client
 

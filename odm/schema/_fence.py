@@ -39,7 +39,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from ..errors import BulkItemError, MigrationLockedError
-from ..schema._versioned import version_of
+from ._versioned import version_of
 
 __all__ = ["Fence", "fence_generation", "is_fence"]
 
@@ -257,6 +257,16 @@ class Fence:
     def removed(self) -> None:
         """The fence went with a swap's ``_aliases`` call."""
         self.index = None
+
+    def settings_removal(self, index: str) -> list[Mapping[str, Any]]:
+        """The ``_aliases`` action that removes the settings fence of ``index``, to send with the alias
+        switch of adopt: with ``must_exist``, so the switch fails as a whole when a newer owner removed it."""
+        name = self._settings.get(index)
+        return [] if name is None else [{"remove": {"index": index, "alias": name, "must_exist": True}}]
+
+    def settings_removed(self, index: str) -> None:
+        """The settings fence of ``index`` went with an ``_aliases`` call (or with the index)."""
+        self._settings.pop(index, None)
 
     async def exists(self) -> bool:
         """Whether this owner's fence is still there (not removed by a newer owner)."""
