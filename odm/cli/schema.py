@@ -18,12 +18,14 @@ from typing import Any, TextIO
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, TransportError
 
 from ..document import AsyncDocument
-from ..errors import OdmError
+from ..errors import MigrationLockedError, OdmError
 from ..schema._adopt import adopt
+from ..schema._lock import STATE_INDEX
 from ..schema._versioned import Drift, detect_drift, indices_behind
 from ._common import (
     DRIFT,
     FAILED,
+    LOCK_HELD,
     OK,
     Stop,
     add_connection_options,
@@ -64,10 +66,14 @@ the original's other aliases) at the copy. Writes made during adopt fail with th
 write block; none is lost. On a failure before the alias call the block is lifted and
 the copy deleted. A class whose name is already an alias is left as it is.
 
+Adopt holds the migration lock of the alias (the one odm apply, resume and rollback
+take) while it works: a second adopt of the same index, or a migration, run at the
+same time is refused (exit 4) without changing anything, or waits with --wait.
+
 Classes are adopted in the order given; the first failure stops the command.
 
 exit status: 0 adopted or nothing to do, 2 wrong command line, 3 adopt failed or
-Elasticsearch cannot be used."""
+Elasticsearch cannot be used, 4 another process holds the lock."""
 
 
 def add_parser(commands: Any) -> None:
@@ -80,6 +86,13 @@ def add_parser(commands: Any) -> None:
     )
     check.set_defaults(run=run_check)
     adopt_ = _command(commands, "adopt", "move a concrete index behind the alias of its versioned class", _ADOPT)
+    adopt_.add_argument(
+        "--state-index", default=STATE_INDEX, help=f"the index of migration states and locks (default: {STATE_INDEX})"
+    )
+    adopt_.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="wait this long for another process's lock")
+    adopt_.add_argument(
+        "--force", action="store_true", help="take the lock over now: its owner is known to be dead (else wait for its lease)"
+    )
     adopt_.set_defaults(run=run_adopt)
 
 
@@ -202,7 +215,13 @@ async def run_adopt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if before and before != [alias]:
                 print(f"{_name(document)}: {alias} is an alias of {', '.join(before)} already; nothing to do", file=out)
                 continue
-            index = await adopt(document, using=client)
+            try:
+                index = await adopt(
+                    document, using=client, wait=args.wait, force=args.force, state_index=args.state_index
+                )
+            except MigrationLockedError as error:
+                print(f"error: {without_secrets(args, error)}", file=err)
+                return LOCK_HELD
             count = (await client.count(index=alias))["count"]
             print(f"{_name(document)}: {alias} is now an alias of {index} ({_counted(count, 'document')})", file=out)
         return OK

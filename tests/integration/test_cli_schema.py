@@ -13,6 +13,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from odm.cli import run
+from odm.schema._lock import Locked
 
 MODELS = '''
 from typing import Annotated
@@ -179,6 +180,28 @@ async def test_a_failed_adopt_is_one_error_line_and_status_3(
     )
 
 
+async def test_adopt_while_another_process_holds_the_lock_is_status_4_and_changes_nothing(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, models: str
+) -> None:
+    name, state_index = index_prefix + "posts", index_prefix + "odm-migrations"
+    await odm_client.indices.create(index=name, settings={"number_of_shards": 1, "number_of_replicas": 0})
+    await odm_client.index(index=name, id="old", document={"title": "old"}, refresh=True)
+    other = Locked(odm_client, state_index, name, 60)  # another adopt, or a migration, of the alias
+    await other.lease.acquire()
+
+    status, out, err = await odm_streams("adopt", f"{models}:Post", "--url", es_url, "--state-index", state_index)
+    assert (status, out) == (4, "")
+    assert err.startswith(f"error: migration of {name!r}: adopt refused: {other.lease.owner} holds the migration lock")
+    assert "nothing was changed" in err and err.count("\n") == 1
+    assert await odm_client.indices.exists(index=name) and not await odm_client.indices.exists_alias(name=name)
+    assert not await odm_client.indices.exists(index=name + "-v1")
+
+    assert await odm("adopt", f"{models}:Post", "--url", es_url, "--state-index", state_index, "--force") == (
+        0, f"{models}:Post: {name} is now an alias of {name}-v1 (1 document)\n"
+    )
+    assert (await odm_client.get(index=name, id="old"))["_source"] == {"title": "old"}
+
+
 async def test_wrong_classes_and_an_unreachable_node(models: str) -> None:
     assert await odm_streams("status", "no_such_module:Post") == (
         2, "", "error: cannot import 'no_such_module': No module named 'no_such_module'\n"
@@ -203,3 +226,5 @@ def test_help_describes_every_option_and_the_exit_status() -> None:
         done = subprocess.run([sys.executable, "-m", "odm", command, "--help"], capture_output=True, text=True)
         assert done.returncode == 0
         assert "exit status: 0" in done.stdout and "DOCS" in done.stdout and "--url" in done.stdout
+        if command == "adopt":
+            assert all(option in done.stdout for option in ("--state-index", "--wait", "--force", "4 another process"))

@@ -14,8 +14,10 @@ from odm import (
     AdoptError,
     ArgumentError,
     AsyncDocument,
+    InvalidIndexNameError,
     Keyword,
     MappingConflictError,
+    MigrationLockedError,
     Object,
     Text,
     VersionedIndexError,
@@ -27,6 +29,7 @@ from odm import (
     version_of,
     versioned_name,
 )
+from odm.schema._lock import Locked
 from odm.testing.isolation import isolated
 
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
@@ -662,3 +665,70 @@ async def test_two_adopts_at_once_exclude_each_other_and_lose_no_write(
     assert await adopt(articles) == plain_index + "-v1"  # a later adopt: the alias exists, nothing to do
     fences = await odm_client.indices.get_alias(name=f"{plain_index}-fence-*", expand_wildcards="all", ignore_unavailable=True)
     assert not any(entry["aliases"] for entry in fences.body.values())
+
+
+async def test_adopt_is_refused_while_a_migration_holds_the_lock_and_waits_for_it_with_wait(
+    odm_client: AsyncElasticsearch, index_prefix: str, plain_index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_index = index_prefix + "odm-migrations"
+    articles = isolated(Article, index_prefix)
+    migration = Locked(odm_client, state_index, plain_index, 60)  # what apply/resume/rollback hold
+    await migration.lease.acquire()
+    with pytest.raises(MigrationLockedError, match="adopt refused: .* holds the migration lock of this alias") as caught:
+        await adopt(articles, state_index=state_index)
+    assert "nothing was changed" in str(caught.value) and caught.value.owner == migration.lease.owner
+    await assert_untouched(odm_client, plain_index)
+    assert not await odm_client.indices.exists(index=plain_index + "-v1")
+
+    at_the_lock, exists = asyncio.Event(), odm_client.indices.exists
+
+    async def seen(**kwargs: Any) -> Any:
+        if kwargs.get("index") == state_index:  # the lock's first request: the lease is taken right after
+            at_the_lock.set()
+        return await exists(**kwargs)
+
+    monkeypatch.setattr(odm_client.indices, "exists", seen)
+    waiting = asyncio.ensure_future(adopt(articles, state_index=state_index, wait=60))
+    await at_the_lock.wait()
+    await migration.lease.release()
+    assert await waiting == plain_index + "-v1"
+    assert (await odm_client.count(index=plain_index))["count"] == 3
+    lease = await odm_client.options(ignore_status=404).get(index=state_index, id=f"lock:{plain_index}")
+    assert lease["found"] is False  # released
+
+
+async def test_an_adopt_that_lost_its_lock_cannot_switch_nor_lift_the_block(
+    odm_client: AsyncElasticsearch, es_url: str, index_prefix: str, plain_index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paused before its switch past its lease, the adopt finds its fences removed by the new owner: the
+    switch (which removes the copy's settings fence with must_exist) and the unblock are refused."""
+    state_index = index_prefix + "odm-migrations"
+    update_aliases = odm_client.indices.update_aliases
+    newer = Locked(odm_client, state_index, plain_index, 60)
+
+    async def taken_over_before_the_switch(**kwargs: Any) -> Any:
+        if is_switch(kwargs) and newer.lease.generation is None:
+            await newer.lease.acquire(force=True)  # its owner is believed dead
+            await newer.fence.remove_older()
+        return await update_aliases(**kwargs)
+
+    monkeypatch.setattr(odm_client.indices, "update_aliases", taken_over_before_the_switch)
+    with pytest.raises(AdoptError, match="the alias switch failed") as caught:
+        await adopt(isolated(Article, index_prefix), state_index=state_index)
+    assert "lost the migration lock" in str(caught.value)  # the unblock through its fence was refused
+    assert f"the copy {plain_index + '-v1'!r} was deleted" in str(caught.value)
+    assert await indices_behind(plain_index) == [plain_index]  # nothing deleted, every document kept
+    assert (await odm_client.count(index=plain_index))["count"] == 3
+    settings = (await odm_client.indices.get_settings(index=plain_index, flat_settings=True)).body
+    assert settings[plain_index]["settings"]["index.blocks.write"] == "true"  # the new owner's to lift
+    await newer.lease.release()
+    fences = await odm_client.indices.get_alias(name=f"{plain_index}-fence-*", expand_wildcards="all", ignore_unavailable=True)
+    assert not any(entry["aliases"] for entry in fences.body.values())
+
+
+async def test_adopt_with_a_bad_state_index_is_refused_before_any_request(
+    odm_client: AsyncElasticsearch, index_prefix: str, plain_index: str
+) -> None:
+    with pytest.raises(InvalidIndexNameError):
+        await adopt(isolated(Article, index_prefix), state_index="Bad,Name")
+    await assert_untouched(odm_client, plain_index)
