@@ -648,7 +648,8 @@ async def test_two_adopts_at_once_exclude_each_other_and_lose_no_write(
         go_a.set()
         a_outcome = (await asyncio.gather(a, return_exceptions=True))[0]
     finally:
-        go_a.set(), go_b.set()
+        go_a.set()
+        go_b.set()
         await a_client.close()
         await b_client.close()
 
