@@ -19,6 +19,7 @@ from odm.cli import run
 from odm.testing import NodeInfo
 from odm.testing.isolation import isolated
 from tests.integration import migrate_models
+from tests.integration.signals import sigint_as_default
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def test_ctrl_c_during_apply_says_what_to_resume_and_exits_130(tmp_path: Path, i
     def odm_process(*argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "odm", *argv, *common], capture_output=True, text=True, env={**env, **extra},
-            timeout=120,
+            timeout=120, preexec_fn=sigint_as_default,
         )
 
     assert odm_process("apply", "sigint_models:Post").returncode == 0

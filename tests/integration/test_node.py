@@ -19,6 +19,7 @@ from odm.connections import async_connections
 from odm.testing import NodeInfo
 from odm.testing._cleanup import delete_prefixed
 from odm.testing._http import request_json
+from tests.integration.signals import sigint_as_default
 
 pytest_plugins = ["pytester"]
 
@@ -168,7 +169,8 @@ def _group_members(pgid: int) -> list[int]:
 def test_python_m_odm_testing_leaves_no_java_process_behind(how: str, tmp_path: Path) -> None:
     stderr = (tmp_path / "stderr.txt").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odm.testing"], stdout=subprocess.PIPE, stderr=stderr, text=True
+        [sys.executable, "-m", "odm.testing"], stdout=subprocess.PIPE, stderr=stderr, text=True,
+        preexec_fn=sigint_as_default,
     )
     try:
         announced = {}
