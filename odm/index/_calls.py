@@ -100,11 +100,12 @@ class IndexCalls(DslAsyncIndex):
     async def delete(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
         """Delete the index (a data stream: the data stream and its backing indices).
 
-        Sent as ``POST /_aliases`` with a ``remove_index`` action, which aiohttp never
-        re-sends by itself (a ``DELETE`` it would), so odm knows how often it reached the
-        node; with arguments ``_aliases`` does not take (``ignore_unavailable``, ...), as
-        ``DELETE /{index}``. A delete whose answer was lost and whose re-send finds no index
-        (404) has deleted it, absent either way: the 404 answer is returned, not raised
+        Sent as ``DELETE /{index}``, so the cluster's own guards apply (with
+        ``action.destructive_requires_name``, the default, a wildcard is refused; the
+        ``remove_index`` action of ``_aliases`` would delete every match). aiohttp's own
+        re-send is off on odm's clients (``odm._sending``), so odm alone re-sends it, under
+        the policy. A delete whose answer was lost and whose re-send finds no index (404) has
+        deleted it, absent either way: the 404 answer is returned, not raised
         (``response.meta.status == 404``).
 
         Raises:
@@ -115,9 +116,6 @@ class IndexCalls(DslAsyncIndex):
             request: Callable[[AsyncElasticsearch], Awaitable[ObjectApiResponse[Any]]] = (
                 lambda quiet: quiet.indices.delete_data_stream(name=self._name, **kwargs)
             )
-        elif set(kwargs) <= {"timeout", "master_timeout"}:
-            actions = [{"remove_index": {"index": self._name}}]
-            request = lambda quiet: quiet.indices.update_aliases(actions=actions, **kwargs)  # noqa: E731
         else:
             request = lambda quiet: quiet.indices.delete(index=self._name, **kwargs)  # noqa: E731
         return await send_delete(client, request, self._retry)

@@ -129,7 +129,7 @@ async def test_an_index_create_or_delete_whose_answer_was_lost_reports_what_odm_
 ) -> None:
     """``AsyncIndex.create()`` re-sent after a lost answer that meets ``resource_already_exists``
     may have met its own first attempt: OutcomeUnknownError, not "someone else created it".
-    ``delete()`` is a ``remove_index`` action (a POST, never re-sent below odm); re-sent after a
+    ``delete()`` is a DELETE (aiohttp's own re-send is off: only odm re-sends it); re-sent after a
     lost answer, a 404 means deleted: the 404 answer is returned. On a first attempt each is the
     client's error."""
     name = index_prefix + "managed"
@@ -146,10 +146,10 @@ async def test_an_index_create_or_delete_whose_answer_was_lost_reports_what_odm_
         with pytest.raises(elasticsearch.BadRequestError, match="resource_already_exists"):
             await managed.create()  # a first attempt: it existed
         sends.take()
-        proxy.faults = [ResetAfterForwarding(count=1, path=r"^/_aliases$")]
+        proxy.faults = [ResetAfterForwarding(count=1, method="DELETE", path=rf"^/{name}$")]
         deleted = await managed.delete()
         assert deleted.meta.status == 404 and sends.take() == 2  # absent either way
-        assert proxy.stats.reached[("POST", "/_aliases")] == 2
+        assert proxy.stats.reached[("DELETE", f"/{name}")] == 2
         assert not await odm_client.indices.exists(index=name)
         with pytest.raises(elasticsearch.NotFoundError):
             await managed.delete()  # a first attempt: there was none
@@ -178,3 +178,4 @@ async def test_aiohttp_re_sends_no_put_so_odm_counts_every_request_that_reached_
     assert proxy.stats.injected["reset_after"] == 2
     settings = (await odm_client.indices.get_settings(index=name)).body[name]["settings"]["index"]
     assert settings["refresh_interval"] == "7s"
+
