@@ -172,37 +172,40 @@ class IndexCalls(DslAsyncIndex):
     # -- alias and target names go into the request path, so they are checked too --
 
     async def put_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """Add the alias ``name=`` to this index (``filter=``, ``is_write_index=``, ... as the client takes them)."""
+        """Add the alias ``name=`` to this index (``filter=``, ``is_write_index=``, ... as the client takes them);
+        re-sent under the policy (adding the same alias twice is once)."""
         _check_argument(kwargs, "name", check_alias_name)
-        return await super().put_alias(using, **kwargs)
+        return await self._send(using, lambda quiet: quiet.indices.put_alias(index=self._name, **kwargs))
 
     async def exists_alias(self, using: UsingType | None = None, **kwargs: Any) -> bool:
-        """Whether the alias (or any of the aliases) ``name=`` points to this index."""
+        """Whether the alias (or any of the aliases) ``name=`` points to this index (a read, re-sent under the policy)."""
         _check_argument(kwargs, "name", check_index_pattern)
-        return await super().exists_alias(using, **kwargs)
+        return bool(await self._send(using, lambda quiet: quiet.indices.exists_alias(index=self._name, **kwargs)))
 
     async def get_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """The aliases of this index, or those matching ``name=``.
+        """The aliases of this index, or those matching ``name=`` (a read, re-sent under the policy).
 
         Raises:
             AliasNotFoundError: none matches ``name=``.
         """
         _check_argument(kwargs, "name", check_index_pattern)
         try:
-            return await super().get_alias(using, **kwargs)
+            return await self._send(using, lambda quiet: quiet.indices.get_alias(index=self._name, **kwargs))
         except NotFoundError as error:
             raise AliasNotFoundError(self._name, str(kwargs.get("name")), error.meta, error.body) from error
 
     async def delete_alias(self, using: UsingType | None = None, **kwargs: Any) -> ObjectApiResponse[Any]:
-        """Remove the alias (or aliases, patterns allowed) ``name=`` from this index.
+        """Remove the alias (or aliases, patterns allowed) ``name=`` from this index, re-sent under the
+        policy; a re-send after a lost answer that finds no alias (404) has removed it (its answer returned).
 
         Raises:
-            AliasNotFoundError: no such alias (the client's own error, for several names,
-                cannot even be printed: its body has a list where it expects a string).
+            AliasNotFoundError: no such alias, on a first attempt (the client's own error, for several
+                names, cannot even be printed: its body has a list where it expects a string).
         """
         _check_argument(kwargs, "name", check_index_pattern)
+        request = lambda quiet: quiet.indices.delete_alias(index=self._name, **kwargs)  # noqa: E731
         try:
-            return await super().delete_alias(using, **kwargs)
+            return await send_delete(self._get_connection(using), request, self._retry)
         except NotFoundError as error:
             raise AliasNotFoundError(self._name, str(kwargs.get("name")), error.meta, error.body) from error
 

@@ -14,7 +14,7 @@ import elasticsearch
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from odm import NO_RETRIES, AsyncIndex, OutcomeUnknownError
+from odm import NO_RETRIES, AliasNotFoundError, AsyncIndex, OutcomeUnknownError
 from odm.schema import definition_hash
 from odm.testing import FaultProxy
 from odm.testing.faults import Fault, ResetAfterForwarding, Stall, Unavailable503
@@ -179,3 +179,29 @@ async def test_aiohttp_re_sends_no_put_so_odm_counts_every_request_that_reached_
     settings = (await odm_client.indices.get_settings(index=name)).body[name]["settings"]["index"]
     assert settings["refresh_interval"] == "7s"
 
+
+
+async def test_alias_calls_are_re_sent_by_odm_and_a_lost_alias_delete_is_a_delete(
+    proxy: FaultProxy, odm_client: AsyncElasticsearch, index_prefix: str
+) -> None:
+    """``put_alias`` and ``delete_alias`` whose answers were lost are re-sent by odm, counted. A
+    re-sent delete that finds no alias (404) met its own first attempt: the alias is gone either way,
+    its answer is returned; on a first attempt a missing alias is AliasNotFoundError."""
+    name, alias = index_prefix + "aliased", index_prefix + "aliased-read"
+    await odm_client.indices.create(index=name)
+    sends = Sends()
+    async with through(proxy, max_retries=3) as client:
+        managed = AsyncIndex[Any](name, using=client).retry(sends.policy)
+        await managed.exists()  # a kept-alive connection to break
+        sends.take()
+        proxy.faults = [ResetAfterForwarding(count=1, method="PUT", path=rf"^/{name}/_alias(es)?/{alias}$")]
+        await managed.put_alias(name=alias)
+        assert sends.take() == 2 and await managed.exists_alias(name=alias)
+        sends.take()
+        proxy.faults = [ResetAfterForwarding(count=1, method="DELETE", path=rf"^/{name}/_alias(es)?/{alias}$")]
+        removed = await managed.delete_alias(name=alias)
+        assert removed.meta.status == 404 and sends.take() == 2  # absent either way
+        assert proxy.stats.injected["reset_after"] == 2
+        with pytest.raises(AliasNotFoundError):
+            await managed.delete_alias(name=alias)  # a first attempt: there was none
+    assert not await odm_client.indices.exists_alias(name=alias)
