@@ -335,8 +335,8 @@ def _header_start(op: str, index: str) -> bytes:
 
 
 def _json_string(text: str) -> bytes:
-    """``text`` as a JSON string, the bytes ``to_json(text)`` gives: an id of printable ASCII
-    without a quote or backslash (odm's ids, most others) needs no escape and is quoted as it is."""
+    """``text`` (an id, a routing, a key, a pipeline) as a JSON string, the bytes ``to_json(text)`` gives:
+    printable ASCII without a quote or backslash (odm's ids, most others) needs no escape and is quoted as it is."""
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode() + b'"'
     return to_json(text)
@@ -360,7 +360,7 @@ def _header(
     for key, value in tokens.items():
         parts += (b",", _json_string(key), b":", str(value).encode() if type(value) is int else to_json(value))
     if pipeline is not None:
-        parts += (b',"pipeline":', to_json(pipeline))
+        parts += (b',"pipeline":', _json_string(pipeline))
     parts.append(b"}}\n")
     return parts
 

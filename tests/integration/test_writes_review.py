@@ -5,8 +5,6 @@ Each test reads the node directly (``odm_client``), never through the fault prox
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +15,10 @@ from odm import AsyncDocument, BulkItemError, OutcomeUnknownError, RetryPolicy
 from odm.testing import FaultProxy
 from odm.testing.faults import Reject429, RejectBulkItems, ResetAfterForwarding
 from odm.testing.isolation import isolated
+from tests.integration.test_faults import BULK, posts, proxy, through  # noqa: F401  (posts, proxy: fixtures)
 from tests.models.blog import Post
 
 WHEN = datetime(2026, 11, 24, 12, 0, 0)
-BULK = r"/_bulk$"
 ONE_RESEND: dict[str, Any] = {"max_retries": 1, "initial_backoff": 0.01, "max_backoff": 0.05}
 
 
@@ -39,33 +37,10 @@ class Note(AsyncDocument):
 
 
 @pytest.fixture
-async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Post]:
-    bound = isolated(Post, index_prefix)
-    await bound.init()
-    return bound
-
-
-@pytest.fixture
 async def notes(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Note]:
     bound = isolated(Note, index_prefix)
     await bound.init()
     return bound
-
-
-@pytest.fixture
-async def proxy(es_url: str) -> AsyncIterator[FaultProxy]:
-    async with FaultProxy(es_url, seed=20261207) as running:
-        yield running
-    assert running.stats.errors == []
-
-
-@asynccontextmanager
-async def through(proxy: FaultProxy) -> AsyncIterator[AsyncElasticsearch]:
-    client = AsyncElasticsearch(proxy.url, max_retries=0, request_timeout=5)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def test_bulk_item_applied_then_rejected_is_not_reported_refused(
