@@ -14,11 +14,12 @@ the bytes are validated again and the validated document is what is stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from ..errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
@@ -43,6 +44,7 @@ __all__ = [
     "document_id",
     "encode_source",
     "encode_write",
+    "encode_writes",
     "id_to_write",
     "record_delete",
     "record_write",
@@ -430,32 +432,132 @@ def encode_source(
         DocumentStateError: the document was read with a filtered ``_source``, or its id
             field no longer holds the id it is stored with.
     """
-    cls = type(document)
-    plan = _plan(cls)
+    plan = _plan(type(document))
+    _ready(document, meta, index, plan, stamp)
+    return _checked(document, meta, index, _serialized(document, meta, index, plan), revalidate, plan)
+
+
+def encode_writes(
+    documents: Sequence[tuple[BaseModel, str]], revalidate: Revalidate = "auto", *, stamp: bool = True
+) -> list[tuple[bytes, str | None, bool] | Exception]:
+    """:func:`encode_write` of each ``(document, index)``: its ``_source``, its id and whether
+    the id is new, or the error it raises; one document that fails does not stop the others.
+
+    The same steps on each document (:func:`_ready`, :func:`_serialized`, :func:`_checked`,
+    :func:`id_to_write`) and the same bytes; only the serializer is called once for the
+    documents of one class (:func:`_serialized_together`) instead of once each, which saves
+    most of pydantic-core's cost per call. A document whose id field waits for odm's id
+    goes through :func:`encode_write` itself, which puts the id in before encoding.
+    """
+    results: list[tuple[bytes, str | None, bool] | Exception | None] = []
+    plans: list[_WritePlan | None] = []  # None: encoded by encode_write, or failed already
+    classes: dict[type[BaseModel], list[int]] = {}
+    for position, (document, index) in enumerate(documents):
+        meta: Meta = document.meta  # type: ignore[attr-defined]
+        plan = _plan(type(document))
+        results.append(None)
+        plans.append(None)
+        if plan.id_field and needs_id(document, meta):
+            continue  # encode_write, below, in its turn: odm's ids are given in the order of the documents
+        try:
+            _ready(document, meta, index, plan, stamp)
+        except Exception as error:
+            results[position] = error
+            continue
+        plans[position] = plan
+        if plan.exclude is None:
+            classes.setdefault(type(document), []).append(position)
+    together: dict[int, bytes] = {}
+    for cls, positions in classes.items():
+        if len(positions) > 1:
+            sources = _serialized_together(cls, [documents[position][0] for position in positions])
+            if sources is not None:
+                together.update(zip(positions, sources))
+    for position, ready in enumerate(plans):
+        if results[position] is not None:
+            continue
+        document, index = documents[position]
+        meta = document.meta  # type: ignore[attr-defined]
+        try:
+            if ready is None:
+                results[position] = encode_write(document, meta, index, revalidate, stamp=stamp)
+                continue
+            source = together.get(position)
+            if source is None:
+                source = _serialized(document, meta, index, ready)
+            results[position] = (_checked(document, meta, index, source, revalidate, ready), *id_to_write(document, meta))
+        except Exception as error:
+            results[position] = error
+    return results  # type: ignore[return-value]  # every None was replaced
+
+
+def _ready(document: BaseModel, meta: Meta, index: str | None, plan: _WritePlan, stamp: bool) -> None:
+    """What comes before a document is serialized: its id from its id field, no extra keys,
+    a whole ``_source``, its timestamps set (``plan``: its class's)."""
     if plan.id_field:
         take_id(document, meta, index)
-    doc_id = meta.id
     if document.__pydantic_extra__:  # keys outside data gave (a request body): never stored
         object.__setattr__(document, "__pydantic_extra__", {})
     if meta.partial_source:
         raise DocumentStateError(
             "the document was read with a filtered _source; saving it would drop the other fields: "
-            "use update(field=...) instead, or load it whole", index, doc_id,
+            "use update(field=...) instead, or load it whole", index, meta.id,
         )
     stamps = source_stamps(document, meta) if stamp and plan.stamps else None
     if stamps:  # a class with Index.timestamps
         apply_values(document, stamps)
+
+
+def _serialized(document: BaseModel, meta: Meta, index: str | None, plan: _WritePlan) -> bytes:
+    """The document's fields as JSON, by the serializer with its type check (``warnings="error"``)."""
     try:
-        source = cls.__pydantic_serializer__.to_json(
+        return type(document).__pydantic_serializer__.to_json(
             document, by_alias=True, warnings="error", exclude=plan.exclude, context=TO_ELASTICSEARCH
         )
     except PydanticSerializationError as error:
-        raise _refusal(document, index, doc_id, error) from error
+        raise _refusal(document, index, meta.id, error) from error
+
+
+_TOGETHER = "__odm_together__"  # the class attribute keeping a class's serializer of (document, marker) lists
+
+
+def _serialized_together(cls: type[BaseModel], documents: list[BaseModel]) -> list[bytes] | None:
+    """What :func:`_serialized` makes of each of ``documents`` (all of class ``cls``), from one call.
+
+    The serializer of ``list[tuple[cls, str]]`` encodes ``[(document, marker), ...]`` as
+    ``[[{..},"<marker>"],[{..},"<marker>"]]``, each document's bytes as its own serializer
+    makes them; the output is split at ``,"<marker>"],[``, which no document can hold (a
+    quote inside a JSON string is escaped) unless it holds the random marker itself as a
+    value, and then the count of parts is wrong. ``None``: serialize one by one, which a
+    type error (to be located) or such a count asks for.
+    """
+    serializer = cls.__dict__.get(_TOGETHER)
+    if serializer is None:
+        serializer = TypeAdapter(list[tuple[cls, str]]).serializer  # type: ignore[valid-type]
+        type.__setattr__(cls, _TOGETHER, serializer)
+    marker = secrets.token_hex(16)
+    try:
+        whole = serializer.to_json(
+            [(document, marker) for document in documents], by_alias=True, warnings="error", context=TO_ELASTICSEARCH
+        )
+    except Exception:  # a type error, or a serializer of the user's that raised: each on its own says which
+        return None
+    end = b',"' + marker.encode() + b'"]]'
+    if not (whole.startswith(b"[[") and whole.endswith(end)):
+        return None
+    parts = whole[2 : -len(end)].split(end[:-1] + b",[")
+    return parts if len(parts) == len(documents) else None
+
+
+def _checked(document: BaseModel, meta: Meta, index: str | None, source: bytes, revalidate: Revalidate, plan: _WritePlan) -> bytes:
+    """What comes after: validated again where the plan or ``revalidate`` asks, the id field
+    left out where it is not stored, the unknown fields it was loaded with put back."""
+    cls = type(document)
     if revalidate is True or (revalidate == "auto" and plan.revalidates):
         try:
             valid = cls.__pydantic_validator__.validate_json(source)
         except ValidationError as errors:
-            raise DocumentValidationError(index, doc_id, errors) from errors
+            raise DocumentValidationError(index, meta.id, errors) from errors
         values = {key: value for key, value in valid.__dict__.items() if key != "meta"}
         apply_values(document, values)  # computed fields then see meta and the valid values
         source = cls.__pydantic_serializer__.to_json(document, by_alias=True, exclude=plan.exclude, context=TO_ELASTICSEARCH)

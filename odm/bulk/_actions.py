@@ -7,7 +7,7 @@ concurrency tokens. An input that fails is reported by the caller, never sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Union
@@ -27,6 +27,7 @@ from .._core.writes import (
     apply_values,
     concurrency_tokens,
     encode_write,
+    encode_writes,
     object_fields,
     record_delete,
     record_write,
@@ -51,6 +52,7 @@ __all__ = [
     "UpdateAction",
     "document_of",
     "encode",
+    "encode_many",
     "record_success",
 ]
 
@@ -211,13 +213,45 @@ def encode(action: BulkAction[Any], position: int, defaults: Defaults) -> Encode
     """
     _check_tenant(action, defaults)
     if isinstance(action, (IndexAction, CreateAction)):
-        return _encode_write(action, position, defaults)
+        document, name = _write_target(action, defaults)
+        source, doc_id, new = encode_write(document, document.meta, name, defaults.revalidate, stamp=defaults.timestamps)
+        return _encoded_write(action, position, name, source, doc_id, new)
+    return _encode_other(action, position, defaults)
+
+
+def encode_many(actions: Sequence[BulkAction[Any]], start: int, defaults: Defaults) -> list[Encoded | Exception]:
+    """:func:`encode` of each of ``actions`` (at positions ``start``, ``start + 1``, ..): its
+    lines, or the error it raised. The same checks and bytes; the documents of index and
+    create actions are encoded together (``encode_writes``: one serializer call per class)."""
+    results: list[Encoded | Exception | None] = []
+    writes: list[tuple[int, IndexAction[Any] | CreateAction[Any], str]] = []
+    for offset, action in enumerate(actions):
+        try:
+            _check_tenant(action, defaults)
+            if isinstance(action, (IndexAction, CreateAction)):
+                writes.append((offset, action, _write_target(action, defaults)[1]))
+                results.append(None)
+            else:
+                results.append(_encode_other(action, start + offset, defaults))
+        except Exception as error:
+            results.append(error)
+    pairs = [(action.document, name) for _, action, name in writes]
+    for (offset, action, name), outcome in zip(writes, encode_writes(pairs, defaults.revalidate, stamp=defaults.timestamps)):
+        try:
+            results[offset] = outcome if isinstance(outcome, Exception) else _encoded_write(action, start + offset, name, *outcome)
+        except Exception as error:
+            results[offset] = error
+    return results  # type: ignore[return-value]  # every None was replaced
+
+
+def _encode_other(action: BulkAction[Any], position: int, defaults: Defaults) -> Encoded:
+    """:func:`encode` of an update or a delete (or of something that is no action)."""
     if isinstance(action, UpdateAction):
         return _encode_update(action, position, defaults)
     if isinstance(action, DeleteAction):
         document, name, doc_id = _target(action, defaults)
-        header = _header("delete", name, doc_id, _routing(action, document), _tokens(action, document, name))
-        return Encoded(position, action, b"".join(header), document)
+        lines = _lines("delete", name, doc_id, _routing(action, document), _tokens(action, document, name))
+        return Encoded(position, action, lines, document)
     raise BulkInputError(f"bulk() takes documents or bulk actions, not {type(action).__name__}")
 
 
@@ -259,19 +293,24 @@ def _check_tenant(action: BulkAction[Any], defaults: Defaults) -> None:
         check_values(view, action.fields, index, subject.meta.id)  # type: ignore[attr-defined]
 
 
-def _encode_write(action: IndexAction[Any] | CreateAction[Any], position: int, defaults: Defaults) -> Encoded:
+def _write_target(action: IndexAction[Any] | CreateAction[Any], defaults: Defaults) -> tuple[AsyncDocument, str]:
+    """The document of an index or create action, and the index it goes to."""
     document = action.document
     if type(document) not in defaults._untenanted and not is_document(document):  # _check_tenant met its class
         raise BulkInputError(f"not a document: {type(document).__name__} (bulk() takes documents or bulk actions)")
-    meta = document.meta
-    name = defaults.index_for(type(document), action.index, meta.index)
-    source, doc_id, new = encode_write(document, meta, name, defaults.revalidate, stamp=defaults.timestamps)
+    return document, defaults.index_for(type(document), action.index, document.meta.index)
+
+
+def _encoded_write(
+    action: IndexAction[Any] | CreateAction[Any], position: int, name: str, source: bytes, doc_id: str | None, new: bool
+) -> Encoded:
+    """The lines of an index or create action whose document is encoded (``encode_write``)."""
+    meta = action.document.meta
     creating = new or isinstance(action, CreateAction)  # nobody else holds an id odm just made
     tokens = {} if creating else concurrency_tokens(meta, name, action.if_unchanged)  # type: ignore[union-attr]  # a create is creating
     routing = routing_of(meta, action.routing)
-    lines = _header("create" if creating else "index", name, doc_id, routing, tokens, action.pipeline)
-    lines += (source, b"\n")
-    return Encoded(position, action, b"".join(lines), document, routing)
+    lines = _lines("create" if creating else "index", name, doc_id, routing, tokens, source, action.pipeline)
+    return Encoded(position, action, lines, action.document, routing)
 
 
 def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults) -> Encoded:
@@ -288,9 +327,8 @@ def _encode_update(action: UpdateAction[Any], position: int, defaults: Defaults)
     body: dict[str, Any] = {"doc": partial}
     if objects:
         body["_source"] = objects  # merged in the index: read back what it holds
-    lines = _header("update", name, doc_id, _routing(action, document), extra)
-    lines += (to_json(body), b"\n")
-    return Encoded(position, action, b"".join(lines), document, updates=updates, objects=objects or None)
+    lines = _lines("update", name, doc_id, _routing(action, document), extra, to_json(body))
+    return Encoded(position, action, lines, document, updates=updates, objects=objects or None)
 
 
 def _tokens(action: IndexAction[Any] | DeleteAction[Any], document: AsyncDocument | None, index: str) -> dict[str, int]:
@@ -342,15 +380,16 @@ def _json_string(text: str) -> bytes:
     return to_json(text)
 
 
-def _header(
-    op: str, index: str, doc_id: str | None, routing: str | None, tokens: Mapping[str, int], pipeline: str | None = None
-) -> list[bytes]:
-    """The header line ``{"<op>":{"_index":..,"_id":..,"routing":..,<tokens>,"pipeline":..}}``, in parts to join.
+def _lines(
+    op: str, index: str, doc_id: str | None, routing: str | None, tokens: Mapping[str, int],
+    body: bytes | None = None, pipeline: str | None = None,
+) -> bytes:
+    """The header line ``{"<op>":{"_index":..,"_id":..,"routing":..,<tokens>,"pipeline":..}}``
+    and the ``body`` line after it, if any: an action's NDJSON lines.
 
-    Each part is encoded by pydantic-core as it encodes it in the whole header dict
-    (``to_json({op: fields})``, compact): the same bytes for a fraction of the cost per
-    document (``tests/unit/test_ndjson_bytes.py`` pins them and compares the two). The
-    caller appends a body line, if any, and joins once.
+    Each part of the header is encoded by pydantic-core as it encodes it in the whole
+    header dict (``to_json({op: fields})``, compact): the same bytes for a fraction of the
+    cost per document (``tests/unit/test_ndjson_bytes.py`` pins them and compares the two).
     """
     parts = [_header_start(op, index)]
     if doc_id is not None:
@@ -361,8 +400,11 @@ def _header(
         parts += (b",", _json_string(key), b":", str(value).encode() if type(value) is int else to_json(value))
     if pipeline is not None:
         parts += (b',"pipeline":', _json_string(pipeline))
-    parts.append(b"}}\n")
-    return parts
+    if body is None:
+        parts.append(b"}}\n")
+    else:
+        parts += (b"}}\n", body, b"\n")
+    return b"".join(parts)
 
 
 def record_success(encoded: Encoded, item: Mapping[str, Any]) -> None:

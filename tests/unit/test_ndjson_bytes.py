@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError, to_json
 
 from odm import AsyncDocument, CreateAction, DeleteAction, IndexAction, Keyword, UpdateAction
-from odm.bulk._actions import Defaults, _header, encode
+from odm.bulk._actions import Defaults, _lines, encode
 from tests.models.blog import Author, Comment, Post
 
 WHEN = datetime(2026, 11, 24, 12, 0, 30, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
@@ -174,6 +174,7 @@ def test_the_fast_header_is_the_reference_headers_bytes(
         expected = reference_header(op, index, doc_id, routing, tokens, pipeline)
     except PydanticSerializationError:
         with pytest.raises(PydanticSerializationError):
-            _header(op, index, doc_id, routing, tokens, pipeline)
+            _lines(op, index, doc_id, routing, tokens, pipeline=pipeline)
         return
-    assert b"".join(_header(op, index, doc_id, routing, tokens, pipeline)) == expected
+    assert _lines(op, index, doc_id, routing, tokens, pipeline=pipeline) == expected
+    assert _lines(op, index, doc_id, routing, tokens, b"{}", pipeline) == expected + b"{}\n"
