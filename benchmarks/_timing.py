@@ -35,15 +35,28 @@ class Table:
     def ratio(self, path: str, to: str | None = None) -> float:
         return self.best(path) / self.best(to or self.baseline)
 
+    def paired_ratio(self, path: str, to: str | None = None) -> float:
+        """The median, over the repetitions, of ``path``'s time over the baseline's in the same round.
+
+        The paths of a round run one after another, so a slow phase of a shared machine
+        mostly hits both sides of a pair: steadier than the ratio of minimums, which a
+        short path's lucky quiet moment moves (docs/performance.md, "how to read").
+        """
+        pairs = zip(self.times[path], self.times[to or self.baseline])
+        return statistics.median(time / base for time, base in pairs)
+
     def print(self) -> None:
         reps = min(len(t) for t in self.times.values())
         print(f"\n## {self.title} ({self.units:,} {self.unit}s, {reps} repetitions)\n")
-        print(f"| path | min ms | median ms | min µs/{self.unit} | × {self.baseline} |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print(f"| path | min ms | median ms | min µs/{self.unit} | × {self.baseline} | × paired (median) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for path, times in self.times.items():
             best, median = min(times), statistics.median(times)
             per_unit = best / self.units * 1e6
-            print(f"| {path} | {best * 1e3:.1f} | {median * 1e3:.1f} | {per_unit:.2f} | {self.ratio(path):.2f} |")
+            print(
+                f"| {path} | {best * 1e3:.1f} | {median * 1e3:.1f} | {per_unit:.2f} | {self.ratio(path):.2f} "
+                f"| {self.paired_ratio(path):.2f} |"
+            )
 
 
 def time_sync(table: Table, paths: Mapping[str, Callable[[], Any]], repetitions: int, warmup: int = 1) -> None:

@@ -182,7 +182,7 @@ def main() -> None:
     odm = "odm, from bytes (validate_json, shipped)"
     print(f"\nodm per hit at 10,000 / at 1,000 hits: {large.best(odm) / 10 / small.best(odm):.2f}")
     gc_table(10_000, large_repetitions).print()
-    serialize_table(10_000, large_repetitions).print()
+    serialize_table(10_000, 3 if quick else 15).print()  # the cheap paths: enough rounds for a steady ratio
     memory_report(10_000)
 
 

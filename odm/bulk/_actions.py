@@ -376,7 +376,7 @@ def _json_string(text: str) -> bytes:
     """``text`` (an id, a routing, a key, a pipeline) as a JSON string, the bytes ``to_json(text)`` gives:
     printable ASCII without a quote or backslash (odm's ids, most others) needs no escape and is quoted as it is."""
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return b'"' + text.encode() + b'"'
+        return ('"' + text + '"').encode()
     return to_json(text)
 
 
@@ -391,6 +391,9 @@ def _lines(
     header dict (``to_json({op: fields})``, compact): the same bytes for a fraction of the
     cost per document (``tests/unit/test_ndjson_bytes.py`` pins them and compares the two).
     """
+    if doc_id is not None and routing is None and not tokens and pipeline is None and body is not None:
+        # The common index/create line (a new document, or one written without tokens): one join.
+        return b"".join((_header_start(op, index), b',"_id":', _json_string(doc_id), b"}}\n", body, b"\n"))
     parts = [_header_start(op, index)]
     if doc_id is not None:
         parts += (b',"_id":', _json_string(doc_id))
