@@ -19,17 +19,11 @@ from elasticsearch import AsyncElasticsearch
 from odm import DocumentValidationError, IndexAction
 from odm.bulk._run import _GROUP
 from odm.testing.isolation import isolated
+from tests.integration.test_bulk import posts  # noqa: F401  # the bound Post class, its index made
 from tests.models.blog import Author, Comment, Post
 from tests.models.parity import Product
 
 WHEN = datetime(2026, 11, 24, 12, 0, 30, 123456, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-async def posts(odm_client: AsyncElasticsearch, index_prefix: str) -> type[Post]:
-    bound = isolated(Post, index_prefix)
-    await bound.init()
-    return bound
 
 
 @pytest.fixture
