@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import PydanticSerializationError, from_json, to_json
+from pydantic_core import PydanticSerializationError, SchemaSerializer, from_json, to_json
 
 from ..errors import ArgumentError, DocumentStateError, DocumentValidationError, HitValidationError
 from ..mapping import es_field_name
@@ -531,10 +531,15 @@ def _serialized_together(cls: type[BaseModel], documents: list[BaseModel]) -> li
     value, and then the count of parts is wrong. ``None``: serialize one by one, which a
     type error (to be located) or such a count asks for.
     """
-    serializer = cls.__dict__.get(_TOGETHER)
+    serializer: SchemaSerializer | bool | None = cls.__dict__.get(_TOGETHER)
     if serializer is None:
-        serializer = TypeAdapter(list[tuple[cls, str]]).serializer  # type: ignore[valid-type]
+        try:
+            serializer = TypeAdapter(list[tuple[cls, str]]).serializer  # type: ignore[valid-type]
+        except Exception:  # a class pydantic cannot put in a list of tuples: its documents go one by one
+            serializer = False
         type.__setattr__(cls, _TOGETHER, serializer)
+    if not isinstance(serializer, SchemaSerializer):
+        return None
     marker = secrets.token_hex(16)
     try:
         whole = serializer.to_json(

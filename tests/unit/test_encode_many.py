@@ -215,3 +215,22 @@ def test_the_serializer_is_called_once_for_the_documents_of_a_class(monkeypatch:
     results = encode_many(_actions(documents), 0, Defaults())
     assert sorted(calls) == [5, 5]
     assert all(isinstance(result, Encoded) for result in results)
+
+
+def test_a_class_pydantic_cannot_serialize_in_a_list_goes_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Odd(AsyncDocument):
+        title: str
+
+        class Index:
+            name = "odd"
+
+    def refuse(*args: Any) -> None:
+        raise TypeError("no adapter for this class")
+
+    monkeypatch.setattr(writes_module, "TypeAdapter", refuse)
+    documents = [Odd(title=str(n), meta={"id": str(n)}) for n in range(3)]
+    results = encode_many(_actions(list(documents)), 0, Defaults())
+    assert [outcome(result) for result in results] == [
+        b'{"index":{"_index":"odd","_id":"%d"}}\n{"title":"%d"}\n' % (n, n) for n in range(3)
+    ]
+    assert Odd.__dict__["__odm_together__"] is False  # tried once per class, not once per group
