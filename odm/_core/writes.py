@@ -1,8 +1,9 @@
 """The one write path: a document's ``_source`` bytes, id, routing and concurrency tokens.
 
 ``save()``, ``update()`` and every bulk action encode through these functions, so the
-same document stores the same bytes whichever way it is written. Pure: nothing here
-does I/O.
+same document stores the same bytes whichever way it is written. A bulk of a list goes
+through the same steps for a group of documents at once (``encode_writes``: one
+serializer call per class instead of one per document). Pure: nothing here does I/O.
 
 How a document is checked before it is sent (``docs/concurrency-and-kept-fields.md``):
 pydantic validated it when it was built and on each assignment, so what can have gone
