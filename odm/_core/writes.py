@@ -212,15 +212,16 @@ def encode_write(
         DocumentStateError: as :func:`encode_source`; or an id field holding ``None`` that
             cannot take odm's id.
     """
-    if not (_plan(type(document)).id_field and needs_id(document, meta)):
-        source = encode_source(document, meta, index, revalidate, stamp=stamp)
+    plan = _plan(type(document))
+    if not (plan.id_field and needs_id(document, meta)):
+        source = _encoded(document, meta, index, revalidate, stamp, plan)
         doc_id, new = id_to_write(document, meta)
         return source, doc_id, new
     id_field = id_field_of(type(document))
     assert id_field is not None
     give_id(document, meta, index, new_id(), options_of(type(document)).client_ids)
     try:
-        return encode_source(document, meta, index, revalidate, stamp=stamp), meta.id, True
+        return _encoded(document, meta, index, revalidate, stamp, plan), meta.id, True
     except Exception:
         document.__dict__[id_field.name] = None
         meta.id = None
@@ -433,7 +434,11 @@ def encode_source(
         DocumentStateError: the document was read with a filtered ``_source``, or its id
             field no longer holds the id it is stored with.
     """
-    plan = _plan(type(document))
+    return _encoded(document, meta, index, revalidate, stamp, _plan(type(document)))
+
+
+def _encoded(document: BaseModel, meta: Meta, index: str | None, revalidate: Revalidate, stamp: bool, plan: _WritePlan) -> bytes:
+    """:func:`encode_source` with the class's write plan given (looked up once per document)."""
     _ready(document, meta, index, plan, stamp)
     return _checked(document, meta, index, _serialized(document, meta, index, plan), revalidate, plan)
 
